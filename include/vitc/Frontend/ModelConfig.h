@@ -1,0 +1,79 @@
+//===- ModelConfig.h - ViT model hyper-parameters and presets ---*- C++ -*-===//
+//
+// A Vision Transformer is fully described by a ModelConfig plus named
+// weights. This header is plain C++ so that the reference model and, later,
+// tools outside the compiler can share it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef VITC_FRONTEND_MODELCONFIG_H
+#define VITC_FRONTEND_MODELCONFIG_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vitc {
+
+/// Memory layout of the input image batch.
+enum class InputLayout { NCHW, NHWC };
+
+/// Layout of the patch-embedding convolution kernel: PyTorch stores
+/// [out, in, kh, kw], Keras/TensorFlow stores [kh, kw, in, out].
+enum class KernelLayout { OIHW, HWIO };
+
+/// GELU flavour used between the two MLP linears.
+enum class GeluApproximation { Exact, Tanh };
+
+struct ModelConfig {
+  std::string name = "custom";
+  int64_t imageSize = 224;
+  int64_t patchSize = 16;
+  int64_t channels = 3;
+  int64_t hiddenSize = 768;
+  int64_t depth = 12;
+  int64_t numHeads = 12;
+  int64_t mlpDim = 3072;
+  int64_t numClasses = 1000;
+  bool qkvBias = true;
+  double layerNormEps = 1e-6;
+  InputLayout inputLayout = InputLayout::NCHW;
+  KernelLayout kernelLayout = KernelLayout::OIHW;
+  GeluApproximation gelu = GeluApproximation::Exact;
+
+  int64_t patchesPerSide() const { return imageSize / patchSize; }
+  int64_t numPatches() const { return patchesPerSide() * patchesPerSide(); }
+  /// Patches plus the class token.
+  int64_t numTokens() const { return numPatches() + 1; }
+  int64_t headDim() const { return hiddenSize / numHeads; }
+
+  /// Returns an empty string if the configuration is usable, otherwise a
+  /// message naming the first offending field.
+  std::string validate() const;
+};
+
+/// Names of all presets, in a stable order for --help texts.
+const std::vector<std::string> &presetNames();
+
+/// Returns the preset called `name`, or std::nullopt if there is none.
+std::optional<ModelConfig> lookupPreset(const std::string &name);
+
+const char *toString(InputLayout layout);
+const char *toString(KernelLayout layout);
+const char *toString(GeluApproximation gelu);
+std::optional<InputLayout> parseInputLayout(const std::string &text);
+std::optional<KernelLayout> parseKernelLayout(const std::string &text);
+std::optional<GeluApproximation> parseGelu(const std::string &text);
+
+/// Overrides fields of `config` from a JSON object such as
+/// {"depth": 4, "input_layout": "nhwc"}. Keys are the snake_case field names
+/// (see docs/model-config.md). Unknown keys and values of the wrong type are
+/// errors. Returns false and sets `error` on failure; `config` is then
+/// unspecified.
+bool applyJsonOverrides(ModelConfig &config, const std::string &jsonText,
+                        std::string &error);
+
+} // namespace vitc
+
+#endif // VITC_FRONTEND_MODELCONFIG_H

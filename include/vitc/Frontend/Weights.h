@@ -1,0 +1,118 @@
+//===- Weights.h - Named ViT weights: naming schemes, loading, init -*- C++ -*-//
+//
+// Weights are identified by the names a checkpoint uses. Two naming schemes
+// are understood: timm (fused qkv, `blocks.N...`) and Hugging Face
+// `ViTForImageClassification` (separate query/key/value, `vit.encoder...`).
+// Every tensor keeps the shape it has in the checkpoint; turning it into the
+// layout a kernel wants is compile-time work for the compiler.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef VITC_FRONTEND_WEIGHTS_H
+#define VITC_FRONTEND_WEIGHTS_H
+
+#include "vitc/Frontend/ModelConfig.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vitc {
+
+/// A dense row-major fp32 tensor.
+struct Tensor {
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+
+  int64_t numElements() const;
+};
+
+/// Renders a shape as "[2304, 768]" for diagnostics and summaries.
+std::string formatShape(const std::vector<int64_t> &shape);
+
+enum class WeightNaming { Timm, HuggingFace };
+
+const char *toString(WeightNaming naming);
+std::optional<WeightNaming> parseWeightNaming(const std::string &text);
+
+/// Checkpoint names of the parameters of one encoder block.
+struct BlockParamNames {
+  std::string norm1Weight, norm1Bias;
+  /// Either one fused [3*D, D] weight or three [D, D] weights (q, k, v).
+  std::vector<std::string> qkvWeights;
+  /// Parallel to qkvWeights; empty when the model has no qkv bias.
+  std::vector<std::string> qkvBiases;
+  std::string projWeight, projBias;
+  std::string norm2Weight, norm2Bias;
+  std::string fc1Weight, fc1Bias, fc2Weight, fc2Bias;
+};
+
+/// Checkpoint names of all parameters of a model.
+struct ModelParamNames {
+  std::string patchKernel, patchBias;
+  std::string classToken, positionEmbedding;
+  std::vector<BlockParamNames> blocks;
+  std::string normWeight, normBias;
+  std::string headWeight, headBias;
+};
+
+ModelParamNames getParamNames(const ModelConfig &config, WeightNaming naming);
+
+/// What a parameter is; decides its random initialisation.
+enum class ParamKind {
+  Kernel,     // conv or linear weight
+  Bias,       // conv or linear bias
+  NormScale,  // layer norm gamma
+  NormShift,  // layer norm beta
+  Embedding,  // class token, position embedding
+};
+
+struct ParamSpec {
+  std::string name;
+  std::vector<int64_t> shape;
+  ParamKind kind;
+  /// Inputs feeding each output of a kernel (0 for other kinds).
+  int64_t fanIn = 0;
+};
+
+/// Every parameter the model expects, in forward order, with its shape.
+std::vector<ParamSpec> getParamSpecs(const ModelConfig &config,
+                                     WeightNaming naming);
+
+/// The complete, validated weights of one model.
+struct WeightSet {
+  WeightNaming naming = WeightNaming::Timm;
+  std::map<std::string, Tensor> tensors;
+
+  /// The tensor called `name`; it must exist (validated sets always do).
+  const Tensor &get(const std::string &name) const;
+};
+
+/// Seeded random weights. Each tensor draws from its own stream, seeded by
+/// the seed and the tensor's name, so values do not depend on tensor order:
+///   Kernel     uniform(-a, a), a = sqrt(3 / fanIn)  (variance 1/fanIn)
+///   Bias       uniform(-0.1, 0.1)
+///   NormScale  uniform(0.9, 1.1)
+///   NormShift  uniform(-0.1, 0.1)
+///   Embedding  uniform(-0.5, 0.5)
+WeightSet makeRandomWeights(const ModelConfig &config, WeightNaming naming,
+                            uint64_t seed);
+
+/// Checks that `tensors` holds exactly the parameters `config` needs under
+/// some naming scheme (detected from the names), with the expected shapes.
+/// On failure returns std::nullopt and sets `error` to a one-line message
+/// naming the offending tensor.
+std::optional<WeightSet> validateWeights(const ModelConfig &config,
+                                         std::map<std::string, Tensor> tensors,
+                                         std::string &error);
+
+/// Reads a safetensors checkpoint and validates it against `config`.
+std::optional<WeightSet> loadWeights(const std::string &path,
+                                     const ModelConfig &config,
+                                     std::string &error);
+
+} // namespace vitc
+
+#endif // VITC_FRONTEND_WEIGHTS_H
