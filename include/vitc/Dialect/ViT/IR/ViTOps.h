@@ -1,0 +1,19 @@
+//===- ViTOps.h - vit dialect operations ------------------------*- C++ -*-===//
+
+#ifndef VITC_DIALECT_VIT_IR_VITOPS_H
+#define VITC_DIALECT_VIT_IR_VITOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "vitc/Dialect/ViT/IR/ViTDialect.h"
+
+#include "vitc/Dialect/ViT/IR/ViTInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "vitc/Dialect/ViT/IR/ViTOps.h.inc"
+
+#endif // VITC_DIALECT_VIT_IR_VITOPS_H

@@ -1,0 +1,231 @@
+//===- ViTOps.cpp - vit dialect operations ----------------------------------===//
+
+#include "vitc/Dialect/ViT/IR/ViTOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace vitc::vit;
+
+#include "vitc/Dialect/ViT/IR/ViTInterfaces.cpp.inc"
+
+#define GET_OP_CLASSES
+#include "vitc/Dialect/ViT/IR/ViTOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Verification helpers
+//===----------------------------------------------------------------------===//
+
+static ArrayRef<int64_t> shapeOf(Value value) {
+  return cast<ShapedType>(value.getType()).getShape();
+}
+
+/// "[8, 197, 768]", the shape notation of all vit diagnostics.
+static std::string shapeText(ArrayRef<int64_t> shape) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "[";
+  llvm::interleaveComma(shape, os);
+  os << "]";
+  return text;
+}
+
+static LogicalResult verifyRank(Operation *op, StringRef what, Value value,
+                                int64_t rank) {
+  int64_t actual = shapeOf(value).size();
+  if (actual == rank)
+    return success();
+  return op->emitOpError() << "expects " << what << " of rank " << rank
+                           << ", got rank " << actual;
+}
+
+static LogicalResult verifyShape(Operation *op, StringRef what, Value value,
+                                 ArrayRef<int64_t> expected) {
+  if (shapeOf(value) == expected)
+    return success();
+  return op->emitOpError() << "expects " << what << " of shape "
+                           << shapeText(expected) << ", got "
+                           << shapeText(shapeOf(value));
+}
+
+//===----------------------------------------------------------------------===//
+// WeightOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult WeightOp::verify() {
+  if (getName().empty())
+    return emitOpError("expects a non-empty weight name");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// PatchEmbedOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PatchEmbedOp::verify() {
+  if (failed(verifyRank(*this, "image", getImage(), 4)) ||
+      failed(verifyRank(*this, "kernel", getKernel(), 4)))
+    return failure();
+  ArrayRef<int64_t> image = shapeOf(getImage());
+  bool channelsLast = getInputLayout() == InputLayout::NHWC;
+  int64_t batch = image[0];
+  int64_t channels = channelsLast ? image[3] : image[1];
+  int64_t height = channelsLast ? image[1] : image[2];
+  int64_t width = channelsLast ? image[2] : image[3];
+  int64_t patch = getPatchSize();
+  if (height % patch != 0 || width % patch != 0)
+    return emitOpError() << "expects image height and width divisible by "
+                            "patch_size "
+                         << patch << ", got " << height << "x" << width;
+
+  ArrayRef<int64_t> kernel = shapeOf(getKernel());
+  bool kernelHwio = getKernelLayout() == KernelLayout::HWIO;
+  int64_t embedWidth = kernelHwio ? kernel[3] : kernel[0];
+  SmallVector<int64_t> expectedKernel =
+      kernelHwio ? SmallVector<int64_t>{patch, patch, channels, embedWidth}
+                 : SmallVector<int64_t>{embedWidth, channels, patch, patch};
+  if (failed(verifyShape(*this, "kernel", getKernel(), expectedKernel)) ||
+      failed(verifyShape(*this, "bias", getBias(), {embedWidth})))
+    return failure();
+  int64_t numPatches = (height / patch) * (width / patch);
+  return verifyShape(*this, "result", getResult(),
+                     {batch, numPatches, embedWidth});
+}
+
+int64_t PatchEmbedOp::getMacCount() {
+  ArrayRef<int64_t> result = shapeOf(getResult());
+  int64_t patchElements = 1;
+  for (int64_t dim : shapeOf(getKernel()))
+    patchElements *= dim;
+  // Each output element is a dot product over one patch: C * P * P inputs.
+  return result[0] * result[1] * patchElements;
+}
+
+//===----------------------------------------------------------------------===//
+// ClassPosEmbedOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ClassPosEmbedOp::verify() {
+  if (failed(verifyRank(*this, "patches", getPatches(), 3)))
+    return failure();
+  ArrayRef<int64_t> patches = shapeOf(getPatches());
+  int64_t width = patches[2];
+  int64_t tokens = patches[1] + 1;
+  if (failed(verifyShape(*this, "class_token", getClassToken(),
+                         {1, 1, width})) ||
+      failed(verifyShape(*this, "position", getPosition(), {1, tokens, width})))
+    return failure();
+  return verifyShape(*this, "result", getResult(), {patches[0], tokens, width});
+}
+
+//===----------------------------------------------------------------------===//
+// LayerNormOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LayerNormOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  if (input.empty())
+    return emitOpError("expects input of rank at least 1, got rank 0");
+  if (failed(verifyShape(*this, "scale", getScale(), {input.back()})) ||
+      failed(verifyShape(*this, "shift", getShift(), {input.back()})))
+    return failure();
+  double epsilon = getEpsilon().convertToDouble();
+  if (!(epsilon > 0.0) || !std::isfinite(epsilon))
+    return emitOpError() << "expects a positive finite epsilon, got "
+                         << epsilon;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::verify() {
+  if (failed(verifyRank(*this, "input", getInput(), 3)))
+    return failure();
+  int64_t width = shapeOf(getInput())[2];
+  int64_t heads = getNumHeads();
+  if (width % heads != 0)
+    return emitOpError() << "expects num_heads (" << heads
+                         << ") to divide the width (" << width << ")";
+
+  size_t numProjections = getQkvWeights().size();
+  if (numProjections != 1 && numProjections != 3)
+    return emitOpError() << "expects 1 fused or 3 separate qkv weights, got "
+                         << numProjections;
+  if (!getQkvBiases().empty() && getQkvBiases().size() != numProjections)
+    return emitOpError() << "expects as many qkv biases as qkv weights ("
+                         << numProjections << "), got "
+                         << getQkvBiases().size();
+  // A fused projection computes q, k and v at once: 3 * width outputs.
+  int64_t projectionWidth = numProjections == 1 ? 3 * width : width;
+  for (Value weight : getQkvWeights())
+    if (failed(verifyShape(*this, "qkv weight", weight,
+                           {projectionWidth, width})))
+      return failure();
+  for (Value bias : getQkvBiases())
+    if (failed(verifyShape(*this, "qkv bias", bias, {projectionWidth})))
+      return failure();
+  if (failed(verifyShape(*this, "proj weight", getProjWeight(),
+                         {width, width})))
+    return failure();
+  return verifyShape(*this, "proj bias", getProjBias(), {width});
+}
+
+int64_t AttentionOp::getMacCount() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  int64_t rows = input[0] * input[1];
+  int64_t width = input[2];
+  int64_t projections = rows * width * 3 * width + rows * width * width;
+  // Per image: QK^T and PV each take tokens * tokens * width MACs summed
+  // over heads.
+  int64_t core = 2 * input[0] * input[1] * input[1] * width;
+  return projections + core;
+}
+
+//===----------------------------------------------------------------------===//
+// MlpOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MlpOp::verify() {
+  if (failed(verifyRank(*this, "input", getInput(), 3)) ||
+      failed(verifyRank(*this, "fc1 weight", getFc1Weight(), 2)))
+    return failure();
+  int64_t width = shapeOf(getInput())[2];
+  int64_t hidden = shapeOf(getFc1Weight())[0];
+  if (failed(verifyShape(*this, "fc1 weight", getFc1Weight(),
+                         {hidden, width})) ||
+      failed(verifyShape(*this, "fc1 bias", getFc1Bias(), {hidden})) ||
+      failed(verifyShape(*this, "fc2 weight", getFc2Weight(),
+                         {width, hidden})))
+    return failure();
+  return verifyShape(*this, "fc2 bias", getFc2Bias(), {width});
+}
+
+int64_t MlpOp::getMacCount() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  int64_t hidden = shapeOf(getFc1Weight())[0];
+  return 2 * input[0] * input[1] * input[2] * hidden;
+}
+
+//===----------------------------------------------------------------------===//
+// ClassifierHeadOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ClassifierHeadOp::verify() {
+  if (failed(verifyRank(*this, "input", getInput(), 3)) ||
+      failed(verifyRank(*this, "weight", getWeight(), 2)))
+    return failure();
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  int64_t classes = shapeOf(getWeight())[0];
+  if (failed(verifyShape(*this, "weight", getWeight(), {classes, input[2]})) ||
+      failed(verifyShape(*this, "bias", getBias(), {classes})))
+    return failure();
+  return verifyShape(*this, "result", getResult(), {input[0], classes});
+}
+
+int64_t ClassifierHeadOp::getMacCount() {
+  ArrayRef<int64_t> weight = shapeOf(getWeight());
+  return shapeOf(getInput())[0] * weight[0] * weight[1];
+}

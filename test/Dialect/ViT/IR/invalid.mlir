@@ -1,0 +1,325 @@
+// Verifier diagnostics of every vit op.
+// RUN: vitc-opt %s -split-input-file -verify-diagnostics
+
+func.func @weight_empty_name() {
+  // expected-error @+1 {{'vit.weight' op expects a non-empty weight name}}
+  %0 = vit.weight "" : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @weight_dynamic_shape() {
+  // expected-error @+1 {{must be statically shaped tensor}}
+  %0 = vit.weight "w" : tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @weight_integer(%a: tensor<4xi32>) {
+  // expected-error @+1 {{must be statically shaped tensor of 32-bit float or 16-bit float or bfloat16 type values}}
+  %0 = vit.weight "w" : tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @patch_embed_image_rank(%image: tensor<224x224x3xf32>, %k: tensor<16x16x3x768xf32>, %b: tensor<768xf32>) {
+  // expected-error @+1 {{'vit.patch_embed' op expects image of rank 4, got rank 3}}
+  %0 = vit.patch_embed %image, %k, %b patch_size = 16 input_layout = nhwc kernel_layout = hwio : tensor<224x224x3xf32>, tensor<16x16x3x768xf32>, tensor<768xf32> -> tensor<1x196x768xf32>
+  return
+}
+
+// -----
+
+func.func @patch_embed_not_divisible(%image: tensor<1x3x225x224xf32>, %k: tensor<768x3x16x16xf32>, %b: tensor<768xf32>) {
+  // expected-error @+1 {{expects image height and width divisible by patch_size 16, got 225x224}}
+  %0 = vit.patch_embed %image, %k, %b patch_size = 16 input_layout = nchw kernel_layout = oihw : tensor<1x3x225x224xf32>, tensor<768x3x16x16xf32>, tensor<768xf32> -> tensor<1x196x768xf32>
+  return
+}
+
+// -----
+
+// An OIHW kernel given where the op says HWIO.
+func.func @patch_embed_kernel_layout(%image: tensor<1x224x224x3xf32>, %k: tensor<768x3x16x16xf32>, %b: tensor<768xf32>) {
+  // expected-error @+1 {{expects kernel of shape [16, 16, 3, 16], got [768, 3, 16, 16]}}
+  %0 = vit.patch_embed %image, %k, %b patch_size = 16 input_layout = nhwc kernel_layout = hwio : tensor<1x224x224x3xf32>, tensor<768x3x16x16xf32>, tensor<768xf32> -> tensor<1x196x768xf32>
+  return
+}
+
+// -----
+
+// NCHW image read as NHWC: the kernel's channel count no longer matches.
+func.func @patch_embed_input_layout(%image: tensor<1x3x224x224xf32>, %k: tensor<768x3x16x16xf32>, %b: tensor<768xf32>) {
+  // expected-error @+1 {{expects image height and width divisible by patch_size 16, got 3x224}}
+  %0 = vit.patch_embed %image, %k, %b patch_size = 16 input_layout = nhwc kernel_layout = oihw : tensor<1x3x224x224xf32>, tensor<768x3x16x16xf32>, tensor<768xf32> -> tensor<1x196x768xf32>
+  return
+}
+
+// -----
+
+func.func @patch_embed_bias(%image: tensor<1x3x224x224xf32>, %k: tensor<768x3x16x16xf32>, %b: tensor<384xf32>) {
+  // expected-error @+1 {{expects bias of shape [768], got [384]}}
+  %0 = vit.patch_embed %image, %k, %b patch_size = 16 input_layout = nchw kernel_layout = oihw : tensor<1x3x224x224xf32>, tensor<768x3x16x16xf32>, tensor<384xf32> -> tensor<1x196x768xf32>
+  return
+}
+
+// -----
+
+func.func @patch_embed_result(%image: tensor<1x3x224x224xf32>, %k: tensor<768x3x16x16xf32>, %b: tensor<768xf32>) {
+  // expected-error @+1 {{expects result of shape [1, 196, 768], got [1, 197, 768]}}
+  %0 = vit.patch_embed %image, %k, %b patch_size = 16 input_layout = nchw kernel_layout = oihw : tensor<1x3x224x224xf32>, tensor<768x3x16x16xf32>, tensor<768xf32> -> tensor<1x197x768xf32>
+  return
+}
+
+// -----
+
+func.func @patch_embed_zero_patch(%image: tensor<1x3x224x224xf32>, %k: tensor<768x3x16x16xf32>, %b: tensor<768xf32>) {
+  // expected-error @+1 {{attribute 'patch_size' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %0 = vit.patch_embed %image, %k, %b patch_size = 0 input_layout = nchw kernel_layout = oihw : tensor<1x3x224x224xf32>, tensor<768x3x16x16xf32>, tensor<768xf32> -> tensor<1x196x768xf32>
+  return
+}
+
+// -----
+
+func.func @patch_embed_bad_layout(%image: tensor<1x3x224x224xf32>, %k: tensor<768x3x16x16xf32>, %b: tensor<768xf32>) {
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'input_layout' [nchw, nhwc]}}
+  %0 = vit.patch_embed %image, %k, %b patch_size = 16 input_layout = chwn kernel_layout = oihw : tensor<1x3x224x224xf32>, tensor<768x3x16x16xf32>, tensor<768xf32> -> tensor<1x196x768xf32>
+  return
+}
+
+// -----
+
+func.func @patch_embed_element_types(%image: tensor<1x3x224x224xf16>, %k: tensor<768x3x16x16xf32>, %b: tensor<768xf32>) {
+  // expected-error @+1 {{requires the same element type for all operands and results}}
+  %0 = vit.patch_embed %image, %k, %b patch_size = 16 input_layout = nchw kernel_layout = oihw : tensor<1x3x224x224xf16>, tensor<768x3x16x16xf32>, tensor<768xf32> -> tensor<1x196x768xf32>
+  return
+}
+
+// -----
+
+func.func @class_pos_embed_width(%p: tensor<2x196x768xf32>, %cls: tensor<1x1x384xf32>, %pos: tensor<1x197x768xf32>) {
+  // expected-error @+1 {{'vit.class_pos_embed' op expects class_token of shape [1, 1, 768], got [1, 1, 384]}}
+  %0 = vit.class_pos_embed %p, %cls, %pos : tensor<2x196x768xf32>, tensor<1x1x384xf32>, tensor<1x197x768xf32> -> tensor<2x197x768xf32>
+  return
+}
+
+// -----
+
+// The position embedding must also cover the class token.
+func.func @class_pos_embed_tokens(%p: tensor<2x196x768xf32>, %cls: tensor<1x1x768xf32>, %pos: tensor<1x196x768xf32>) {
+  // expected-error @+1 {{expects position of shape [1, 197, 768], got [1, 196, 768]}}
+  %0 = vit.class_pos_embed %p, %cls, %pos : tensor<2x196x768xf32>, tensor<1x1x768xf32>, tensor<1x196x768xf32> -> tensor<2x197x768xf32>
+  return
+}
+
+// -----
+
+func.func @class_pos_embed_result(%p: tensor<2x196x768xf32>, %cls: tensor<1x1x768xf32>, %pos: tensor<1x197x768xf32>) {
+  // expected-error @+1 {{expects result of shape [2, 197, 768], got [2, 196, 768]}}
+  %0 = vit.class_pos_embed %p, %cls, %pos : tensor<2x196x768xf32>, tensor<1x1x768xf32>, tensor<1x197x768xf32> -> tensor<2x196x768xf32>
+  return
+}
+
+// -----
+
+func.func @class_pos_embed_rank(%p: tensor<196x768xf32>, %cls: tensor<1x1x768xf32>, %pos: tensor<1x197x768xf32>) {
+  // expected-error @+1 {{expects patches of rank 3, got rank 2}}
+  %0 = vit.class_pos_embed %p, %cls, %pos : tensor<196x768xf32>, tensor<1x1x768xf32>, tensor<1x197x768xf32> -> tensor<2x197x768xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_zero_epsilon(%x: tensor<2x197x768xf32>, %g: tensor<768xf32>, %b: tensor<768xf32>) {
+  // expected-error @+1 {{'vit.layer_norm' op expects a positive finite epsilon, got 0}}
+  %0 = vit.layer_norm %x, %g, %b epsilon = 0.0 : tensor<2x197x768xf32>, tensor<768xf32>, tensor<768xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_negative_epsilon(%x: tensor<2x197x768xf32>, %g: tensor<768xf32>, %b: tensor<768xf32>) {
+  // expected-error @+1 {{expects a positive finite epsilon, got -1.000000e-06}}
+  %0 = vit.layer_norm %x, %g, %b epsilon = -1.0e-6 : tensor<2x197x768xf32>, tensor<768xf32>, tensor<768xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_scale_width(%x: tensor<2x197x768xf32>, %g: tensor<384xf32>, %b: tensor<768xf32>) {
+  // expected-error @+1 {{expects scale of shape [768], got [384]}}
+  %0 = vit.layer_norm %x, %g, %b epsilon = 1.0e-6 : tensor<2x197x768xf32>, tensor<384xf32>, tensor<768xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_shift_rank(%x: tensor<2x197x768xf32>, %g: tensor<768xf32>, %b: tensor<1x768xf32>) {
+  // expected-error @+1 {{expects shift of shape [768], got [1, 768]}}
+  %0 = vit.layer_norm %x, %g, %b epsilon = 1.0e-6 : tensor<2x197x768xf32>, tensor<768xf32>, tensor<1x768xf32>
+  return
+}
+
+// -----
+
+func.func @attention_heads_not_dividing(%x: tensor<1x197x768xf32>, %w: tensor<2304x768xf32>, %pw: tensor<768x768xf32>, %pb: tensor<768xf32>) {
+  // expected-error @+1 {{'vit.attention' op expects num_heads (10) to divide the width (768)}}
+  %0 = vit.attention %x qkv(%w : tensor<2304x768xf32>) proj(%pw, %pb : tensor<768x768xf32>, tensor<768xf32>) num_heads = 10 : tensor<1x197x768xf32>
+  return
+}
+
+// -----
+
+func.func @attention_zero_heads(%x: tensor<1x197x768xf32>, %w: tensor<2304x768xf32>, %pw: tensor<768x768xf32>, %pb: tensor<768xf32>) {
+  // expected-error @+1 {{attribute 'num_heads' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %0 = vit.attention %x qkv(%w : tensor<2304x768xf32>) proj(%pw, %pb : tensor<768x768xf32>, tensor<768xf32>) num_heads = 0 : tensor<1x197x768xf32>
+  return
+}
+
+// -----
+
+func.func @attention_input_rank(%x: tensor<197x768xf32>, %w: tensor<2304x768xf32>, %pw: tensor<768x768xf32>, %pb: tensor<768xf32>) {
+  // expected-error @+1 {{expects input of rank 3, got rank 2}}
+  %0 = vit.attention %x qkv(%w : tensor<2304x768xf32>) proj(%pw, %pb : tensor<768x768xf32>, tensor<768xf32>) num_heads = 12 : tensor<197x768xf32>
+  return
+}
+
+// -----
+
+func.func @attention_two_projections(%x: tensor<1x197x768xf32>, %q: tensor<768x768xf32>, %k: tensor<768x768xf32>, %pw: tensor<768x768xf32>, %pb: tensor<768xf32>) {
+  // expected-error @+1 {{expects 1 fused or 3 separate qkv weights, got 2}}
+  %0 = vit.attention %x qkv(%q, %k : tensor<768x768xf32>, tensor<768x768xf32>) proj(%pw, %pb : tensor<768x768xf32>, tensor<768xf32>) num_heads = 12 : tensor<1x197x768xf32>
+  return
+}
+
+// -----
+
+func.func @attention_fused_shape(%x: tensor<1x197x768xf32>, %w: tensor<768x768xf32>, %pw: tensor<768x768xf32>, %pb: tensor<768xf32>) {
+  // expected-error @+1 {{expects qkv weight of shape [2304, 768], got [768, 768]}}
+  %0 = vit.attention %x qkv(%w : tensor<768x768xf32>) proj(%pw, %pb : tensor<768x768xf32>, tensor<768xf32>) num_heads = 12 : tensor<1x197x768xf32>
+  return
+}
+
+// -----
+
+// Separate projections are square; a transposed fused weight is not one.
+func.func @attention_separate_shape(%x: tensor<1x197x768xf32>, %q: tensor<768x768xf32>, %k: tensor<768x768xf32>, %v: tensor<768x384xf32>, %pw: tensor<768x768xf32>, %pb: tensor<768xf32>) {
+  // expected-error @+1 {{expects qkv weight of shape [768, 768], got [768, 384]}}
+  %0 = vit.attention %x qkv(%q, %k, %v : tensor<768x768xf32>, tensor<768x768xf32>, tensor<768x384xf32>) proj(%pw, %pb : tensor<768x768xf32>, tensor<768xf32>) num_heads = 12 : tensor<1x197x768xf32>
+  return
+}
+
+// -----
+
+func.func @attention_bias_count(%x: tensor<1x197x768xf32>, %q: tensor<768x768xf32>, %b: tensor<768xf32>, %pw: tensor<768x768xf32>, %pb: tensor<768xf32>) {
+  // expected-error @+1 {{expects as many qkv biases as qkv weights (3), got 1}}
+  %0 = vit.attention %x qkv(%q, %q, %q : tensor<768x768xf32>, tensor<768x768xf32>, tensor<768x768xf32>) bias(%b : tensor<768xf32>) proj(%pw, %pb : tensor<768x768xf32>, tensor<768xf32>) num_heads = 12 : tensor<1x197x768xf32>
+  return
+}
+
+// -----
+
+func.func @attention_bias_shape(%x: tensor<1x197x768xf32>, %w: tensor<2304x768xf32>, %b: tensor<768xf32>, %pw: tensor<768x768xf32>, %pb: tensor<768xf32>) {
+  // expected-error @+1 {{expects qkv bias of shape [2304], got [768]}}
+  %0 = vit.attention %x qkv(%w : tensor<2304x768xf32>) bias(%b : tensor<768xf32>) proj(%pw, %pb : tensor<768x768xf32>, tensor<768xf32>) num_heads = 12 : tensor<1x197x768xf32>
+  return
+}
+
+// -----
+
+func.func @attention_proj(%x: tensor<1x197x768xf32>, %w: tensor<2304x768xf32>, %pw: tensor<768x384xf32>, %pb: tensor<768xf32>) {
+  // expected-error @+1 {{expects proj weight of shape [768, 768], got [768, 384]}}
+  %0 = vit.attention %x qkv(%w : tensor<2304x768xf32>) proj(%pw, %pb : tensor<768x384xf32>, tensor<768xf32>) num_heads = 12 : tensor<1x197x768xf32>
+  return
+}
+
+// -----
+
+func.func @mlp_fc1_width(%x: tensor<1x197x768xf32>, %w1: tensor<3072x384xf32>, %b1: tensor<3072xf32>, %w2: tensor<768x3072xf32>, %b2: tensor<768xf32>) {
+  // expected-error @+1 {{'vit.mlp' op expects fc1 weight of shape [3072, 768], got [3072, 384]}}
+  %0 = vit.mlp %x fc1(%w1, %b1) fc2(%w2, %b2) gelu = exact : tensor<1x197x768xf32>, tensor<3072x384xf32>, tensor<3072xf32>, tensor<768x3072xf32>, tensor<768xf32>
+  return
+}
+
+// -----
+
+// fc2 given in [in, out] (Keras) order instead of [out, in].
+func.func @mlp_fc2_transposed(%x: tensor<1x197x768xf32>, %w1: tensor<3072x768xf32>, %b1: tensor<3072xf32>, %w2: tensor<3072x768xf32>, %b2: tensor<768xf32>) {
+  // expected-error @+1 {{expects fc2 weight of shape [768, 3072], got [3072, 768]}}
+  %0 = vit.mlp %x fc1(%w1, %b1) fc2(%w2, %b2) gelu = exact : tensor<1x197x768xf32>, tensor<3072x768xf32>, tensor<3072xf32>, tensor<3072x768xf32>, tensor<768xf32>
+  return
+}
+
+// -----
+
+func.func @mlp_fc1_bias(%x: tensor<1x197x768xf32>, %w1: tensor<3072x768xf32>, %b1: tensor<768xf32>, %w2: tensor<768x3072xf32>, %b2: tensor<768xf32>) {
+  // expected-error @+1 {{expects fc1 bias of shape [3072], got [768]}}
+  %0 = vit.mlp %x fc1(%w1, %b1) fc2(%w2, %b2) gelu = exact : tensor<1x197x768xf32>, tensor<3072x768xf32>, tensor<768xf32>, tensor<768x3072xf32>, tensor<768xf32>
+  return
+}
+
+// -----
+
+func.func @mlp_fc2_bias(%x: tensor<1x197x768xf32>, %w1: tensor<3072x768xf32>, %b1: tensor<3072xf32>, %w2: tensor<768x3072xf32>, %b2: tensor<3072xf32>) {
+  // expected-error @+1 {{expects fc2 bias of shape [768], got [3072]}}
+  %0 = vit.mlp %x fc1(%w1, %b1) fc2(%w2, %b2) gelu = exact : tensor<1x197x768xf32>, tensor<3072x768xf32>, tensor<3072xf32>, tensor<768x3072xf32>, tensor<3072xf32>
+  return
+}
+
+// -----
+
+func.func @mlp_input_rank(%x: tensor<768xf32>, %w1: tensor<3072x768xf32>, %b1: tensor<3072xf32>, %w2: tensor<768x3072xf32>, %b2: tensor<768xf32>) {
+  // expected-error @+1 {{expects input of rank 3, got rank 1}}
+  %0 = vit.mlp %x fc1(%w1, %b1) fc2(%w2, %b2) gelu = exact : tensor<768xf32>, tensor<3072x768xf32>, tensor<3072xf32>, tensor<768x3072xf32>, tensor<768xf32>
+  return
+}
+
+// -----
+
+func.func @mlp_bad_gelu(%x: tensor<1x197x768xf32>, %w1: tensor<3072x768xf32>, %b1: tensor<3072xf32>, %w2: tensor<768x3072xf32>, %b2: tensor<768xf32>) {
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'gelu' [exact, tanh]}}
+  %0 = vit.mlp %x fc1(%w1, %b1) fc2(%w2, %b2) gelu = erf : tensor<1x197x768xf32>, tensor<3072x768xf32>, tensor<3072xf32>, tensor<768x3072xf32>, tensor<768xf32>
+  return
+}
+
+// -----
+
+func.func @residual_add_generic(%a: tensor<1x197x768xf32>, %b: tensor<1x196x768xf32>) {
+  // expected-error @+1 {{'vit.residual_add' op requires the same type for all operands and results}}
+  %0 = "vit.residual_add"(%a, %b) : (tensor<1x197x768xf32>, tensor<1x196x768xf32>) -> tensor<1x197x768xf32>
+  return
+}
+
+// -----
+
+func.func @classifier_head_width(%x: tensor<2x197x768xf32>, %w: tensor<1000x384xf32>, %b: tensor<1000xf32>) {
+  // expected-error @+1 {{'vit.classifier_head' op expects weight of shape [1000, 768], got [1000, 384]}}
+  %0 = vit.classifier_head %x, %w, %b : tensor<2x197x768xf32>, tensor<1000x384xf32>, tensor<1000xf32> -> tensor<2x1000xf32>
+  return
+}
+
+// -----
+
+func.func @classifier_head_bias(%x: tensor<2x197x768xf32>, %w: tensor<1000x768xf32>, %b: tensor<10xf32>) {
+  // expected-error @+1 {{expects bias of shape [1000], got [10]}}
+  %0 = vit.classifier_head %x, %w, %b : tensor<2x197x768xf32>, tensor<1000x768xf32>, tensor<10xf32> -> tensor<2x1000xf32>
+  return
+}
+
+// -----
+
+func.func @classifier_head_result(%x: tensor<2x197x768xf32>, %w: tensor<1000x768xf32>, %b: tensor<1000xf32>) {
+  // expected-error @+1 {{expects result of shape [2, 1000], got [2, 197, 1000]}}
+  %0 = vit.classifier_head %x, %w, %b : tensor<2x197x768xf32>, tensor<1000x768xf32>, tensor<1000xf32> -> tensor<2x197x1000xf32>
+  return
+}
+
+// -----
+
+func.func @classifier_head_weight_rank(%x: tensor<2x197x768xf32>, %w: tensor<768xf32>, %b: tensor<1000xf32>) {
+  // expected-error @+1 {{expects weight of rank 2, got rank 1}}
+  %0 = vit.classifier_head %x, %w, %b : tensor<2x197x768xf32>, tensor<768xf32>, tensor<1000xf32> -> tensor<2x1000xf32>
+  return
+}

@@ -1,0 +1,326 @@
+//===- vitc.cpp - The vitc compiler driver --------------------------------===//
+//
+// Builds a ViT from a preset (plus overrides) or reads vit-dialect IR, checks
+// the weights, and prints the model IR or a Keras-style summary.
+//
+//===----------------------------------------------------------------------===//
+
+#include "vitc/Dialect/ViT/Analysis/ModelSummary.h"
+#include "vitc/Dialect/ViT/IR/ViTDialect.h"
+#include "vitc/Frontend/ModelBuilder.h"
+#include "vitc/Frontend/Safetensors.h"
+#include "vitc/Frontend/Weights.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+#include <optional>
+
+using namespace llvm;
+
+namespace {
+
+cl::OptionCategory modelCategory("Model selection");
+cl::OptionCategory weightCategory("Weights");
+cl::OptionCategory outputCategory("Output");
+
+cl::opt<std::string> inputFile(cl::Positional, cl::init(""),
+                               cl::desc("[input.mlir]"),
+                               cl::cat(modelCategory));
+
+cl::opt<std::string> modelName("model",
+                               cl::desc("Model preset (see --list-models)"),
+                               cl::value_desc("preset"),
+                               cl::cat(modelCategory));
+cl::opt<bool> listModels("list-models",
+                         cl::desc("List the model presets and exit"),
+                         cl::cat(modelCategory));
+cl::opt<std::string>
+    configFile("config",
+               cl::desc("JSON file overriding preset fields, e.g. "
+                        "{\"depth\": 4} (see docs/model-config.md)"),
+               cl::value_desc("file.json"), cl::cat(modelCategory));
+
+// Per-field overrides; they apply after --config.
+cl::opt<int64_t> imageSize("image-size", cl::desc("Input image side"),
+                           cl::cat(modelCategory));
+cl::opt<int64_t> patchSize("patch-size", cl::desc("Patch side"),
+                           cl::cat(modelCategory));
+cl::opt<int64_t> channels("channels", cl::desc("Image channels"),
+                          cl::cat(modelCategory));
+cl::opt<int64_t> hiddenSize("hidden-size", cl::desc("Embedding width"),
+                            cl::cat(modelCategory));
+cl::opt<int64_t> depth("depth", cl::desc("Number of encoder blocks"),
+                       cl::cat(modelCategory));
+cl::opt<int64_t> numHeads("num-heads", cl::desc("Attention heads"),
+                          cl::cat(modelCategory));
+cl::opt<int64_t> mlpDim("mlp-dim", cl::desc("MLP hidden width"),
+                        cl::cat(modelCategory));
+cl::opt<int64_t> numClasses("num-classes", cl::desc("Classifier outputs"),
+                            cl::cat(modelCategory));
+cl::opt<bool> qkvBias("qkv-bias",
+                      cl::desc("Whether q/k/v projections have a bias"),
+                      cl::cat(modelCategory));
+cl::opt<double> layerNormEps("layer-norm-eps", cl::desc("LayerNorm epsilon"),
+                             cl::cat(modelCategory));
+cl::opt<std::string> inputLayout("input-layout", cl::desc("nchw or nhwc"),
+                                 cl::cat(modelCategory));
+cl::opt<std::string> kernelLayout("kernel-layout",
+                                  cl::desc("Patch kernel layout: oihw or hwio"),
+                                  cl::cat(modelCategory));
+cl::opt<std::string> gelu("gelu", cl::desc("GELU formula: exact or tanh"),
+                          cl::cat(modelCategory));
+cl::opt<int64_t> batchSize("batch", cl::desc("Images per batch"),
+                           cl::init(1), cl::cat(modelCategory));
+
+cl::opt<std::string> weightsFile("weights",
+                                 cl::desc("safetensors checkpoint (timm or "
+                                          "Hugging Face names)"),
+                                 cl::value_desc("file"),
+                                 cl::cat(weightCategory));
+cl::opt<bool> randomWeights("random-weights",
+                            cl::desc("Use seeded random weights"),
+                            cl::cat(weightCategory));
+cl::opt<uint64_t> seed("seed", cl::desc("Seed for --random-weights"),
+                       cl::init(0), cl::cat(weightCategory));
+cl::opt<std::string>
+    weightNames("weight-names",
+                cl::desc("Naming for random weights and IR without a "
+                         "checkpoint: timm or hf"),
+                cl::init("timm"), cl::cat(weightCategory));
+cl::opt<std::string>
+    saveWeights("save-weights",
+                cl::desc("Write the weights in use to a safetensors file"),
+                cl::value_desc("file"), cl::cat(weightCategory));
+
+cl::opt<std::string> emit("emit", cl::desc("Print the IR of a phase: vit"),
+                          cl::value_desc("phase"), cl::cat(outputCategory));
+cl::opt<bool> summary("summary",
+                      cl::desc("Print per-layer output shapes, parameters "
+                               "and MACs"),
+                      cl::cat(outputCategory));
+cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout)"),
+                                cl::value_desc("file"), cl::init("-"),
+                                cl::cat(outputCategory));
+
+Error failure(const Twine &message) {
+  return createStringError(inconvertibleErrorCode(), message);
+}
+
+template <typename T>
+std::optional<std::string> applyEnumFlag(const cl::opt<std::string> &flag,
+                                         std::optional<T> (*parse)(
+                                             const std::string &),
+                                         T &field, const char *choices) {
+  if (flag.getNumOccurrences() == 0)
+    return std::nullopt;
+  if (std::optional<T> parsed = parse(flag)) {
+    field = *parsed;
+    return std::nullopt;
+  }
+  return "--" + flag.ArgStr.str() + " must be " + choices + ", got '" +
+         flag.getValue() + "'";
+}
+
+template <typename T>
+void applyFlag(const cl::opt<T> &flag, T &field) {
+  if (flag.getNumOccurrences())
+    field = flag;
+}
+
+Expected<vitc::ModelConfig> resolveConfig() {
+  vitc::ModelConfig config;
+  if (!modelName.empty()) {
+    std::optional<vitc::ModelConfig> preset = vitc::lookupPreset(modelName);
+    if (!preset)
+      return failure("unknown model '" + modelName +
+                     "' (run --list-models for the presets)");
+    config = *preset;
+  }
+  if (!configFile.empty()) {
+    ErrorOr<std::unique_ptr<MemoryBuffer>> text =
+        MemoryBuffer::getFile(configFile);
+    if (!text)
+      return failure(configFile + ": " + text.getError().message());
+    std::string error;
+    if (!vitc::applyJsonOverrides(config, (*text)->getBuffer().str(), error))
+      return failure(configFile + ": " + error);
+  }
+  applyFlag(imageSize, config.imageSize);
+  applyFlag(patchSize, config.patchSize);
+  applyFlag(channels, config.channels);
+  applyFlag(hiddenSize, config.hiddenSize);
+  applyFlag(depth, config.depth);
+  applyFlag(numHeads, config.numHeads);
+  applyFlag(mlpDim, config.mlpDim);
+  applyFlag(numClasses, config.numClasses);
+  applyFlag(qkvBias, config.qkvBias);
+  applyFlag(layerNormEps, config.layerNormEps);
+  for (std::optional<std::string> error :
+       {applyEnumFlag(inputLayout, vitc::parseInputLayout, config.inputLayout,
+                      "nchw or nhwc"),
+        applyEnumFlag(kernelLayout, vitc::parseKernelLayout,
+                      config.kernelLayout, "oihw or hwio"),
+        applyEnumFlag(gelu, vitc::parseGelu, config.gelu, "exact or tanh")})
+    if (error)
+      return failure(*error);
+  std::string invalid = config.validate();
+  if (!invalid.empty())
+    return failure("invalid model config: " + invalid);
+  return config;
+}
+
+/// The weights named by the flags, or no weights when none were asked for.
+Expected<std::optional<vitc::WeightSet>>
+resolveWeights(const vitc::ModelConfig &config) {
+  if (!weightsFile.empty() && randomWeights)
+    return failure("--weights and --random-weights are mutually exclusive");
+  std::optional<vitc::WeightNaming> naming =
+      vitc::parseWeightNaming(weightNames);
+  if (!naming)
+    return failure("--weight-names must be timm or hf, got '" + weightNames +
+                   "'");
+  if (randomWeights)
+    return std::optional<vitc::WeightSet>(
+        vitc::makeRandomWeights(config, *naming, seed));
+  if (weightsFile.empty())
+    return std::optional<vitc::WeightSet>();
+  std::string error;
+  std::optional<vitc::WeightSet> weights =
+      vitc::loadWeights(weightsFile, config, error);
+  if (!weights)
+    return failure(error);
+  return weights;
+}
+
+Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+parseInputModule(mlir::MLIRContext &context) {
+  context.loadDialect<vitc::vit::ViTDialect, mlir::func::FuncDialect>();
+  std::string error;
+  std::unique_ptr<MemoryBuffer> buffer = mlir::openInputFile(inputFile, &error);
+  if (!buffer)
+    return failure(error);
+  SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(buffer), SMLoc());
+  // Parse errors are reported with their location by this handler.
+  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return failure("could not parse '" + inputFile + "'");
+  return module;
+}
+
+Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+buildModule(mlir::MLIRContext &context) {
+  if (!inputFile.empty()) {
+    if (!modelName.empty() || !configFile.empty())
+      return failure("give either an input .mlir file or --model/--config, "
+                     "not both");
+    return parseInputModule(context);
+  }
+  if (modelName.empty() && configFile.empty())
+    return failure("no model given: pass --model=<preset>, --config=<file> "
+                   "or an input .mlir file");
+  if (batchSize <= 0)
+    return failure("--batch must be positive, got " +
+                   std::to_string(batchSize));
+  Expected<vitc::ModelConfig> config = resolveConfig();
+  if (!config)
+    return config.takeError();
+  Expected<std::optional<vitc::WeightSet>> weights = resolveWeights(*config);
+  if (!weights)
+    return weights.takeError();
+  if (!saveWeights.empty()) {
+    if (!*weights)
+      return failure("--save-weights needs --weights or --random-weights");
+    std::string error;
+    if (!vitc::writeSafetensors(saveWeights, (*weights)->tensors, error))
+      return failure(error);
+  }
+  vitc::WeightNaming naming = *weights
+                                  ? (*weights)->naming
+                                  : *vitc::parseWeightNaming(weightNames);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      vitc::buildViTModule(context, *config, naming, batchSize);
+  if (failed(mlir::verify(*module)))
+    return failure("internal error: the built model failed verification");
+  return module;
+}
+
+int fail(const std::string &message) {
+  WithColor::error(errs(), "vitc") << message << "\n";
+  return 1;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions({&modelCategory, &weightCategory, &outputCategory});
+  cl::SetVersionPrinter([](raw_ostream &os) {
+    os << "vitc " << VITC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
+       << ")\n";
+  });
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "vitc: the Vision Transformer compiler\n\n"
+      "  vitc --model vit-b16 --summary\n"
+      "  vitc --model vit-b16-keras --random-weights --batch 8 --emit=vit\n"
+      "  vitc --model vit-b16 --weights vit_b16.safetensors --emit=vit\n");
+
+  if (listModels) {
+    for (const std::string &name : vitc::presetNames()) {
+      vitc::ModelConfig preset = *vitc::lookupPreset(name);
+      outs() << llvm::left_justify(name, 16) << "image " << preset.imageSize
+             << ", patch " << preset.patchSize << ", width "
+             << preset.hiddenSize << ", depth " << preset.depth << ", heads "
+             << preset.numHeads << ", mlp " << preset.mlpDim << ", "
+             << vitc::toString(preset.inputLayout) << "\n";
+    }
+    return 0;
+  }
+  if (!emit.empty() && emit != "vit")
+    return fail("unknown --emit phase '" + emit +
+                "'; available: vit (code generation phases are not "
+                "implemented yet)");
+  if (emit.empty() && !summary && saveWeights.empty())
+    return fail(outputFile != "-"
+                    ? "writing a .vitb artifact is not implemented yet; use "
+                      "--emit=vit or --summary"
+                    : "nothing to do: pass --emit=vit, --summary or "
+                      "--save-weights");
+
+  mlir::MLIRContext context;
+  Expected<mlir::OwningOpRef<mlir::ModuleOp>> module = buildModule(context);
+  if (!module)
+    return fail(toString(module.takeError()));
+  auto function =
+      (*module)->lookupSymbol<mlir::func::FuncOp>(vitc::kEntryFunctionName);
+  if (summary && !function)
+    return fail(std::string("the module has no function @") +
+                vitc::kEntryFunctionName + " to summarise");
+
+  std::string error;
+  std::unique_ptr<ToolOutputFile> output =
+      mlir::openOutputFile(outputFile, &error);
+  if (!output)
+    return fail(error);
+  if (summary)
+    vitc::vit::printModelSummary(vitc::vit::summarizeModel(function),
+                                 output->os());
+  if (emit == "vit")
+    (*module)->print(output->os());
+  output->keep();
+  return 0;
+}

@@ -1,0 +1,159 @@
+//===- ModelConfigTest.cpp - Presets, validation and JSON overrides -------===//
+
+#include "vitc/Frontend/ModelConfig.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+
+using namespace vitc;
+
+namespace {
+
+ModelConfig preset(const std::string &name) {
+  std::optional<ModelConfig> config = lookupPreset(name);
+  EXPECT_TRUE(config.has_value()) << name;
+  return config.value_or(ModelConfig());
+}
+
+TEST(ModelConfigTest, EveryPresetNameResolvesToAValidConfig) {
+  ASSERT_FALSE(presetNames().empty());
+  for (const std::string &name : presetNames()) {
+    std::optional<ModelConfig> config = lookupPreset(name);
+    ASSERT_TRUE(config.has_value()) << name;
+    EXPECT_EQ(config->name, name);
+    EXPECT_EQ(config->validate(), "") << name;
+  }
+  EXPECT_FALSE(lookupPreset("vit-z99").has_value());
+}
+
+TEST(ModelConfigTest, PresetSizes) {
+  struct Expected {
+    const char *name;
+    int64_t width, depth, heads, patch;
+  };
+  for (const Expected &e : {Expected{"vit-ti16", 192, 12, 3, 16},
+                            Expected{"vit-s16", 384, 12, 6, 16},
+                            Expected{"vit-b16", 768, 12, 12, 16},
+                            Expected{"vit-b16-keras", 768, 12, 12, 16},
+                            Expected{"vit-l16", 1024, 24, 16, 16},
+                            Expected{"vit-b32", 768, 12, 12, 32}}) {
+    ModelConfig config = preset(e.name);
+    EXPECT_EQ(config.hiddenSize, e.width) << e.name;
+    EXPECT_EQ(config.depth, e.depth) << e.name;
+    EXPECT_EQ(config.numHeads, e.heads) << e.name;
+    EXPECT_EQ(config.patchSize, e.patch) << e.name;
+    EXPECT_EQ(config.mlpDim, 4 * e.width) << e.name;
+    EXPECT_EQ(config.imageSize, 224) << e.name;
+    EXPECT_EQ(config.numClasses, 1000) << e.name;
+  }
+  ModelConfig b16 = preset("vit-b16");
+  EXPECT_EQ(b16.numPatches(), 196);
+  EXPECT_EQ(b16.numTokens(), 197);
+  EXPECT_EQ(b16.headDim(), 64);
+  EXPECT_TRUE(b16.qkvBias);
+  EXPECT_EQ(b16.inputLayout, InputLayout::NCHW);
+  EXPECT_EQ(b16.kernelLayout, KernelLayout::OIHW);
+  EXPECT_EQ(preset("vit-b32").numTokens(), 50);
+}
+
+TEST(ModelConfigTest, KerasPresetIsChannelsLastWithoutQkvBias) {
+  ModelConfig keras = preset("vit-b16-keras");
+  EXPECT_EQ(keras.inputLayout, InputLayout::NHWC);
+  EXPECT_EQ(keras.kernelLayout, KernelLayout::HWIO);
+  EXPECT_FALSE(keras.qkvBias);
+}
+
+TEST(ModelConfigTest, ValidateRejectsBadConfigs) {
+  ModelConfig config = preset("vit-b16");
+  config.numHeads = 7;
+  EXPECT_EQ(config.validate(), "num_heads 7 does not divide hidden_size 768");
+
+  config = preset("vit-b16");
+  config.imageSize = 225;
+  EXPECT_EQ(config.validate(),
+            "image_size 225 is not a multiple of patch_size 16");
+
+  for (double eps : {0.0, -1e-6, std::nan("")}) {
+    config = preset("vit-b16");
+    config.layerNormEps = eps;
+    EXPECT_EQ(config.validate(),
+              "layer_norm_eps must be a positive finite number")
+        << eps;
+  }
+
+  config = preset("vit-b16");
+  config.depth = 0;
+  EXPECT_EQ(config.validate(), "depth must be positive, got 0");
+}
+
+TEST(ModelConfigTest, EnumStringsRoundTrip) {
+  for (InputLayout layout : {InputLayout::NCHW, InputLayout::NHWC})
+    EXPECT_EQ(parseInputLayout(toString(layout)), layout);
+  for (KernelLayout layout : {KernelLayout::OIHW, KernelLayout::HWIO})
+    EXPECT_EQ(parseKernelLayout(toString(layout)), layout);
+  for (GeluApproximation gelu :
+       {GeluApproximation::Exact, GeluApproximation::Tanh})
+    EXPECT_EQ(parseGelu(toString(gelu)), gelu);
+  EXPECT_FALSE(parseInputLayout("NCHW").has_value());
+  EXPECT_FALSE(parseGelu("").has_value());
+}
+
+TEST(ModelConfigTest, JsonOverridesSetFields) {
+  ModelConfig config = preset("vit-b16");
+  std::string error;
+  ASSERT_TRUE(applyJsonOverrides(
+      config,
+      R"({"name": "small", "depth": 4, "image_size": 32, "patch_size": 8,
+          "qkv_bias": false, "layer_norm_eps": 1e-5, "input_layout": "nhwc",
+          "kernel_layout": "hwio", "gelu": "tanh", "num_classes": 10})",
+      error))
+      << error;
+  EXPECT_EQ(config.name, "small");
+  EXPECT_EQ(config.depth, 4);
+  EXPECT_EQ(config.imageSize, 32);
+  EXPECT_EQ(config.patchSize, 8);
+  EXPECT_FALSE(config.qkvBias);
+  EXPECT_DOUBLE_EQ(config.layerNormEps, 1e-5);
+  EXPECT_EQ(config.inputLayout, InputLayout::NHWC);
+  EXPECT_EQ(config.kernelLayout, KernelLayout::HWIO);
+  EXPECT_EQ(config.gelu, GeluApproximation::Tanh);
+  EXPECT_EQ(config.numClasses, 10);
+  // Untouched fields keep their preset values.
+  EXPECT_EQ(config.hiddenSize, 768);
+  EXPECT_EQ(config.validate(), "");
+}
+
+TEST(ModelConfigTest, JsonOverrideErrors) {
+  struct Case {
+    const char *json;
+    const char *expected;
+  };
+  for (const Case &c :
+       {Case{R"({"depht": 4})", "unknown config key 'depht'"},
+        Case{R"({"depth": "4"})", "config key 'depth' must be an integer"},
+        Case{R"({"depth": 4.5})", "config key 'depth' must be an integer"},
+        Case{R"({"qkv_bias": 1})",
+             "config key 'qkv_bias' must be true or false"},
+        Case{R"({"layer_norm_eps": "small"})",
+             "config key 'layer_norm_eps' must be a number"},
+        Case{R"({"name": 3})", "config key 'name' must be a string"},
+        Case{R"({"input_layout": "chw"})",
+             "config key 'input_layout' must be \"nchw\" or \"nhwc\""},
+        Case{R"({"gelu": 1})", "config key 'gelu' must be a string"},
+        Case{R"([1, 2])", "the config must be a JSON object"}}) {
+    ModelConfig config;
+    std::string error;
+    EXPECT_FALSE(applyJsonOverrides(config, c.json, error)) << c.json;
+    EXPECT_EQ(error, c.expected) << c.json;
+  }
+}
+
+TEST(ModelConfigTest, InvalidJsonIsReported) {
+  ModelConfig config;
+  std::string error;
+  EXPECT_FALSE(applyJsonOverrides(config, R"({"depth": )", error));
+  EXPECT_EQ(error.rfind("invalid JSON: ", 0), 0u) << error;
+}
+
+} // namespace
