@@ -8,6 +8,7 @@
 
 #include "vitc/Frontend/Safetensors.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
@@ -106,6 +107,15 @@ const DType *lookupDType(llvm::StringRef name) {
   return nullptr;
 }
 
+/// Names come from the file: escape them so every error stays on one line.
+std::string quoteName(llvm::StringRef name) {
+  std::string quoted = "'";
+  llvm::raw_string_ostream stream(quoted);
+  llvm::printEscapedString(name, stream);
+  stream << "'";
+  return quoted;
+}
+
 std::string byteRange(uint64_t begin, uint64_t end) {
   return "[" + std::to_string(begin) + ", " + std::to_string(end) + ")";
 }
@@ -124,7 +134,7 @@ struct Entry {
 std::optional<Entry> parseEntry(const std::string &name,
                                 const llvm::json::Value &value,
                                 uint64_t dataSize, std::string &error) {
-  std::string tensor = "tensor '" + name + "'";
+  std::string tensor = "tensor " + quoteName(name);
   auto fail = [&](const std::string &message) {
     error = tensor + message;
     return std::nullopt;
@@ -206,9 +216,10 @@ std::optional<std::string> findOverlap(const std::vector<Entry> &entries) {
   for (size_t i = 1; i < byStart.size(); ++i) {
     const Entry &previous = *byStart[i - 1], &current = *byStart[i];
     if (current.begin < previous.end)
-      return "tensors '" + previous.name + "' and '" + current.name +
-             "' overlap: bytes " + byteRange(previous.begin, previous.end) +
-             " and " + byteRange(current.begin, current.end);
+      return "tensors " + quoteName(previous.name) + " and " +
+             quoteName(current.name) + " overlap: bytes " +
+             byteRange(previous.begin, previous.end) + " and " +
+             byteRange(current.begin, current.end);
   }
   return std::nullopt;
 }
@@ -309,7 +320,7 @@ bool writeSafetensors(const std::string &path,
   // Refuse anything the reader would reject instead of writing it.
   for (const auto &[name, tensor] : tensors) {
     if (!llvm::json::isUTF8(name))
-      return fail("tensor name '" + name + "' is not valid UTF-8");
+      return fail("tensor name " + quoteName(name) + " is not valid UTF-8");
     if (std::any_of(tensor.shape.begin(), tensor.shape.end(),
                     [](int64_t dim) { return dim < 0; }))
       return fail("tensor '" + name + "' has a negative dimension in shape " +
@@ -359,6 +370,7 @@ bool writeSafetensors(const std::string &path,
   out << chunk << header;
   for (const auto &entry : tensors) {
     chunk.clear();
+    chunk.reserve(4 * entry.second.data.size());
     for (float value : entry.second.data)
       appendLittleEndian(chunk, bitCast<uint32_t>(value));
     out << chunk;

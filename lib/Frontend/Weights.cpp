@@ -4,9 +4,11 @@
 
 #include "vitc/Frontend/Safetensors.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
 #include <set>
@@ -305,10 +307,14 @@ std::optional<WeightSet> validateWeights(const ModelConfig &config,
     for (const auto &entry : tensors) {
       if (expected.count(entry.first))
         continue;
-      error = "unexpected tensor '" + entry.first + "' (not part of " +
-              config.name + " with " +
-              (naming == WeightNaming::Timm ? "timm" : "Hugging Face") +
-              " names)" + andMore(tensors.size() - expected.size() - 1);
+      // The name comes from the file: escape it to keep the error one line.
+      error.clear();
+      llvm::raw_string_ostream stream(error);
+      stream << "unexpected tensor '";
+      llvm::printEscapedString(entry.first, stream);
+      stream << "' (not part of " << config.name << " with "
+             << (naming == WeightNaming::Timm ? "timm" : "Hugging Face")
+             << " names)" << andMore(tensors.size() - expected.size() - 1);
       return std::nullopt;
     }
   }

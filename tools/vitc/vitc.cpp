@@ -319,8 +319,10 @@ int main(int argc, char **argv) {
   if (summary)
     vitc::vit::printModelSummary(vitc::vit::summarizeModel(function),
                                  output->os());
-  if (emit == "vit")
+  if (emit == "vit") {
     (*module)->print(output->os());
+    output->os() << "\n";
+  }
   output->keep();
   return 0;
 }

@@ -350,6 +350,10 @@ TEST(SafetensorsTest, ParseErrors) {
                 eightBytes),
        "tensor 'blocks.0.norm1.weight' has dtype I64; only floating types "
        "(F32, F16, BF16, F64) are supported"},
+      {"control character in a name",
+       makeFile("{" + entry("a\\nb", "U8", "[8]", 0, 8) + "}", eightBytes),
+       "tensor 'a\\0Ab' has dtype U8; only floating types (F32, F16, BF16, "
+       "F64) are supported"},
       {"bool dtype",
        makeFile("{" + entry("m", "BOOL", "[8]", 0, 8) + "}", eightBytes),
        "tensor 'm' has dtype BOOL; only floating types (F32, F16, BF16, F64) "

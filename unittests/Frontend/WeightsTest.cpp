@@ -382,10 +382,17 @@ TEST(WeightsTest, ValidateReportsUnexpectedTensors) {
   EXPECT_EQ(error,
             "unexpected tensor 'foo' (not part of tiny with timm names)");
 
+  tensors.erase("foo");
+  tensors["bad\nname"] = {{1}, {0.0f}};
+  EXPECT_FALSE(validate(tinyConfig(), tensors, error));
+  EXPECT_EQ(
+      error,
+      "unexpected tensor 'bad\\0Aname' (not part of tiny with timm names)");
+  tensors.erase("bad\nname");
+
   // A qkv bias on a model built without one.
   ModelConfig noBias = tinyConfig();
   noBias.qkvBias = false;
-  tensors.erase("foo");
   EXPECT_FALSE(validate(noBias, tensors, error));
   EXPECT_EQ(error, "unexpected tensor 'blocks.0.attn.qkv.bias' (not part of "
                    "tiny with timm names) and 1 more");

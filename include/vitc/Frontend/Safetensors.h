@@ -21,7 +21,8 @@ namespace vitc {
 
 /// Parses safetensors bytes. Floating tensors (F32, F16, BF16, F64) are
 /// converted to fp32; any other dtype is an error naming the tensor.
-/// `origin` names the source (usually the path) in error messages.
+/// `origin` names the source (usually the path): every error is one line
+/// starting with "<origin>: ".
 std::optional<std::map<std::string, Tensor>>
 parseSafetensors(const char *bytes, size_t size, const std::string &origin,
                  std::string &error);
@@ -30,8 +31,9 @@ parseSafetensors(const char *bytes, size_t size, const std::string &origin,
 std::optional<std::map<std::string, Tensor>>
 readSafetensors(const std::string &path, std::string &error);
 
-/// Writes `tensors` as F32 safetensors. Returns false and sets `error` if
-/// the file cannot be written.
+/// Writes `tensors` as F32 safetensors, names in sorted order. Returns false
+/// and sets `error` if the file cannot be written or a tensor's data does not
+/// match its shape.
 bool writeSafetensors(const std::string &path,
                       const std::map<std::string, Tensor> &tensors,
                       std::string &error);

@@ -87,6 +87,7 @@ struct WeightSet {
   std::map<std::string, Tensor> tensors;
 
   /// The tensor called `name`; it must exist (validated sets always do).
+  /// A missing name is a fatal error, in release builds too.
   const Tensor &get(const std::string &name) const;
 };
 
@@ -97,18 +98,23 @@ struct WeightSet {
 ///   NormScale  uniform(0.9, 1.1)
 ///   NormShift  uniform(-0.1, 0.1)
 ///   Embedding  uniform(-0.5, 0.5)
+/// The generator (splitmix64, spelled out in Weights.cpp) gives bit-identical
+/// values on every platform.
 WeightSet makeRandomWeights(const ModelConfig &config, WeightNaming naming,
                             uint64_t seed);
 
 /// Checks that `tensors` holds exactly the parameters `config` needs under
-/// some naming scheme (detected from the names), with the expected shapes.
-/// On failure returns std::nullopt and sets `error` to a one-line message
-/// naming the offending tensor.
+/// some naming scheme, with the expected shapes and only finite values. The
+/// scheme is Hugging Face if any name starts with "vit." or "classifier.",
+/// timm otherwise. Checks run in this order: missing tensors, unexpected
+/// tensors, shapes, values. On failure returns std::nullopt and sets `error`
+/// to a one-line message naming the offending tensor.
 std::optional<WeightSet> validateWeights(const ModelConfig &config,
                                          std::map<std::string, Tensor> tensors,
                                          std::string &error);
 
-/// Reads a safetensors checkpoint and validates it against `config`.
+/// Reads a safetensors checkpoint and validates it against `config`. Every
+/// error starts with `path`.
 std::optional<WeightSet> loadWeights(const std::string &path,
                                      const ModelConfig &config,
                                      std::string &error);

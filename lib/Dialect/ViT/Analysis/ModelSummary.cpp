@@ -6,6 +6,7 @@
 #include "vitc/Frontend/Weights.h"
 
 #include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
 
@@ -17,10 +18,13 @@ static int64_t numElements(Type type) {
   return cast<ShapedType>(type).getNumElements();
 }
 
-static std::string layerName(Operation *op) {
+/// The layer's NameLoc, or "<type>_<n>" (as Keras names unnamed layers) for
+/// IR read from a file, whose locations are file positions.
+static std::string layerName(Operation *op, StringRef type,
+                             llvm::StringMap<int> &unnamedCounts) {
   if (auto name = dyn_cast<NameLoc>(op->getLoc()))
     return name.getName().str();
-  return op->getName().getStringRef().str();
+  return (type + "_" + Twine(unnamedCounts[type]++)).str();
 }
 
 ModelSummary summarizeModel(func::FuncOp function) {
@@ -33,6 +37,7 @@ ModelSummary summarizeModel(func::FuncOp function) {
       summary.batchSize = type.getRank() > 0 ? type.getDimSize(0) : 1;
 
   llvm::StringSet<> countedWeights;
+  llvm::StringMap<int> unnamedCounts;
   function.walk([&](Operation *op) {
     if (auto weight = dyn_cast<WeightOp>(op)) {
       if (countedWeights.insert(weight.getName()).second)
@@ -42,8 +47,8 @@ ModelSummary summarizeModel(func::FuncOp function) {
     if (!isa<ViTDialect>(op->getDialect()))
       return;
     LayerSummary layer;
-    layer.name = layerName(op);
     layer.type = op->getName().stripDialect().str();
+    layer.name = layerName(op, layer.type, unnamedCounts);
     auto resultType = cast<ShapedType>(op->getResult(0).getType());
     layer.outputShape.assign(resultType.getShape().begin(),
                              resultType.getShape().end());

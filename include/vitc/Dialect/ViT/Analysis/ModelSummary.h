@@ -31,7 +31,7 @@ struct ModelSummary {
 };
 
 /// Summarises a vit-dialect function: one row per layer op, named after the
-/// op's NameLoc (or its op name when it has none). The batch size is the
+/// op's NameLoc (or "<type>_<n>" when it has none). The batch size is the
 /// leading dimension of the first argument.
 ModelSummary summarizeModel(mlir::func::FuncOp function);
 
