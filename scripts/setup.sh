@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs everything vitc needs on Debian 12 and builds it into ./build.
+# Safe to run again: installed packages are skipped and the build is
+# incremental.
+#
+#   scripts/setup.sh            install dependencies, configure, build
+#   BUILD_DIR=out scripts/setup.sh
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+LLVM_ROOT=/usr/lib/llvm-22
+
+DEBIAN_PACKAGES=(
+  # LLVM/MLIR 22 (bookworm-security) and its test tools (lit, FileCheck, not).
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
+  liblld-22-dev
+  # Build tools and unit-test framework.
+  cmake ninja-build libgtest-dev python3
+)
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+missing=()
+for package in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null |
+    grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  log "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+    --no-install-recommends "${missing[@]}"
+else
+  log "Debian packages already installed"
+fi
+
+log "configuring $BUILD_DIR"
+cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja \
+  -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_COMPILER="$LLVM_ROOT/bin/clang" \
+  -DCMAKE_CXX_COMPILER="$LLVM_ROOT/bin/clang++" \
+  -DMLIR_DIR="$LLVM_ROOT/lib/cmake/mlir" \
+  -DLLVM_EXTERNAL_LIT="$LLVM_ROOT/bin/lit" >/dev/null
+
+log "building (this takes a few minutes on 2 cores)"
+start=$SECONDS
+cmake --build "$BUILD_DIR"
+log "built in $((SECONDS - start)) s; tools are in $BUILD_DIR/bin"
