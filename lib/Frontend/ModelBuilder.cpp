@@ -34,8 +34,8 @@ class GraphEmitter {
 public:
   GraphEmitter(OpBuilder &builder, const ModelConfig &config,
                WeightNaming naming, int64_t batch)
-      : builder(builder), config(config),
-        names(getParamNames(config, naming)), batch(batch) {
+      : builder(builder), config(config), names(getParamNames(config, naming)),
+        batch(batch) {
     for (ParamSpec &spec : getParamSpecs(config, naming))
       paramShapes[spec.name] = std::move(spec.shape);
   }
@@ -45,9 +45,8 @@ public:
     Value patches = vit::PatchEmbedOp::create(
         builder, loc("patch_embed"),
         tensorType({batch, config.numPatches(), width}), image,
-        weight(names.patchKernel), weight(names.patchBias),
-        config.patchSize, toDialect(config.inputLayout),
-        toDialect(config.kernelLayout));
+        weight(names.patchKernel), weight(names.patchBias), config.patchSize,
+        toDialect(config.inputLayout), toDialect(config.kernelLayout));
     Value tokens = vit::ClassPosEmbedOp::create(
         builder, loc("class_pos_embed"),
         tensorType({batch, config.numTokens(), width}), patches,
@@ -72,15 +71,14 @@ private:
         builder, loc(prefix + "attn"), normed.getType(), normed,
         weights(block.qkvWeights), weights(block.qkvBiases),
         weight(block.projWeight), weight(block.projBias), config.numHeads);
-    Value residual = vit::ResidualAddOp::create(
-        builder, loc(prefix + "add1"), input, attended);
+    Value residual = vit::ResidualAddOp::create(builder, loc(prefix + "add1"),
+                                                input, attended);
     normed = emitLayerNorm(prefix + "norm2", residual, block.norm2Weight,
                            block.norm2Bias);
     Value transformed = vit::MlpOp::create(
         builder, loc(prefix + "mlp"), normed.getType(), normed,
-        weight(block.fc1Weight), weight(block.fc1Bias),
-        weight(block.fc2Weight), weight(block.fc2Bias),
-        toDialect(config.gelu));
+        weight(block.fc1Weight), weight(block.fc1Bias), weight(block.fc2Weight),
+        weight(block.fc2Bias), toDialect(config.gelu));
     return vit::ResidualAddOp::create(builder, loc(prefix + "add2"), residual,
                                       transformed);
   }
@@ -96,8 +94,8 @@ private:
   Value weight(const std::string &name) {
     auto shape = paramShapes.find(name);
     assert(shape != paramShapes.end() && "weight missing from param specs");
-    return vit::WeightOp::create(builder, loc(name),
-                                 tensorType(shape->second), name);
+    return vit::WeightOp::create(builder, loc(name), tensorType(shape->second),
+                                 name);
   }
 
   SmallVector<Value> weights(const std::vector<std::string> &weightNames) {

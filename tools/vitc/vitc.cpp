@@ -80,8 +80,8 @@ cl::opt<std::string> kernelLayout("kernel-layout",
                                   cl::cat(modelCategory));
 cl::opt<std::string> gelu("gelu", cl::desc("GELU formula: exact or tanh"),
                           cl::cat(modelCategory));
-cl::opt<int64_t> batchSize("batch", cl::desc("Images per batch"),
-                           cl::init(1), cl::cat(modelCategory));
+cl::opt<int64_t> batchSize("batch", cl::desc("Images per batch"), cl::init(1),
+                           cl::cat(modelCategory));
 
 cl::opt<std::string> weightsFile("weights",
                                  cl::desc("safetensors checkpoint (timm or "
@@ -118,10 +118,10 @@ Error failure(const Twine &message) {
 }
 
 template <typename T>
-std::optional<std::string> applyEnumFlag(const cl::opt<std::string> &flag,
-                                         std::optional<T> (*parse)(
-                                             const std::string &),
-                                         T &field, const char *choices) {
+std::optional<std::string>
+applyEnumFlag(const cl::opt<std::string> &flag,
+              std::optional<T> (*parse)(const std::string &), T &field,
+              const char *choices) {
   if (flag.getNumOccurrences() == 0)
     return std::nullopt;
   if (std::optional<T> parsed = parse(flag)) {
@@ -132,8 +132,7 @@ std::optional<std::string> applyEnumFlag(const cl::opt<std::string> &flag,
          flag.getValue() + "'";
 }
 
-template <typename T>
-void applyFlag(const cl::opt<T> &flag, T &field) {
+template <typename T> void applyFlag(const cl::opt<T> &flag, T &field) {
   if (flag.getNumOccurrences())
     field = flag;
 }
@@ -248,9 +247,8 @@ buildModule(mlir::MLIRContext &context) {
     if (!vitc::writeSafetensors(saveWeights, (*weights)->tensors, error))
       return failure(error);
   }
-  vitc::WeightNaming naming = *weights
-                                  ? (*weights)->naming
-                                  : *vitc::parseWeightNaming(weightNames);
+  vitc::WeightNaming naming =
+      *weights ? (*weights)->naming : *vitc::parseWeightNaming(weightNames);
   mlir::OwningOpRef<mlir::ModuleOp> module =
       vitc::buildViTModule(context, *config, naming, batchSize);
   if (failed(mlir::verify(*module)))

@@ -1,4 +1,5 @@
-//===- Weights.h - Named ViT weights: naming schemes, loading, init -*- C++ -*-//
+//===- Weights.h - Named ViT weights: naming schemes, loading, init -*- C++
+//-*-//
 //
 // Weights are identified by the names a checkpoint uses. Two naming schemes
 // are understood: timm (fused qkv, `blocks.N...`) and Hugging Face
@@ -62,11 +63,11 @@ ModelParamNames getParamNames(const ModelConfig &config, WeightNaming naming);
 
 /// What a parameter is; decides its random initialisation.
 enum class ParamKind {
-  Kernel,     // conv or linear weight
-  Bias,       // conv or linear bias
-  NormScale,  // layer norm gamma
-  NormShift,  // layer norm beta
-  Embedding,  // class token, position embedding
+  Kernel,    // conv or linear weight
+  Bias,      // conv or linear bias
+  NormScale, // layer norm gamma
+  NormShift, // layer norm beta
+  Embedding, // class token, position embedding
 };
 
 struct ParamSpec {

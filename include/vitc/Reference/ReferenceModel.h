@@ -23,8 +23,8 @@ namespace vitc::reference {
 /// Normalises each row of x [rows, width] in place: (x - mean) / sqrt(var +
 /// eps) * gamma + beta, with the biased (population) variance.
 void layerNorm(std::vector<float> &x, int64_t rows, int64_t width,
-               const std::vector<float> &gamma,
-               const std::vector<float> &beta, double eps);
+               const std::vector<float> &gamma, const std::vector<float> &beta,
+               double eps);
 
 /// Numerically stable softmax of each row of x [rows, width], in place.
 void softmaxRows(std::vector<float> &x, int64_t rows, int64_t width);
@@ -34,8 +34,8 @@ double gelu(double x, GeluApproximation approximation);
 
 /// y[rows, out] = x[rows, in] * W^T + b, with W stored [out, in] (PyTorch
 /// nn.Linear layout). `bias` may be empty.
-std::vector<float> linear(const std::vector<float> &x, int64_t rows,
-                          int64_t in, const std::vector<float> &weight,
+std::vector<float> linear(const std::vector<float> &x, int64_t rows, int64_t in,
+                          const std::vector<float> &weight,
                           const std::vector<float> &bias, int64_t out);
 
 /// Multi-head scaled dot-product attention over already projected q, k, v,
@@ -55,8 +55,7 @@ std::vector<float> extractPatches(const float *image, int64_t channels,
 
 /// Runs the whole model on `images` (batch x image in config.inputLayout)
 /// and returns the logits [batch, numClasses].
-std::vector<float> runModel(const ModelConfig &config,
-                            const WeightSet &weights,
+std::vector<float> runModel(const ModelConfig &config, const WeightSet &weights,
                             const std::vector<float> &images, int64_t batch);
 
 } // namespace vitc::reference

@@ -1,8 +1,8 @@
-//===- ViTDialect.cpp - vit dialect registration ----------------------------===//
+//===- ViTDialect.cpp - vit dialect registration
+//----------------------------===//
 
 #include "vitc/Dialect/ViT/IR/ViTDialect.h"
 #include "vitc/Dialect/ViT/IR/ViTOps.h"
-
 
 using namespace mlir;
 using namespace vitc::vit;

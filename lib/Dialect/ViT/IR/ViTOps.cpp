@@ -1,4 +1,5 @@
-//===- ViTOps.cpp - vit dialect operations ----------------------------------===//
+//===- ViTOps.cpp - vit dialect operations
+//----------------------------------===//
 
 #include "vitc/Dialect/ViT/IR/ViTOps.h"
 
@@ -112,8 +113,8 @@ LogicalResult ClassPosEmbedOp::verify() {
   ArrayRef<int64_t> patches = shapeOf(getPatches());
   int64_t width = patches[2];
   int64_t tokens = patches[1] + 1;
-  if (failed(verifyShape(*this, "class_token", getClassToken(),
-                         {1, 1, width})) ||
+  if (failed(
+          verifyShape(*this, "class_token", getClassToken(), {1, 1, width})) ||
       failed(verifyShape(*this, "position", getPosition(), {1, tokens, width})))
     return failure();
   return verifyShape(*this, "result", getResult(), {patches[0], tokens, width});
@@ -161,14 +162,14 @@ LogicalResult AttentionOp::verify() {
   // A fused projection computes q, k and v at once: 3 * width outputs.
   int64_t projectionWidth = numProjections == 1 ? 3 * width : width;
   for (Value weight : getQkvWeights())
-    if (failed(verifyShape(*this, "qkv weight", weight,
-                           {projectionWidth, width})))
+    if (failed(
+            verifyShape(*this, "qkv weight", weight, {projectionWidth, width})))
       return failure();
   for (Value bias : getQkvBiases())
     if (failed(verifyShape(*this, "qkv bias", bias, {projectionWidth})))
       return failure();
-  if (failed(verifyShape(*this, "proj weight", getProjWeight(),
-                         {width, width})))
+  if (failed(
+          verifyShape(*this, "proj weight", getProjWeight(), {width, width})))
     return failure();
   return verifyShape(*this, "proj bias", getProjBias(), {width});
 }
@@ -194,11 +195,10 @@ LogicalResult MlpOp::verify() {
     return failure();
   int64_t width = shapeOf(getInput())[2];
   int64_t hidden = shapeOf(getFc1Weight())[0];
-  if (failed(verifyShape(*this, "fc1 weight", getFc1Weight(),
-                         {hidden, width})) ||
+  if (failed(
+          verifyShape(*this, "fc1 weight", getFc1Weight(), {hidden, width})) ||
       failed(verifyShape(*this, "fc1 bias", getFc1Bias(), {hidden})) ||
-      failed(verifyShape(*this, "fc2 weight", getFc2Weight(),
-                         {width, hidden})))
+      failed(verifyShape(*this, "fc2 weight", getFc2Weight(), {width, hidden})))
     return failure();
   return verifyShape(*this, "fc2 bias", getFc2Bias(), {width});
 }

@@ -1,4 +1,5 @@
-//===- ModelSummary.h - Per-layer parameters and MACs of a model -*- C++ -*-===//
+//===- ModelSummary.h - Per-layer parameters and MACs of a model -*- C++
+//-*-===//
 
 #ifndef VITC_DIALECT_VIT_ANALYSIS_MODELSUMMARY_H
 #define VITC_DIALECT_VIT_ANALYSIS_MODELSUMMARY_H
