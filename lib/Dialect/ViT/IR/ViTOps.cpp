@@ -229,3 +229,131 @@ int64_t ClassifierHeadOp::getMacCount() {
   ArrayRef<int64_t> weight = shapeOf(getWeight());
   return shapeOf(getInput())[0] * weight[0] * weight[1];
 }
+
+//===----------------------------------------------------------------------===//
+// PatchifyOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PatchifyOp::verify() {
+  if (failed(verifyRank(*this, "image", getImage(), 4)))
+    return failure();
+  ArrayRef<int64_t> image = shapeOf(getImage());
+  bool channelsLast = getInputLayout() == InputLayout::NHWC;
+  int64_t channels = channelsLast ? image[3] : image[1];
+  int64_t height = channelsLast ? image[1] : image[2];
+  int64_t width = channelsLast ? image[2] : image[3];
+  int64_t patch = getPatchSize();
+  if (height % patch != 0 || width % patch != 0)
+    return emitOpError() << "expects image height and width divisible by "
+                            "patch_size "
+                         << patch << ", got " << height << "x" << width;
+  return verifyShape(
+      *this, "result", getResult(),
+      {image[0], (height / patch) * (width / patch), channels * patch * patch});
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+/// Whether `part` equals the last dimensions of `whole`.
+static bool isTrailingPart(ArrayRef<int64_t> part, ArrayRef<int64_t> whole) {
+  return !part.empty() && part.size() <= whole.size() &&
+         whole.take_back(part.size()) == part;
+}
+
+LogicalResult LinearOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  if (input.size() < 2)
+    return emitOpError() << "expects input of rank at least 2, got rank "
+                         << input.size();
+  if (failed(verifyRank(*this, "weight", getWeight(), 2)))
+    return failure();
+  int64_t outFeatures = shapeOf(getWeight())[0];
+  if (failed(verifyShape(*this, "weight", getWeight(),
+                         {outFeatures, input.back()})))
+    return failure();
+  if (getBias() &&
+      failed(verifyShape(*this, "bias", getBias(), {outFeatures})))
+    return failure();
+  SmallVector<int64_t> resultShape(input);
+  resultShape.back() = outFeatures;
+  if (failed(verifyShape(*this, "result", getResult(), resultShape)))
+    return failure();
+  if (getResidual() && !isTrailingPart(shapeOf(getResidual()), resultShape))
+    return emitOpError() << "expects residual of the result's shape "
+                         << shapeText(resultShape)
+                         << " or a trailing part of it, got "
+                         << shapeText(shapeOf(getResidual()));
+  return success();
+}
+
+int64_t LinearOp::getMacCount() {
+  return cast<ShapedType>(getResult().getType()).getNumElements() *
+         shapeOf(getWeight())[1];
+}
+
+//===----------------------------------------------------------------------===//
+// AddOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AddOp::verify() {
+  if (isTrailingPart(shapeOf(getRhs()), shapeOf(getLhs())))
+    return success();
+  return emitOpError() << "expects rhs of lhs's shape "
+                       << shapeText(shapeOf(getLhs()))
+                       << " or a trailing part of it, got "
+                       << shapeText(shapeOf(getRhs()));
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionCoreOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionCoreOp::verify() {
+  if (failed(verifyRank(*this, "query", getQuery(), 3)))
+    return failure();
+  int64_t width = shapeOf(getQuery())[2];
+  if (width % getNumHeads() != 0)
+    return emitOpError() << "expects num_heads (" << getNumHeads()
+                         << ") to divide the width (" << width << ")";
+  return success();
+}
+
+int64_t AttentionCoreOp::getMacCount() {
+  ArrayRef<int64_t> query = shapeOf(getQuery());
+  // QK^T and PV: tokens * tokens * width each, summed over heads.
+  return 2 * query[0] * query[1] * query[1] * query[2];
+}
+
+//===----------------------------------------------------------------------===//
+// PrependTokenOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PrependTokenOp::verify() {
+  if (failed(verifyRank(*this, "tokens", getTokens(), 3)))
+    return failure();
+  ArrayRef<int64_t> tokens = shapeOf(getTokens());
+  if (failed(verifyShape(*this, "token", getToken(), {tokens[2]})))
+    return failure();
+  return verifyShape(*this, "result", getResult(),
+                     {tokens[0], tokens[1] + 1, tokens[2]});
+}
+
+//===----------------------------------------------------------------------===//
+// KernelOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult KernelOp::verify() {
+  if (getName().empty())
+    return emitOpError("expects a non-empty kernel name");
+  Block &body = getBody().front();
+  if (body.getArgumentTypes() != getInputs().getTypes())
+    return emitOpError("expects the body's arguments to have the types of "
+                       "the inputs");
+  auto yield = cast<YieldOp>(body.getTerminator());
+  if (yield.getValues().getTypes() != getResultTypes())
+    return emitOpError("expects the yielded values to have the types of the "
+                       "results");
+  return success();
+}

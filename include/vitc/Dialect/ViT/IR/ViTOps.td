@@ -6,6 +6,8 @@
 include "vitc/Dialect/ViT/IR/ViTDialect.td"
 include "vitc/Dialect/ViT/IR/ViTInterfaces.td"
 include "mlir/IR/OpBase.td"
+include "mlir/IR/RegionKindInterface.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -183,6 +185,170 @@ def ViT_ClassifierHeadOp : ViT_Op<"classifier_head", [
     type($result)
   }];
   let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Decomposed operations: what the graph ops become before lowering. Linear
+// weights keep the checkpoint's [out, in] layout, which is also the K-major
+// layout GEMM kernels want for both operands.
+//===----------------------------------------------------------------------===//
+
+def ViT_PatchifyOp : ViT_Op<"patchify", [
+    Pure, SameOperandsAndResultElementType]> {
+  let summary = "Cut images into flattened non-overlapping patches";
+  let description = [{
+    Rearranges an image batch into [B, (H/P)*(W/P), C*P*P]: patches in
+    raster order, each flattened in the order of the inner dimensions of a
+    `kernel_layout` kernel ([c, row, col] for `oihw`, [row, col, c] for
+    `hwio`), so that a patch-embedding kernel of that layout, collapsed to
+    [D, C*P*P] (transposed for `hwio`), turns the patches into embeddings
+    with one `vit.linear`.
+  }];
+  let arguments = (ins ViT_Tensor:$image,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$patch_size,
+                       ViT_InputLayoutAttr:$input_layout,
+                       ViT_KernelLayoutAttr:$kernel_layout);
+  let results = (outs ViT_Tensor:$result);
+  let assemblyFormat = [{
+    $image `patch_size` `=` $patch_size `input_layout` `=` $input_layout
+    `kernel_layout` `=` $kernel_layout attr-dict `:` type($image) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def ViT_LinearOp : ViT_Op<"linear", [
+    Pure, SameOperandsAndResultElementType, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<ViT_MacCountOpInterface>]> {
+  let summary = "Linear layer with an optional fused epilogue";
+  let description = [{
+    result = gelu(input * weight^T + bias) + residual, where `input` is
+    [..., K], `weight` [N, K] and the result [..., N]. The bias, the GELU
+    and the residual are optional; they are applied in that order.
+    `residual` has the result's shape, or a trailing part of it, in which
+    case it is broadcast over the leading dimensions (a position embedding
+    added to every image of a batch).
+
+    ```mlir
+    %y = vit.linear %x, %w bias(%b : tensor<3072xf32>) gelu = exact
+         : tensor<8x197x768xf32>, tensor<3072x768xf32> -> tensor<8x197x3072xf32>
+    ```
+  }];
+  let arguments = (ins ViT_Tensor:$input, ViT_Tensor:$weight,
+                       Optional<ViT_Tensor>:$bias,
+                       Optional<ViT_Tensor>:$residual,
+                       OptionalAttr<ViT_GeluApproximationAttr>:$gelu);
+  let results = (outs ViT_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` `(` $bias^ `:` type($bias) `)`)?
+    (`gelu` `=` $gelu^)? (`residual` `(` $residual^ `:` type($residual) `)`)?
+    attr-dict `:` type($input) `,` type($weight) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def ViT_GeluOp : ViT_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+  let summary = "Element-wise GELU";
+  let arguments = (ins ViT_Tensor:$input,
+                       ViT_GeluApproximationAttr:$approximation);
+  let results = (outs ViT_Tensor:$result);
+  let assemblyFormat = [{
+    $input `approximation` `=` $approximation attr-dict `:` type($result)
+  }];
+}
+
+def ViT_AddOp : ViT_Op<"add", [Pure, SameOperandsAndResultElementType,
+                                AllTypesMatch<["lhs", "result"]>]> {
+  let summary = "Element-wise add with trailing broadcast of the addend";
+  let description = [{
+    lhs + rhs, where the shape of `rhs` is a trailing part of the shape of
+    `lhs` (for example a [N] bias added to [B, T, N] activations).
+  }];
+  let arguments = (ins ViT_Tensor:$lhs, ViT_Tensor:$rhs);
+  let results = (outs ViT_Tensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)
+  }];
+  let hasVerifier = 1;
+}
+
+def ViT_AttentionCoreOp : ViT_Op<"attention_core", [
+    Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<ViT_MacCountOpInterface>]> {
+  let summary = "Multi-head scaled dot-product attention";
+  let description = [{
+    softmax(q k^T / sqrt(D / num_heads)) v for each of `num_heads` heads,
+    where q, k, v and the result are [B, T, D] and head h owns channels
+    [h * D / num_heads, (h + 1) * D / num_heads). Meant to run as one
+    kernel that never writes the [T, T] score matrix to memory.
+  }];
+  let arguments = (ins ViT_Tensor:$query, ViT_Tensor:$key, ViT_Tensor:$value,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_heads);
+  let results = (outs ViT_Tensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `num_heads` `=` $num_heads attr-dict `:`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def ViT_PrependTokenOp : ViT_Op<"prepend_token", [
+    Pure, SameOperandsAndResultElementType]> {
+  let summary = "Put the same token in front of every sequence of a batch";
+  let description = [{
+    Returns [B, N+1, D]: `token` ([D]) followed by the N tokens of each
+    sequence of `tokens` ([B, N, D]).
+  }];
+  let arguments = (ins ViT_Tensor:$tokens, ViT_Tensor:$token);
+  let results = (outs ViT_Tensor:$result);
+  let assemblyFormat = [{
+    $tokens `,` $token attr-dict `:` type($tokens) `,` type($token) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel boundaries
+//===----------------------------------------------------------------------===//
+
+def ViT_KernelOp : ViT_Op<"kernel", [
+    IsolatedFromAbove, SingleBlockImplicitTerminator<"YieldOp">,
+    RecursiveMemoryEffects]> {
+  let summary = "A group of ops that runs as one GPU/CPU kernel";
+  let description = [{
+    The fusion pass decides which ops run together; each group becomes one
+    `vit.kernel`. The body sees only its block arguments, which are bound to
+    `inputs` in order, so a kernel can be lowered and scheduled on its own.
+
+    ```mlir
+    %y = vit.kernel "blocks.0.fc1" ins(%x, %w, %b : tensor<8x197x768xf32>,
+                                       tensor<3072x768xf32>, tensor<3072xf32>)
+                                   -> tensor<8x197x3072xf32> {
+    ^bb0(%a: tensor<8x197x768xf32>, %bw: tensor<3072x768xf32>, %bb: tensor<3072xf32>):
+      %0 = vit.linear %a, %bw bias(%bb : tensor<3072xf32>) gelu = exact : ...
+      vit.yield %0 : tensor<8x197x3072xf32>
+    }
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Variadic<AnyType>:$inputs);
+  let results = (outs Variadic<AnyType>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $name `ins` `(` ($inputs^ `:` type($inputs))? `)` `->` type($results)
+    attr-dict-with-keyword $body
+  }];
+  let hasVerifier = 1;
+}
+
+def ViT_YieldOp : ViT_Op<"yield", [
+    Pure, ReturnLike, Terminator, HasParent<"KernelOp">]> {
+  let summary = "Returns the results of a vit.kernel";
+  let arguments = (ins Variadic<AnyType>:$values);
+  let builders = [OpBuilder<(ins), [{
+    build($_builder, $_state, ::mlir::ValueRange());
+  }]>];
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
 }
 
 #endif // VITC_DIALECT_VIT_IR_VITOPS_TD
