@@ -22,16 +22,6 @@ int64_t Tensor::numElements() const {
   return count;
 }
 
-std::string formatShape(const std::vector<int64_t> &shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i != 0)
-      text += ", ";
-    text += std::to_string(shape[i]);
-  }
-  return text + "]";
-}
-
 const char *toString(WeightNaming naming) {
   return naming == WeightNaming::Timm ? "timm" : "hf";
 }

@@ -7,15 +7,20 @@
 
 #include "vitc/Dialect/ViT/Analysis/ModelSummary.h"
 #include "vitc/Dialect/ViT/IR/ViTDialect.h"
+#include "vitc/Dialect/ViT/Transforms/Passes.h"
 #include "vitc/Frontend/ModelBuilder.h"
 #include "vitc/Frontend/Safetensors.h"
 #include "vitc/Frontend/Weights.h"
+#include "vitc/InitAllDialects.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/InitLLVM.h"
@@ -103,8 +108,18 @@ cl::opt<std::string>
                 cl::desc("Write the weights in use to a safetensors file"),
                 cl::value_desc("file"), cl::cat(weightCategory));
 
-cl::opt<std::string> emit("emit", cl::desc("Print the IR of a phase: vit"),
-                          cl::value_desc("phase"), cl::cat(outputCategory));
+/// Compilation phases, in pipeline order; --emit stops after one.
+enum class Phase { Vit, Fused };
+
+cl::opt<Phase>
+    emit("emit", cl::desc("Stop after a phase and print its IR:"),
+         cl::values(clEnumValN(Phase::Vit, "vit", "graph-level vit dialect"),
+                    clEnumValN(Phase::Fused, "fused",
+                               "decomposed ops with fused epilogues, grouped "
+                               "into vit.kernel regions")),
+         cl::cat(outputCategory));
+cl::opt<bool> timing("timing", cl::desc("Print the time each phase takes"),
+                     cl::cat(outputCategory));
 cl::opt<bool> summary("summary",
                       cl::desc("Print per-layer output shapes, parameters "
                                "and MACs"),
@@ -184,6 +199,9 @@ Expected<std::optional<vitc::WeightSet>>
 resolveWeights(const vitc::ModelConfig &config) {
   if (!weightsFile.empty() && randomWeights)
     return failure("--weights and --random-weights are mutually exclusive");
+  if (!weightsFile.empty() && weightNames.getNumOccurrences())
+    return failure("--weight-names does not apply to --weights: a "
+                   "checkpoint's naming is detected from its tensor names");
   std::optional<vitc::WeightNaming> naming =
       vitc::parseWeightNaming(weightNames);
   if (!naming)
@@ -204,7 +222,6 @@ resolveWeights(const vitc::ModelConfig &config) {
 
 Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 parseInputModule(mlir::MLIRContext &context) {
-  context.loadDialect<vitc::vit::ViTDialect, mlir::func::FuncDialect>();
   std::string error;
   std::unique_ptr<MemoryBuffer> buffer = mlir::openInputFile(inputFile, &error);
   if (!buffer)
@@ -220,12 +237,28 @@ parseInputModule(mlir::MLIRContext &context) {
   return module;
 }
 
+/// Options that describe a model to build; an input .mlir file is already
+/// built, so they would be silently ignored with one.
+const cl::Option *firstBuildOptionGiven() {
+  const std::initializer_list<const cl::Option *> buildOptions = {
+      &modelName,  &configFile,   &imageSize,     &patchSize,    &channels,
+      &hiddenSize, &depth,        &numHeads,      &mlpDim,       &numClasses,
+      &qkvBias,    &layerNormEps, &inputLayout,   &kernelLayout, &gelu,
+      &batchSize,  &weightsFile,  &randomWeights, &seed,         &weightNames,
+      &saveWeights};
+  for (const cl::Option *option : buildOptions)
+    if (option->getNumOccurrences())
+      return option;
+  return nullptr;
+}
+
 Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 buildModule(mlir::MLIRContext &context) {
   if (!inputFile.empty()) {
-    if (!modelName.empty() || !configFile.empty())
-      return failure("give either an input .mlir file or --model/--config, "
-                     "not both");
+    if (const cl::Option *option = firstBuildOptionGiven())
+      return failure("--" + option->ArgStr +
+                     " describes a model to build and cannot be combined "
+                     "with an input .mlir file");
     return parseInputModule(context);
   }
   if (modelName.empty() && configFile.empty())
@@ -265,6 +298,11 @@ int fail(const std::string &message) {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  // MLIR's own flags (--mlir-print-ir-after-all, --mlir-print-debuginfo,
+  // ...) work as in mlir-opt; --help-hidden lists them.
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerPassManagerCLOptions();
+  mlir::registerAsmPrinterCLOptions();
   cl::HideUnrelatedOptions({&modelCategory, &weightCategory, &outputCategory});
   cl::SetVersionPrinter([](raw_ostream &os) {
     os << "vitc " << VITC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
@@ -275,7 +313,7 @@ int main(int argc, char **argv) {
       "vitc: the Vision Transformer compiler\n\n"
       "  vitc --model vit-b16 --summary\n"
       "  vitc --model vit-b16-keras --random-weights --batch 8 --emit=vit\n"
-      "  vitc --model vit-b16 --weights vit_b16.safetensors --emit=vit\n");
+      "  vitc --model vit-b16 --weights vit_b16.safetensors --emit=fused\n");
 
   if (listModels) {
     for (const std::string &name : vitc::presetNames()) {
@@ -288,27 +326,43 @@ int main(int argc, char **argv) {
     }
     return 0;
   }
-  if (!emit.empty() && emit != "vit")
-    return fail("unknown --emit phase '" + emit +
-                "'; available: vit (code generation phases are not "
-                "implemented yet)");
-  if (emit.empty() && !summary && saveWeights.empty())
+  bool emitIR = emit.getNumOccurrences() > 0;
+  if (!emitIR && !summary && saveWeights.empty())
     return fail(outputFile != "-"
                     ? "writing a .vitb artifact is not implemented yet; use "
-                      "--emit=vit or --summary"
-                    : "nothing to do: pass --emit=vit, --summary or "
+                      "--emit=<phase> or --summary"
+                    : "nothing to do: pass --emit=<phase>, --summary or "
                       "--save-weights");
 
-  mlir::MLIRContext context;
+  mlir::DefaultTimingManager timingManager;
+  timingManager.setEnabled(timing);
+  mlir::TimingScope rootTimer = timingManager.getRootScope();
+
+  mlir::DialectRegistry registry;
+  vitc::registerAllDialects(registry);
+  mlir::MLIRContext context(registry);
+  mlir::TimingScope frontendTimer = rootTimer.nest("frontend (build IR)");
   Expected<mlir::OwningOpRef<mlir::ModuleOp>> module = buildModule(context);
+  frontendTimer.stop();
   if (!module)
     return fail(toString(module.takeError()));
+
+  if (emitIR && emit >= Phase::Fused) {
+    mlir::PassManager pm(&context);
+    if (failed(mlir::applyPassManagerCLOptions(pm)))
+      return fail("invalid pass manager options");
+    mlir::TimingScope passTimer = rootTimer.nest("passes");
+    pm.enableTiming(passTimer);
+    vitc::vit::buildViTFusionPipeline(pm);
+    if (failed(pm.run(**module)))
+      return fail("the fusion pipeline failed (see the diagnostics above)");
+  }
+
   auto function =
       (*module)->lookupSymbol<mlir::func::FuncOp>(vitc::kEntryFunctionName);
   if (summary && !function)
     return fail(std::string("the module has no function @") +
                 vitc::kEntryFunctionName + " to summarise");
-
   std::string error;
   std::unique_ptr<ToolOutputFile> output =
       mlir::openOutputFile(outputFile, &error);
@@ -317,7 +371,7 @@ int main(int argc, char **argv) {
   if (summary)
     vitc::vit::printModelSummary(vitc::vit::summarizeModel(function),
                                  output->os());
-  if (emit == "vit") {
+  if (emitIR) {
     (*module)->print(output->os());
     output->os() << "\n";
   }

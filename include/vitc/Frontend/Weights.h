@@ -13,6 +13,7 @@
 #define VITC_FRONTEND_WEIGHTS_H
 
 #include "vitc/Frontend/ModelConfig.h"
+#include "vitc/Support/Format.h"
 
 #include <cstdint>
 #include <map>
@@ -29,9 +30,6 @@ struct Tensor {
 
   int64_t numElements() const;
 };
-
-/// Renders a shape as "[2304, 768]" for diagnostics and summaries.
-std::string formatShape(const std::vector<int64_t> &shape);
 
 enum class WeightNaming { Timm, HuggingFace };
 

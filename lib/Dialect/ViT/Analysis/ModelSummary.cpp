@@ -3,7 +3,7 @@
 #include "vitc/Dialect/ViT/Analysis/ModelSummary.h"
 
 #include "vitc/Dialect/ViT/IR/ViTOps.h"
-#include "vitc/Frontend/Weights.h"
+#include "vitc/Support/Format.h"
 
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringMap.h"
@@ -36,15 +36,18 @@ ModelSummary summarizeModel(func::FuncOp function) {
     if (auto type = dyn_cast<ShapedType>(function.getArgumentTypes()[0]))
       summary.batchSize = type.getRank() > 0 ? type.getDimSize(0) : 1;
 
+  // Weights may have moved to a constants function: count them module-wide.
   llvm::StringSet<> countedWeights;
+  Operation *scope = function->getParentOfType<ModuleOp>();
+  (scope ? scope : function.getOperation())->walk([&](WeightOp weight) {
+    if (countedWeights.insert(weight.getName()).second)
+      summary.totalParams += numElements(weight.getType());
+  });
+
   llvm::StringMap<int> unnamedCounts;
   function.walk([&](Operation *op) {
-    if (auto weight = dyn_cast<WeightOp>(op)) {
-      if (countedWeights.insert(weight.getName()).second)
-        summary.totalParams += numElements(weight.getType());
-      return;
-    }
-    if (!isa<ViTDialect>(op->getDialect()))
+    // Kernels only group layers; the layers inside them are the rows.
+    if (!isa<ViTDialect>(op->getDialect()) || isa<KernelOp, YieldOp>(op))
       return;
     LayerSummary layer;
     layer.type = op->getName().stripDialect().str();
@@ -52,11 +55,12 @@ ModelSummary summarizeModel(func::FuncOp function) {
     auto resultType = cast<ShapedType>(op->getResult(0).getType());
     layer.outputShape.assign(resultType.getShape().begin(),
                              resultType.getShape().end());
-    llvm::SmallPtrSet<Operation *, 8> weightsOfLayer;
+    // Parameters in the form the layer reads them (after any compile-time
+    // reshaping, slicing or packing), each operand once.
+    llvm::SmallPtrSet<Value, 8> weightsOfLayer;
     for (Value operand : op->getOperands())
-      if (auto weight = operand.getDefiningOp<WeightOp>())
-        if (weightsOfLayer.insert(weight).second)
-          layer.params += numElements(weight.getType());
+      if (isWeightOnly(operand) && weightsOfLayer.insert(operand).second)
+        layer.params += numElements(operand.getType());
     if (auto counted = dyn_cast<MacCountOpInterface>(op))
       layer.macs = counted.getMacCount();
     summary.totalMacs += layer.macs;

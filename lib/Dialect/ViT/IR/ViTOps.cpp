@@ -3,8 +3,11 @@
 
 #include "vitc/Dialect/ViT/IR/ViTOps.h"
 
+#include "vitc/Support/Format.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 using namespace mlir;
 using namespace vitc::vit;
@@ -14,22 +17,32 @@ using namespace vitc::vit;
 #define GET_OP_CLASSES
 #include "vitc/Dialect/ViT/IR/ViTOps.cpp.inc"
 
+bool vitc::vit::isWeightOnly(Value value) {
+  if (auto argument = dyn_cast<BlockArgument>(value)) {
+    Operation *owner = argument.getOwner()->getParentOp();
+    if (auto kernel = dyn_cast<KernelOp>(owner))
+      return isWeightOnly(kernel.getInputs()[argument.getArgNumber()]);
+    // A weight moved out by vit-externalize-constants.
+    auto function = dyn_cast<FunctionOpInterface>(owner);
+    return function &&
+           function.getArgAttr(argument.getArgNumber(), kConstantAttrName);
+  }
+  Operation *producer = value.getDefiningOp();
+  if (isa<WeightOp>(producer))
+    return true;
+  // Other vit ops compute on activations; reshapes, slices and arithmetic of
+  // other dialects are weight work when all their operands are weights.
+  return !isa<ViTDialect>(producer->getDialect()) &&
+         producer->getNumOperands() > 0 &&
+         llvm::all_of(producer->getOperands(), isWeightOnly);
+}
+
 //===----------------------------------------------------------------------===//
 // Verification helpers
 //===----------------------------------------------------------------------===//
 
 static ArrayRef<int64_t> shapeOf(Value value) {
   return cast<ShapedType>(value.getType()).getShape();
-}
-
-/// "[8, 197, 768]", the shape notation of all vit diagnostics.
-static std::string shapeText(ArrayRef<int64_t> shape) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "[";
-  llvm::interleaveComma(shape, os);
-  os << "]";
-  return text;
 }
 
 static LogicalResult verifyRank(Operation *op, StringRef what, Value value,
@@ -46,8 +59,8 @@ static LogicalResult verifyShape(Operation *op, StringRef what, Value value,
   if (shapeOf(value) == expected)
     return success();
   return op->emitOpError() << "expects " << what << " of shape "
-                           << shapeText(expected) << ", got "
-                           << shapeText(shapeOf(value));
+                           << vitc::formatShape(expected) << ", got "
+                           << vitc::formatShape(shapeOf(value));
 }
 
 //===----------------------------------------------------------------------===//
@@ -273,8 +286,7 @@ LogicalResult LinearOp::verify() {
   if (failed(verifyShape(*this, "weight", getWeight(),
                          {outFeatures, input.back()})))
     return failure();
-  if (getBias() &&
-      failed(verifyShape(*this, "bias", getBias(), {outFeatures})))
+  if (getBias() && failed(verifyShape(*this, "bias", getBias(), {outFeatures})))
     return failure();
   SmallVector<int64_t> resultShape(input);
   resultShape.back() = outFeatures;
@@ -282,9 +294,9 @@ LogicalResult LinearOp::verify() {
     return failure();
   if (getResidual() && !isTrailingPart(shapeOf(getResidual()), resultShape))
     return emitOpError() << "expects residual of the result's shape "
-                         << shapeText(resultShape)
+                         << vitc::formatShape(resultShape)
                          << " or a trailing part of it, got "
-                         << shapeText(shapeOf(getResidual()));
+                         << vitc::formatShape(shapeOf(getResidual()));
   return success();
 }
 
@@ -301,9 +313,9 @@ LogicalResult AddOp::verify() {
   if (isTrailingPart(shapeOf(getRhs()), shapeOf(getLhs())))
     return success();
   return emitOpError() << "expects rhs of lhs's shape "
-                       << shapeText(shapeOf(getLhs()))
+                       << vitc::formatShape(shapeOf(getLhs()))
                        << " or a trailing part of it, got "
-                       << shapeText(shapeOf(getRhs()));
+                       << vitc::formatShape(shapeOf(getRhs()));
 }
 
 //===----------------------------------------------------------------------===//

@@ -323,3 +323,372 @@ func.func @classifier_head_weight_rank(%x: tensor<2x197x768xf32>, %w: tensor<768
   %0 = vit.classifier_head %x, %w, %b : tensor<2x197x768xf32>, tensor<768xf32>, tensor<1000xf32> -> tensor<2x1000xf32>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Decomposed operations
+//===----------------------------------------------------------------------===//
+
+func.func @patchify_not_divisible(%image: tensor<1x3x30x32xf32>) {
+  // expected-error @+1 {{'vit.patchify' op expects image height and width divisible by patch_size 16, got 30x32}}
+  %0 = vit.patchify %image patch_size = 16 input_layout = nchw kernel_layout = oihw : tensor<1x3x30x32xf32> -> tensor<1x2x768xf32>
+  return
+}
+
+// -----
+
+// NHWC: the height and width are dimensions 1 and 2.
+func.func @patchify_not_divisible_nhwc(%image: tensor<1x32x24x3xf32>) {
+  // expected-error @+1 {{expects image height and width divisible by patch_size 16, got 32x24}}
+  %0 = vit.patchify %image patch_size = 16 input_layout = nhwc kernel_layout = hwio : tensor<1x32x24x3xf32> -> tensor<1x2x768xf32>
+  return
+}
+
+// -----
+
+// The result holds C*P*P values per patch, not P*P.
+func.func @patchify_result(%image: tensor<2x3x32x64xf32>) {
+  // expected-error @+1 {{'vit.patchify' op expects result of shape [2, 8, 768], got [2, 8, 256]}}
+  %0 = vit.patchify %image patch_size = 16 input_layout = nchw kernel_layout = oihw : tensor<2x3x32x64xf32> -> tensor<2x8x256xf32>
+  return
+}
+
+// -----
+
+// An NHWC image's channels are its last dimension.
+func.func @patchify_result_nhwc(%image: tensor<2x32x32x3xf32>) {
+  // expected-error @+1 {{expects result of shape [2, 4, 768], got [2, 4, 8192]}}
+  %0 = vit.patchify %image patch_size = 16 input_layout = nhwc kernel_layout = hwio : tensor<2x32x32x3xf32> -> tensor<2x4x8192xf32>
+  return
+}
+
+// -----
+
+func.func @patchify_image_rank(%image: tensor<3x32x32xf32>) {
+  // expected-error @+1 {{'vit.patchify' op expects image of rank 4, got rank 3}}
+  %0 = vit.patchify %image patch_size = 16 input_layout = nchw kernel_layout = oihw : tensor<3x32x32xf32> -> tensor<1x4x768xf32>
+  return
+}
+
+// -----
+
+func.func @linear_weight_k(%x: tensor<2x5x64xf32>, %w: tensor<128x32xf32>) {
+  // expected-error @+1 {{'vit.linear' op expects weight of shape [128, 64], got [128, 32]}}
+  %0 = vit.linear %x, %w : tensor<2x5x64xf32>, tensor<128x32xf32> -> tensor<2x5x128xf32>
+  return
+}
+
+// -----
+
+// A Keras [in, out] weight where [out, in] is expected.
+func.func @linear_weight_transposed(%x: tensor<2x5x64xf32>, %w: tensor<64x128xf32>) {
+  // expected-error @+1 {{expects weight of shape [64, 64], got [64, 128]}}
+  %0 = vit.linear %x, %w : tensor<2x5x64xf32>, tensor<64x128xf32> -> tensor<2x5x64xf32>
+  return
+}
+
+// -----
+
+func.func @linear_weight_rank(%x: tensor<2x5x64xf32>, %w: tensor<64xf32>) {
+  // expected-error @+1 {{'vit.linear' op expects weight of rank 2, got rank 1}}
+  %0 = vit.linear %x, %w : tensor<2x5x64xf32>, tensor<64xf32> -> tensor<2x5x64xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias(%x: tensor<2x5x64xf32>, %w: tensor<128x64xf32>, %b: tensor<64xf32>) {
+  // expected-error @+1 {{'vit.linear' op expects bias of shape [128], got [64]}}
+  %0 = vit.linear %x, %w bias(%b : tensor<64xf32>) : tensor<2x5x64xf32>, tensor<128x64xf32> -> tensor<2x5x128xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias_rank(%x: tensor<2x5x64xf32>, %w: tensor<128x64xf32>, %b: tensor<1x128xf32>) {
+  // expected-error @+1 {{expects bias of shape [128], got [1, 128]}}
+  %0 = vit.linear %x, %w bias(%b : tensor<1x128xf32>) : tensor<2x5x64xf32>, tensor<128x64xf32> -> tensor<2x5x128xf32>
+  return
+}
+
+// -----
+
+func.func @linear_result(%x: tensor<2x5x64xf32>, %w: tensor<128x64xf32>) {
+  // expected-error @+1 {{'vit.linear' op expects result of shape [2, 5, 128], got [2, 5, 64]}}
+  %0 = vit.linear %x, %w : tensor<2x5x64xf32>, tensor<128x64xf32> -> tensor<2x5x64xf32>
+  return
+}
+
+// -----
+
+// The leading dimensions are kept, not flattened.
+func.func @linear_result_rank(%x: tensor<2x5x64xf32>, %w: tensor<128x64xf32>) {
+  // expected-error @+1 {{expects result of shape [2, 5, 128], got [10, 128]}}
+  %0 = vit.linear %x, %w : tensor<2x5x64xf32>, tensor<128x64xf32> -> tensor<10x128xf32>
+  return
+}
+
+// -----
+
+// [B, N] is a leading part of [B, T, N], not a trailing one.
+func.func @linear_residual_leading(%x: tensor<2x5x64xf32>, %w: tensor<128x64xf32>, %r: tensor<2x128xf32>) {
+  // expected-error @+1 {{'vit.linear' op expects residual of the result's shape [2, 5, 128] or a trailing part of it, got [2, 128]}}
+  %0 = vit.linear %x, %w residual(%r : tensor<2x128xf32>) : tensor<2x5x64xf32>, tensor<128x64xf32> -> tensor<2x5x128xf32>
+  return
+}
+
+// -----
+
+// The residual is added after the projection: it has the output width.
+func.func @linear_residual_input_width(%x: tensor<2x5x64xf32>, %w: tensor<128x64xf32>, %r: tensor<2x5x64xf32>) {
+  // expected-error @+1 {{expects residual of the result's shape [2, 5, 128] or a trailing part of it, got [2, 5, 64]}}
+  %0 = vit.linear %x, %w residual(%r : tensor<2x5x64xf32>) : tensor<2x5x64xf32>, tensor<128x64xf32> -> tensor<2x5x128xf32>
+  return
+}
+
+// -----
+
+func.func @linear_residual_higher_rank(%x: tensor<2x5x64xf32>, %w: tensor<128x64xf32>, %r: tensor<1x2x5x128xf32>) {
+  // expected-error @+1 {{expects residual of the result's shape [2, 5, 128] or a trailing part of it, got [1, 2, 5, 128]}}
+  %0 = vit.linear %x, %w residual(%r : tensor<1x2x5x128xf32>) : tensor<2x5x64xf32>, tensor<128x64xf32> -> tensor<2x5x128xf32>
+  return
+}
+
+// -----
+
+func.func @linear_input_rank(%x: tensor<64xf32>, %w: tensor<128x64xf32>) {
+  // expected-error @+1 {{'vit.linear' op expects input of rank at least 2, got rank 1}}
+  %0 = vit.linear %x, %w : tensor<64xf32>, tensor<128x64xf32> -> tensor<128xf32>
+  return
+}
+
+// -----
+
+func.func @linear_element_types(%x: tensor<2x5x64xf16>, %w: tensor<128x64xf32>) {
+  // expected-error @+1 {{'vit.linear' op requires the same element type for all operands and results}}
+  %0 = vit.linear %x, %w : tensor<2x5x64xf16>, tensor<128x64xf32> -> tensor<2x5x128xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bad_gelu(%x: tensor<2x5x64xf32>, %w: tensor<128x64xf32>) {
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'gelu' [exact, tanh]}}
+  %0 = vit.linear %x, %w gelu = sigmoid : tensor<2x5x64xf32>, tensor<128x64xf32> -> tensor<2x5x128xf32>
+  return
+}
+
+// -----
+
+// [B, N] against [B, T, N]: a leading part, not a trailing one.
+func.func @add_rhs_leading(%a: tensor<2x5x64xf32>, %b: tensor<2x64xf32>) {
+  // expected-error @+1 {{'vit.add' op expects rhs of lhs's shape [2, 5, 64] or a trailing part of it, got [2, 64]}}
+  %0 = vit.add %a, %b : tensor<2x5x64xf32>, tensor<2x64xf32>
+  return
+}
+
+// -----
+
+// Only the rhs is broadcast: the operands cannot be swapped.
+func.func @add_rhs_larger(%a: tensor<64xf32>, %b: tensor<2x5x64xf32>) {
+  // expected-error @+1 {{expects rhs of lhs's shape [64] or a trailing part of it, got [2, 5, 64]}}
+  %0 = vit.add %a, %b : tensor<64xf32>, tensor<2x5x64xf32>
+  return
+}
+
+// -----
+
+func.func @add_rhs_width(%a: tensor<2x5x64xf32>, %b: tensor<128xf32>) {
+  // expected-error @+1 {{expects rhs of lhs's shape [2, 5, 64] or a trailing part of it, got [128]}}
+  %0 = vit.add %a, %b : tensor<2x5x64xf32>, tensor<128xf32>
+  return
+}
+
+// -----
+
+func.func @add_result_type(%a: tensor<2x5x64xf32>, %b: tensor<64xf32>) {
+  // expected-error @+1 {{'vit.add' op failed to verify that all of {lhs, result} have same type}}
+  %0 = "vit.add"(%a, %b) : (tensor<2x5x64xf32>, tensor<64xf32>) -> tensor<2x5x128xf32>
+  return
+}
+
+// -----
+
+func.func @gelu_result_type(%a: tensor<2x5x64xf32>) {
+  // expected-error @+1 {{'vit.gelu' op requires the same type for all operands and results}}
+  %0 = "vit.gelu"(%a) <{approximation = 0 : i32}> : (tensor<2x5x64xf32>) -> tensor<2x5x64xf16>
+  return
+}
+
+// -----
+
+func.func @attention_core_heads_not_dividing(%q: tensor<1x5x64xf32>) {
+  // expected-error @+1 {{'vit.attention_core' op expects num_heads (5) to divide the width (64)}}
+  %0 = vit.attention_core %q, %q, %q num_heads = 5 : tensor<1x5x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_core_zero_heads(%q: tensor<1x5x64xf32>) {
+  // expected-error @+1 {{attribute 'num_heads' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %0 = vit.attention_core %q, %q, %q num_heads = 0 : tensor<1x5x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_core_rank(%q: tensor<5x64xf32>) {
+  // expected-error @+1 {{'vit.attention_core' op expects query of rank 3, got rank 2}}
+  %0 = vit.attention_core %q, %q, %q num_heads = 2 : tensor<5x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_core_key_type(%q: tensor<1x5x64xf32>, %k: tensor<1x6x64xf32>) {
+  // expected-error @+1 {{'vit.attention_core' op requires the same type for all operands and results}}
+  %0 = "vit.attention_core"(%q, %k, %q) <{num_heads = 2 : i64}> : (tensor<1x5x64xf32>, tensor<1x6x64xf32>, tensor<1x5x64xf32>) -> tensor<1x5x64xf32>
+  return
+}
+
+// -----
+
+// A [1, D] row where the token is [D].
+func.func @prepend_token_token_shape(%t: tensor<2x4x64xf32>, %c: tensor<1x64xf32>) {
+  // expected-error @+1 {{'vit.prepend_token' op expects token of shape [64], got [1, 64]}}
+  %0 = vit.prepend_token %t, %c : tensor<2x4x64xf32>, tensor<1x64xf32> -> tensor<2x5x64xf32>
+  return
+}
+
+// -----
+
+func.func @prepend_token_token_width(%t: tensor<2x4x64xf32>, %c: tensor<32xf32>) {
+  // expected-error @+1 {{expects token of shape [64], got [32]}}
+  %0 = vit.prepend_token %t, %c : tensor<2x4x64xf32>, tensor<32xf32> -> tensor<2x5x64xf32>
+  return
+}
+
+// -----
+
+// The result has one more token than the input.
+func.func @prepend_token_result(%t: tensor<2x4x64xf32>, %c: tensor<64xf32>) {
+  // expected-error @+1 {{'vit.prepend_token' op expects result of shape [2, 5, 64], got [2, 4, 64]}}
+  %0 = vit.prepend_token %t, %c : tensor<2x4x64xf32>, tensor<64xf32> -> tensor<2x4x64xf32>
+  return
+}
+
+// -----
+
+func.func @prepend_token_rank(%t: tensor<4x64xf32>, %c: tensor<64xf32>) {
+  // expected-error @+1 {{'vit.prepend_token' op expects tokens of rank 3, got rank 2}}
+  %0 = vit.prepend_token %t, %c : tensor<4x64xf32>, tensor<64xf32> -> tensor<5x64xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Kernels
+//===----------------------------------------------------------------------===//
+
+func.func @kernel_empty_name(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'vit.kernel' op expects a non-empty kernel name}}
+  %0 = vit.kernel "" ins(%x : tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    vit.yield %a : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @kernel_block_arg_type(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'vit.kernel' op expects the body's arguments to have the types of the inputs}}
+  %0 = vit.kernel "k" ins(%x : tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf16>):
+    %c = arith.constant dense<0.0> : tensor<4xf32>
+    vit.yield %c : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// One block argument per input, in order.
+func.func @kernel_block_arg_count(%x: tensor<4xf32>, %w: tensor<8xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'vit.kernel' op expects the body's arguments to have the types of the inputs}}
+  %0 = vit.kernel "k" ins(%x, %w : tensor<4xf32>, tensor<8xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    vit.yield %a : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @kernel_block_arg_order(%x: tensor<4xf32>, %w: tensor<8xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'vit.kernel' op expects the body's arguments to have the types of the inputs}}
+  %0 = vit.kernel "k" ins(%x, %w : tensor<4xf32>, tensor<8xf32>) -> tensor<4xf32> {
+  ^bb0(%b: tensor<8xf32>, %a: tensor<4xf32>):
+    vit.yield %a : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @kernel_yield_type(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'vit.kernel' op expects the yielded values to have the types of the results}}
+  %0 = vit.kernel "k" ins(%x : tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    %c = arith.constant dense<0.0> : tensor<8xf32>
+    vit.yield %c : tensor<8xf32>
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @kernel_yield_count(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  // expected-error @+1 {{'vit.kernel' op expects the yielded values to have the types of the results}}
+  %0:2 = vit.kernel "k" ins(%x : tensor<4xf32>) -> tensor<4xf32>, tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    vit.yield %a : tensor<4xf32>
+  }
+  return %0#0, %0#1 : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// The body sees only its block arguments.
+func.func @kernel_isolated(%x: tensor<4xf32>, %y: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-note @+1 {{required by region isolation constraints}}
+  %0 = vit.kernel "k" ins(%x : tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%a: tensor<4xf32>):
+    // expected-error @+1 {{'vit.yield' op using value defined outside the region}}
+    vit.yield %y : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// A body that does not end with its vit.yield (only possible in the generic
+// form). The diagnostic has to say that the terminator is missing, wherever
+// it is reported (hence one line); the verifier must not read the body's last
+// op as a vit.yield.
+func.func @kernel_no_yield(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error-re @+1 {{{{terminator|'vit\.yield'}}}}
+  %0 = "vit.kernel"(%x) <{name = "k"}> ({ ^bb0(%a: tensor<4xf32>): %c = "arith.addf"(%a, %a) <{fastmath = #arith.fastmath<none>}> : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32> }) : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @yield_outside_kernel(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'vit.yield' op expects parent op 'vit.kernel'}}
+  vit.yield %x : tensor<4xf32>
+  return
+}

@@ -17,4 +17,17 @@
 #define GET_OP_CLASSES
 #include "vitc/Dialect/ViT/IR/ViTOps.h.inc"
 
+namespace vitc::vit {
+
+/// Marks an entry-function argument that holds a compile-time constant; its
+/// value is the constant's index.
+inline constexpr llvm::StringLiteral kConstantAttrName = "vit.constant";
+
+/// Whether `value` is computed from `vit.weight`s alone (looking through
+/// vit.kernel arguments), i.e. is compile-time work on parameters rather
+/// than something computed per image.
+bool isWeightOnly(mlir::Value value);
+
+} // namespace vitc::vit
+
 #endif // VITC_DIALECT_VIT_IR_VITOPS_H

@@ -1,0 +1,29 @@
+//===- Passes.h - vit dialect passes ----------------------------*- C++ -*-===//
+
+#ifndef VITC_DIALECT_VIT_TRANSFORMS_PASSES_H
+#define VITC_DIALECT_VIT_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace vitc::vit {
+
+#define GEN_PASS_DECL
+#include "vitc/Dialect/ViT/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "vitc/Dialect/ViT/Transforms/Passes.h.inc"
+
+/// Graph ops to fused kernels: decompose, fold epilogues, form kernels and
+/// separate the compile-time weight work.
+void buildViTFusionPipeline(mlir::OpPassManager &pm);
+
+/// Registers the pipelines above as `vit-fusion-pipeline`.
+void registerViTPipelines();
+
+} // namespace vitc::vit
+
+#endif // VITC_DIALECT_VIT_TRANSFORMS_PASSES_H

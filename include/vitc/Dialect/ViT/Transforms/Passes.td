@@ -1,0 +1,95 @@
+//===- Passes.td - vit dialect passes ----------------------*- tablegen -*-===//
+
+#ifndef VITC_DIALECT_VIT_TRANSFORMS_PASSES_TD
+#define VITC_DIALECT_VIT_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ViTDecomposePass : Pass<"vit-decompose", "mlir::func::FuncOp"> {
+  let summary = "Decompose graph ops into linears, attention cores and adds";
+  let description = [{
+    Rewrites the model-level ops into the decomposed vit ops:
+    - `vit.patch_embed` becomes `vit.patchify` plus a `vit.linear` whose
+      weight is the kernel collapsed (and, for HWIO, transposed) to [D, K];
+    - `vit.attention` becomes one QKV `vit.linear` (separate q/k/v weights
+      and biases are concatenated into one [3D, D] projection), slices for q,
+      k and v, `vit.attention_core` and the output-projection `vit.linear`;
+    - `vit.mlp` becomes two `vit.linear` ops with a `vit.gelu` between them;
+    - `vit.class_pos_embed` becomes a `vit.add` of the patch part of the
+      position embedding and a `vit.prepend_token` of class token plus the
+      first position row;
+    - `vit.classifier_head` becomes a slice of the class token and a
+      `vit.linear`; `vit.residual_add` becomes `vit.add`.
+    Biases are emitted as separate `vit.add` ops; folding them into linears
+    is `vit-fuse-epilogues`' job. Work on weights alone (reshapes,
+    transposes, concatenations, the class-token row) is emitted as tensor,
+    linalg and arith ops on `vit.weight` values, to be evaluated once at
+    compile time. New ops are named after the layer they come from
+    (`blocks.0.attn` gives `blocks.0.attn.qkv`, `.core` and `.proj`).
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
+def ViTFuseEpiloguesPass : Pass<"vit-fuse-epilogues", "mlir::func::FuncOp"> {
+  let summary = "Fold bias, GELU and residual adds into linear epilogues";
+  let description = [{
+    Folds element-wise consumers of a `vit.linear` into the linear when the
+    linear has no other user: a [N] `vit.add` becomes its bias (while no
+    GELU or residual is applied yet), a `vit.gelu` its GELU, and any other
+    `vit.add` (residual stream, position embedding) its residual. The result
+    computes exactly what the unfused ops computed.
+  }];
+}
+
+def ViTFormKernelsPass : Pass<"vit-form-kernels", "mlir::func::FuncOp"> {
+  let summary = "Group compute ops into vit.kernel regions";
+  let description = [{
+    Decides kernel boundaries: every compute op (`vit.linear`,
+    `vit.attention_core`, `vit.layer_norm`, `vit.add`, `vit.gelu`,
+    `vit.prepend_token`) becomes the anchor of one `vit.kernel`, named after
+    the anchor's location. Producers that are cheap to recompute inside the
+    consumer and have no other user join the consumer's kernel: a
+    `vit.patchify` feeding a linear, and the q/k/v slices feeding an
+    attention core. Values computed only from weights stay outside kernels
+    and are passed in.
+  }];
+}
+
+def ViTExternalizeConstantsPass
+    : Pass<"vit-externalize-constants", "mlir::ModuleOp"> {
+  let summary = "Move compile-time weight work into a constants function";
+  let description = [{
+    Every weight-only value a kernel reads (a `vit.weight`, or reshapes,
+    slices, transposes, concatenations and sums of weights) becomes an
+    argument of the entry function, after the image. The ops computing
+    those values move to a new function `@<entry>_constants` that returns
+    them in argument order; the compiler evaluates it once, on the host,
+    to produce the constants in the layout the kernels read. Each new
+    argument carries `vit.constant = <index>`.
+  }];
+  let options = [
+    Option<"entryPoint", "entry-point", "std::string", /*default=*/"\"vit\"",
+           "Name of the function whose weights are externalized">,
+  ];
+}
+
+def ViTOutlineKernelsPass : Pass<"vit-outline-kernels", "mlir::ModuleOp"> {
+  let summary = "Turn each vit.kernel into a function and a call to it";
+  let description = [{
+    Moves the body of every `vit.kernel` in the entry function into its own
+    `func.func` (tensor arguments in, tensor results out) and replaces the
+    kernel with a `func.call`. The entry function is then the ordered
+    dispatch list of the model, and each kernel function can be lowered and
+    compiled on its own for any target. Symbols are the kernel names with
+    characters other than letters, digits and `_` replaced by `_`; each
+    function carries `vit.kernel_name` with the original name.
+  }];
+  let options = [
+    Option<"entryPoint", "entry-point", "std::string", /*default=*/"\"vit\"",
+           "Name of the function whose kernels are outlined">,
+  ];
+}
+
+#endif // VITC_DIALECT_VIT_TRANSFORMS_PASSES_TD

@@ -1,0 +1,66 @@
+//===- OutlineKernels.cpp - vit.kernel regions into functions -------------===//
+
+#include "vitc/Dialect/ViT/IR/ViTOps.h"
+#include "vitc/Dialect/ViT/Transforms/Passes.h"
+
+#include "mlir/IR/SymbolTable.h"
+
+namespace vitc::vit {
+#define GEN_PASS_DEF_VITOUTLINEKERNELSPASS
+#include "vitc/Dialect/ViT/Transforms/Passes.h.inc"
+} // namespace vitc::vit
+
+using namespace mlir;
+using namespace vitc::vit;
+
+namespace {
+
+/// "blocks.0.attn.qkv" -> "blocks_0_attn_qkv": a symbol every target's
+/// object format accepts.
+std::string symbolFor(StringRef kernelName) {
+  std::string symbol = kernelName.str();
+  for (char &c : symbol)
+    if (!llvm::isAlnum(c) && c != '_')
+      c = '_';
+  return symbol;
+}
+
+struct ViTOutlineKernelsPass
+    : public vitc::vit::impl::ViTOutlineKernelsPassBase<ViTOutlineKernelsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto entry = module.lookupSymbol<func::FuncOp>(entryPoint);
+    if (!entry || entry.isExternal()) {
+      module.emitError() << "no entry function @" << entryPoint
+                         << " with a body";
+      return signalPassFailure();
+    }
+    SymbolTable symbols(module);
+    OpBuilder builder(&getContext());
+    for (auto kernel : llvm::make_early_inc_range(entry.getOps<KernelOp>())) {
+      builder.setInsertionPoint(entry);
+      auto function = func::FuncOp::create(
+          builder, kernel.getLoc(), symbolFor(kernel.getName()),
+          builder.getFunctionType(kernel.getInputs().getTypes(),
+                                  kernel.getResultTypes()));
+      function->setAttr("vit.kernel_name", kernel.getNameAttr());
+      // Renames on a clash, so the call below must use the final name.
+      symbols.insert(function);
+      function.getBody().takeBody(kernel.getBody());
+      auto yield = cast<YieldOp>(function.getBody().front().getTerminator());
+      builder.setInsertionPoint(yield);
+      func::ReturnOp::create(builder, yield.getLoc(), yield.getValues());
+      yield.erase();
+
+      builder.setInsertionPoint(kernel);
+      auto call = func::CallOp::create(builder, kernel.getLoc(), function,
+                                       kernel.getInputs());
+      kernel.replaceAllUsesWith(call.getResults());
+      kernel.erase();
+    }
+  }
+};
+
+} // namespace

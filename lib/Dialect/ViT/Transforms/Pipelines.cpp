@@ -1,0 +1,23 @@
+//===- Pipelines.cpp - Pass pipelines of the vit dialect ------------------===//
+
+#include "vitc/Dialect/ViT/Transforms/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+
+void vitc::vit::buildViTFusionPipeline(OpPassManager &pm) {
+  OpPassManager &function = pm.nest<func::FuncOp>();
+  function.addPass(createViTDecomposePass());
+  function.addPass(createViTFuseEpiloguesPass());
+  function.addPass(createViTFormKernelsPass());
+  pm.addPass(createViTExternalizeConstantsPass());
+}
+
+void vitc::vit::registerViTPipelines() {
+  PassPipelineRegistration<>(
+      "vit-fusion-pipeline",
+      "Decompose graph ops, fold epilogues and form kernels",
+      buildViTFusionPipeline);
+}
