@@ -30,10 +30,10 @@ bool vitc::vit::isWeightOnly(Value value) {
   Operation *producer = value.getDefiningOp();
   if (isa<WeightOp>(producer))
     return true;
-  // Other vit ops compute on activations; reshapes, slices and arithmetic of
-  // other dialects are weight work when all their operands are weights.
+  // Other vit ops compute on activations; reshapes, slices, arithmetic and
+  // empty destinations of other dialects are weight work when all their
+  // operands (if any) are weights.
   return !isa<ViTDialect>(producer->getDialect()) &&
-         producer->getNumOperands() > 0 &&
          llvm::all_of(producer->getOperands(), isWeightOnly);
 }
 
@@ -359,11 +359,17 @@ LogicalResult PrependTokenOp::verify() {
 LogicalResult KernelOp::verify() {
   if (getName().empty())
     return emitOpError("expects a non-empty kernel name");
+  if (getNumResults() == 0)
+    return emitOpError("expects at least one result");
   Block &body = getBody().front();
   if (body.getArgumentTypes() != getInputs().getTypes())
     return emitOpError("expects the body's arguments to have the types of "
                        "the inputs");
-  auto yield = cast<YieldOp>(body.getTerminator());
+  // Runs before the terminator trait's own check, so do not assume it.
+  auto yield = body.empty() ? YieldOp() : dyn_cast<YieldOp>(body.back());
+  if (!yield)
+    return emitOpError("expects the body to end with a 'vit.yield' "
+                       "terminator");
   if (yield.getValues().getTypes() != getResultTypes())
     return emitOpError("expects the yielded values to have the types of the "
                        "results");

@@ -40,15 +40,19 @@ struct FoldAddIntoLinear : OpRewritePattern<AddOp> {
 
   LogicalResult matchAndRewrite(AddOp add,
                                 PatternRewriter &rewriter) const override {
+    // A residual stream plus a linear's output: addition commutes when both
+    // sides have the full shape, so either side may absorb the other.
+    auto hasFreeEpilogue = [](LinearOp linear) {
+      return linear && !linear.getResidual();
+    };
     Value addend = add.getRhs();
     LinearOp linear = singleUseLinear(add.getLhs());
-    // A residual stream plus a linear's output: addition commutes when both
-    // sides have the full shape.
-    if (!linear && add.getLhs().getType() == add.getRhs().getType()) {
+    if (!hasFreeEpilogue(linear) &&
+        add.getLhs().getType() == add.getRhs().getType()) {
       linear = singleUseLinear(add.getRhs());
       addend = add.getLhs();
     }
-    if (!linear || linear.getResidual())
+    if (!hasFreeEpilogue(linear))
       return rewriter.notifyMatchFailure(add, "no linear with a free epilogue");
 
     // Before any GELU, a per-output-feature add is the linear's bias.

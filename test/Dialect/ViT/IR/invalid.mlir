@@ -680,7 +680,7 @@ func.func @kernel_isolated(%x: tensor<4xf32>, %y: tensor<4xf32>) -> tensor<4xf32
 // it is reported (hence one line); the verifier must not read the body's last
 // op as a vit.yield.
 func.func @kernel_no_yield(%x: tensor<4xf32>) -> tensor<4xf32> {
-  // expected-error-re @+1 {{{{terminator|'vit\.yield'}}}}
+  // expected-error @+1 {{'vit.kernel' op expects the body to end with a 'vit.yield' terminator}}
   %0 = "vit.kernel"(%x) <{name = "k"}> ({ ^bb0(%a: tensor<4xf32>): %c = "arith.addf"(%a, %a) <{fastmath = #arith.fastmath<none>}> : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32> }) : (tensor<4xf32>) -> tensor<4xf32>
   return %0 : tensor<4xf32>
 }
@@ -690,5 +690,13 @@ func.func @kernel_no_yield(%x: tensor<4xf32>) -> tensor<4xf32> {
 func.func @yield_outside_kernel(%x: tensor<4xf32>) {
   // expected-error @+1 {{'vit.yield' op expects parent op 'vit.kernel'}}
   vit.yield %x : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @kernel_without_results(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'vit.kernel' op expects at least one result}}
+  "vit.kernel"(%x) <{name = "k"}> ({ ^bb0(%a: tensor<4xf32>): "vit.yield"() : () -> () }) : (tensor<4xf32>) -> ()
   return
 }

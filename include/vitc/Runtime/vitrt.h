@@ -1,0 +1,103 @@
+/*===- vitrt.h - The vitc runtime: run compiled .vitb artifacts -*- C -*-===*\
+ *
+ * A session loads one artifact, verifies it, prepares its kernels (CPU:
+ * the embedded shared object; CUDA: the PTX/cubin modules through the
+ * driver API, opened at run time) and runs the model on host buffers.
+ * The library links neither MLIR nor LLVM, nor the CUDA runtime.
+ *
+ * Every function returning vitrt_status returns VITRT_OK on success; on
+ * failure vitrt_last_error() describes the problem in one line.
+ *
+\*===----------------------------------------------------------------------===*/
+
+#ifndef VITRT_H
+#define VITRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum vitrt_status {
+  VITRT_OK = 0,
+  /* The artifact file could not be read. */
+  VITRT_ERROR_IO = 1,
+  /* The bytes are not a valid .vitb artifact (corrupt, truncated, or
+     inconsistent). */
+  VITRT_ERROR_INVALID_ARTIFACT = 2,
+  /* A valid artifact this runtime cannot run (newer format version,
+     unknown target). */
+  VITRT_ERROR_UNSUPPORTED = 3,
+  /* The artifact targets CUDA and no usable driver or GPU was found. */
+  VITRT_ERROR_NO_DEVICE = 4,
+  /* A caller mistake: null pointer, index out of range. */
+  VITRT_ERROR_INVALID_ARGUMENT = 5,
+  /* Loading or running kernels failed. */
+  VITRT_ERROR_EXECUTION = 6,
+} vitrt_status;
+
+typedef struct vitrt_session vitrt_session;
+
+typedef struct vitrt_options {
+  /* CPU worker threads; 0 uses every hardware thread. */
+  int num_threads;
+  /* CUDA device ordinal. */
+  int device;
+} vitrt_options;
+
+typedef struct vitrt_tensor_info {
+  const char *name;
+  int rank;
+  const int64_t *dims;
+} vitrt_tensor_info;
+
+/* Fills `options` with the defaults. */
+void vitrt_options_init(vitrt_options *options);
+
+/* The message of the last failure on this thread ("" if none). */
+const char *vitrt_last_error(void);
+
+vitrt_status vitrt_session_create_from_file(const char *path,
+                                            const vitrt_options *options,
+                                            vitrt_session **session);
+/* `data` is copied; the caller may free it after the call. */
+vitrt_status vitrt_session_create_from_memory(const void *data, size_t size,
+                                              const vitrt_options *options,
+                                              vitrt_session **session);
+void vitrt_session_destroy(vitrt_session *session);
+
+size_t vitrt_session_input_count(const vitrt_session *session);
+size_t vitrt_session_output_count(const vitrt_session *session);
+vitrt_status vitrt_session_input_info(const vitrt_session *session,
+                                      size_t index, vitrt_tensor_info *info);
+vitrt_status vitrt_session_output_info(const vitrt_session *session,
+                                       size_t index, vitrt_tensor_info *info);
+
+/* "cpu" or "cuda", and the compiled target ("x86_64", "sm_90"). */
+const char *vitrt_session_target_kind(const vitrt_session *session);
+const char *vitrt_session_target_name(const vitrt_session *session);
+/* Model name, input layout ("nchw"/"nhwc") and multiply-accumulates per
+   image, from the artifact's metadata. */
+const char *vitrt_session_model_name(const vitrt_session *session);
+const char *vitrt_session_input_layout(const vitrt_session *session);
+int64_t vitrt_session_macs_per_image(const vitrt_session *session);
+/* Per-channel normalisation of [0, 1] pixels the model expects; writes up
+   to `capacity` values and returns the channel count. */
+size_t vitrt_session_pixel_mean(const vitrt_session *session, float *mean,
+                                size_t capacity);
+size_t vitrt_session_pixel_std(const vitrt_session *session, float *std,
+                               size_t capacity);
+
+/* Runs the model. `inputs[i]` and `outputs[i]` are dense row-major fp32
+   host buffers with the shapes of input/output i. */
+vitrt_status vitrt_session_run(vitrt_session *session,
+                               const float *const *inputs,
+                               float *const *outputs);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VITRT_H */
