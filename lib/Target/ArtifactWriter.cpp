@@ -55,9 +55,9 @@ bool writeArtifact(const ArtifactContents &contents, const std::string &path,
   for (const ArtifactModule &module : contents.modules) {
     builder.ForceVectorAlignment(module.data.size(), 1, 16);
     auto data = builder.CreateVector(module.data);
-    modules.push_back(vitb::CreateKernelModule(
-        builder, toSchema(module.format),
-        builder.CreateString(module.target), data));
+    modules.push_back(
+        vitb::CreateKernelModule(builder, toSchema(module.format),
+                                 builder.CreateString(module.target), data));
   }
 
   std::map<std::string, uint32_t> kernelIndex;
@@ -68,16 +68,16 @@ bool writeArtifact(const ArtifactContents &contents, const std::string &path,
         builder, builder.CreateString(kernel.name),
         builder.CreateString(kernel.symbol), kernel.numTiles,
         builder.CreateVector(kernel.grid.data(), 3),
-        builder.CreateVector(kernel.block.data(), 3),
-        kernel.sharedMemoryBytes, kernel.multiplyAccumulates));
+        builder.CreateVector(kernel.block.data(), 3), kernel.sharedMemoryBytes,
+        kernel.multiplyAccumulates));
   }
 
   std::vector<flatbuffers::Offset<vitb::Dispatch>> dispatches;
   for (const PlannedDispatch &dispatch : contents.plan.dispatches) {
     auto kernel = kernelIndex.find(dispatch.symbol);
     if (kernel == kernelIndex.end()) {
-      error = "internal error: dispatch of unknown kernel '" +
-              dispatch.symbol + "'";
+      error = "internal error: dispatch of unknown kernel '" + dispatch.symbol +
+              "'";
       return false;
     }
     std::vector<vitb::Binding> bindings;
@@ -107,9 +107,9 @@ bool writeArtifact(const ArtifactContents &contents, const std::string &path,
   auto tensorInfos = [&](const std::vector<ArtifactTensor> &tensors) {
     std::vector<flatbuffers::Offset<vitb::TensorInfo>> infos;
     for (const ArtifactTensor &tensor : tensors)
-      infos.push_back(vitb::CreateTensorInfo(
-          builder, builder.CreateString(tensor.name),
-          builder.CreateVector(tensor.dims)));
+      infos.push_back(
+          vitb::CreateTensorInfo(builder, builder.CreateString(tensor.name),
+                                 builder.CreateVector(tensor.dims)));
     return builder.CreateVector(infos);
   };
   auto inputs = tensorInfos(contents.inputs);
@@ -128,11 +128,10 @@ bool writeArtifact(const ArtifactContents &contents, const std::string &path,
   auto artifact = vitb::CreateArtifact(
       builder, kArtifactFormatVersion,
       contents.cuda ? vitb::TargetKind::Cuda : vitb::TargetKind::Cpu,
-      builder.CreateString(contents.targetName),
-      builder.CreateVector(modules), builder.CreateVector(kernels),
-      builder.CreateVector(dispatches), contents.plan.arenaBytes,
-      builder.CreateVector(constants), constantBlob, inputs, outputs,
-      metadata);
+      builder.CreateString(contents.targetName), builder.CreateVector(modules),
+      builder.CreateVector(kernels), builder.CreateVector(dispatches),
+      contents.plan.arenaBytes, builder.CreateVector(constants), constantBlob,
+      inputs, outputs, metadata);
   vitb::FinishArtifactBuffer(builder, artifact);
 
   std::error_code ec;

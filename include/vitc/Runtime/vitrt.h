@@ -16,6 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#if defined(__GNUC__)
+#define VITRT_API __attribute__((visibility("default")))
+#else
+#define VITRT_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -54,47 +60,48 @@ typedef struct vitrt_tensor_info {
 } vitrt_tensor_info;
 
 /* Fills `options` with the defaults. */
-void vitrt_options_init(vitrt_options *options);
+VITRT_API void vitrt_options_init(vitrt_options *options);
 
 /* The message of the last failure on this thread ("" if none). */
-const char *vitrt_last_error(void);
+VITRT_API const char *vitrt_last_error(void);
 
-vitrt_status vitrt_session_create_from_file(const char *path,
-                                            const vitrt_options *options,
-                                            vitrt_session **session);
+VITRT_API vitrt_status vitrt_session_create_from_file(
+    const char *path, const vitrt_options *options, vitrt_session **session);
 /* `data` is copied; the caller may free it after the call. */
-vitrt_status vitrt_session_create_from_memory(const void *data, size_t size,
-                                              const vitrt_options *options,
-                                              vitrt_session **session);
-void vitrt_session_destroy(vitrt_session *session);
+VITRT_API vitrt_status vitrt_session_create_from_memory(
+    const void *data, size_t size, const vitrt_options *options,
+    vitrt_session **session);
+VITRT_API void vitrt_session_destroy(vitrt_session *session);
 
-size_t vitrt_session_input_count(const vitrt_session *session);
-size_t vitrt_session_output_count(const vitrt_session *session);
-vitrt_status vitrt_session_input_info(const vitrt_session *session,
-                                      size_t index, vitrt_tensor_info *info);
-vitrt_status vitrt_session_output_info(const vitrt_session *session,
-                                       size_t index, vitrt_tensor_info *info);
+VITRT_API size_t vitrt_session_input_count(const vitrt_session *session);
+VITRT_API size_t vitrt_session_output_count(const vitrt_session *session);
+VITRT_API vitrt_status vitrt_session_input_info(const vitrt_session *session,
+                                                size_t index,
+                                                vitrt_tensor_info *info);
+VITRT_API vitrt_status vitrt_session_output_info(const vitrt_session *session,
+                                                 size_t index,
+                                                 vitrt_tensor_info *info);
 
 /* "cpu" or "cuda", and the compiled target ("x86_64", "sm_90"). */
-const char *vitrt_session_target_kind(const vitrt_session *session);
-const char *vitrt_session_target_name(const vitrt_session *session);
+VITRT_API const char *vitrt_session_target_kind(const vitrt_session *session);
+VITRT_API const char *vitrt_session_target_name(const vitrt_session *session);
 /* Model name, input layout ("nchw"/"nhwc") and multiply-accumulates per
    image, from the artifact's metadata. */
-const char *vitrt_session_model_name(const vitrt_session *session);
-const char *vitrt_session_input_layout(const vitrt_session *session);
-int64_t vitrt_session_macs_per_image(const vitrt_session *session);
+VITRT_API const char *vitrt_session_model_name(const vitrt_session *session);
+VITRT_API const char *vitrt_session_input_layout(const vitrt_session *session);
+VITRT_API int64_t vitrt_session_macs_per_image(const vitrt_session *session);
 /* Per-channel normalisation of [0, 1] pixels the model expects; writes up
    to `capacity` values and returns the channel count. */
-size_t vitrt_session_pixel_mean(const vitrt_session *session, float *mean,
-                                size_t capacity);
-size_t vitrt_session_pixel_std(const vitrt_session *session, float *std,
-                               size_t capacity);
+VITRT_API size_t vitrt_session_pixel_mean(const vitrt_session *session,
+                                          float *mean, size_t capacity);
+VITRT_API size_t vitrt_session_pixel_std(const vitrt_session *session,
+                                         float *std, size_t capacity);
 
 /* Runs the model. `inputs[i]` and `outputs[i]` are dense row-major fp32
    host buffers with the shapes of input/output i. */
-vitrt_status vitrt_session_run(vitrt_session *session,
-                               const float *const *inputs,
-                               float *const *outputs);
+VITRT_API vitrt_status vitrt_session_run(vitrt_session *session,
+                                         const float *const *inputs,
+                                         float *const *outputs);
 
 #ifdef __cplusplus
 }

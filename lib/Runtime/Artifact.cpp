@@ -1,0 +1,126 @@
+//===- Artifact.cpp - Loading and verifying .vitb artifacts ---------------===//
+
+#include "Artifact.h"
+
+#include <cstdlib>
+
+namespace vitrt {
+
+/// Must match the writer (lib/Target/ArtifactWriter.h).
+constexpr uint32_t kSupportedFormatVersion = 1;
+
+AlignedBytes::AlignedBytes(size_t size)
+    : storage(static_cast<uint8_t *>(std::aligned_alloc(
+          kAlignment, (size + kAlignment - 1) / kAlignment * kAlignment))),
+      length(size) {}
+
+void AlignedBytes::Free::operator()(uint8_t *p) const { std::free(p); }
+
+int64_t tensorBytes(const flatbuffers::Vector<int64_t> *dims) {
+  int64_t elements = 1;
+  for (int64_t dim : *dims)
+    elements *= dim;
+  return elements * int64_t(sizeof(float));
+}
+
+namespace {
+
+Error invalid(const std::string &message) {
+  return {VITRT_ERROR_INVALID_ARTIFACT, "invalid artifact: " + message};
+}
+
+/// What is wrong with `binding`, or nullptr if it is in bounds.
+const char *checkBinding(const vitb::Artifact &root,
+                         const vitb::Binding &binding) {
+  int64_t index = binding.index();
+  auto tensorMatches = [&](const auto *tensors) {
+    return index >= 0 && index < int64_t(tensors->size()) &&
+           binding.size() == tensorBytes(tensors->Get(index)->dims());
+  };
+  switch (binding.kind()) {
+  case vitb::BindingKind::Input:
+    return tensorMatches(root.inputs()) ? nullptr : "bad input binding";
+  case vitb::BindingKind::Output:
+    return tensorMatches(root.outputs()) ? nullptr : "bad output binding";
+  case vitb::BindingKind::Constant:
+    return index >= 0 && index < int64_t(root.constants()->size()) &&
+                   binding.size() == root.constants()->Get(index)->size()
+               ? nullptr
+               : "bad constant binding";
+  case vitb::BindingKind::Arena:
+    return binding.offset() >= 0 && binding.size() >= 0 &&
+                   binding.offset() + binding.size() <= root.arena_bytes()
+               ? nullptr
+               : "arena binding outside the arena";
+  }
+  // Enum values in structs are not checked by the FlatBuffers verifier.
+  return "unknown binding kind";
+}
+
+/// Checks the parts FlatBuffers' verifier cannot: indices and byte ranges
+/// that refer to other parts of the artifact.
+Error checkConsistency(const vitb::Artifact &root) {
+  if (!root.kernels() || !root.dispatches() || !root.inputs() ||
+      !root.outputs() || !root.constants() || !root.constant_data() ||
+      !root.modules())
+    return invalid("a required table is missing");
+  for (const vitb::TensorInfo *tensor : *root.inputs())
+    if (!tensor->dims())
+      return invalid("an input has no shape");
+  for (const vitb::TensorInfo *tensor : *root.outputs())
+    if (!tensor->dims())
+      return invalid("an output has no shape");
+  int64_t blobSize = root.constant_data()->size();
+  for (const vitb::TensorInfo *constant : *root.constants()) {
+    if (!constant->dims() || constant->offset() < 0 ||
+        constant->offset() % AlignedBytes::kAlignment != 0 ||
+        constant->size() != tensorBytes(constant->dims()) ||
+        constant->offset() + constant->size() > blobSize)
+      return invalid(
+          "constant '" +
+          std::string(constant->name() ? constant->name()->str() : "?") +
+          "' lies outside the constant data");
+  }
+  for (const vitb::Kernel *kernel : *root.kernels())
+    if (!kernel->symbol() || kernel->num_tiles() < 1)
+      return invalid("a kernel has no symbol or no tiles");
+  for (size_t d = 0; d < root.dispatches()->size(); ++d) {
+    const vitb::Dispatch *dispatch = root.dispatches()->Get(d);
+    std::string where = "dispatch " + std::to_string(d) + ": ";
+    if (dispatch->kernel() >= root.kernels()->size())
+      return invalid(where + "kernel index out of range");
+    if (!dispatch->bindings() || dispatch->bindings()->size() == 0)
+      return invalid(where + "no bindings");
+    for (const vitb::Binding *binding : *dispatch->bindings())
+      if (const char *problem = checkBinding(root, *binding))
+        return invalid(where + problem);
+  }
+  return {};
+}
+
+} // namespace
+
+Error loadArtifact(AlignedBytes bytes, Artifact &artifact) {
+  if (bytes.size() < 8 || !flatbuffers::BufferHasIdentifier(
+                              bytes.data(), vitb::ArtifactIdentifier()))
+    return invalid("not a .vitb file (missing the VITB identifier)");
+  flatbuffers::Verifier::Options options;
+  options.max_tables = 100000000;
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size(), options);
+  if (!vitb::VerifyArtifactBuffer(verifier))
+    return invalid("the FlatBuffers structure is corrupt or truncated");
+  const vitb::Artifact *root = vitb::GetArtifact(bytes.data());
+  if (root->format_version() != kSupportedFormatVersion)
+    return {VITRT_ERROR_UNSUPPORTED,
+            "artifact format version " +
+                std::to_string(root->format_version()) +
+                " is not supported by this runtime (it reads version " +
+                std::to_string(kSupportedFormatVersion) + ")"};
+  if (Error error = checkConsistency(*root))
+    return error;
+  artifact.bytes = std::move(bytes);
+  artifact.root = root;
+  return {};
+}
+
+} // namespace vitrt

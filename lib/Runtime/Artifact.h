@@ -1,0 +1,61 @@
+//===- Artifact.h - Loading and verifying .vitb artifacts -------*- C++ -*-===//
+
+#ifndef VITC_LIB_RUNTIME_ARTIFACT_H
+#define VITC_LIB_RUNTIME_ARTIFACT_H
+
+#include "vitc/Artifact/vitb_generated.h"
+#include "vitc/Runtime/vitrt.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace vitrt {
+
+/// The failure of a runtime step: the C API's status and message.
+struct Error {
+  vitrt_status status = VITRT_OK;
+  std::string message;
+
+  explicit operator bool() const { return status != VITRT_OK; }
+};
+
+/// Bytes with the alignment the constants in them were laid out for.
+class AlignedBytes {
+public:
+  static constexpr size_t kAlignment = 64;
+
+  AlignedBytes() = default;
+  explicit AlignedBytes(size_t size);
+  uint8_t *data() const { return storage.get(); }
+  size_t size() const { return length; }
+
+private:
+  struct Free {
+    void operator()(uint8_t *p) const;
+  };
+  std::unique_ptr<uint8_t, Free> storage;
+  size_t length = 0;
+};
+
+/// A verified artifact: every index and byte range in it is in bounds.
+struct Artifact {
+  AlignedBytes bytes;
+  const vitb::Artifact *root = nullptr;
+
+  const uint8_t *constantData(const vitb::TensorInfo &constant) const {
+    return root->constant_data()->data() + constant.offset();
+  }
+};
+
+/// Takes ownership of `bytes` and verifies them: FlatBuffers structure,
+/// identifier, format version, and the consistency of kernels, dispatches,
+/// bindings and constant ranges.
+Error loadArtifact(AlignedBytes bytes, Artifact &artifact);
+
+/// Bytes of a dense fp32 tensor with `dims`.
+int64_t tensorBytes(const flatbuffers::Vector<int64_t> *dims);
+
+} // namespace vitrt
+
+#endif // VITC_LIB_RUNTIME_ARTIFACT_H

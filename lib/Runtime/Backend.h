@@ -1,0 +1,31 @@
+//===- Backend.h - What a session runs on -----------------------*- C++ -*-===//
+
+#ifndef VITC_LIB_RUNTIME_BACKEND_H
+#define VITC_LIB_RUNTIME_BACKEND_H
+
+#include "Artifact.h"
+
+#include <memory>
+
+namespace vitrt {
+
+/// Executes the dispatches of one verified artifact.
+class Backend {
+public:
+  virtual ~Backend() = default;
+  /// `inputs`/`outputs`: dense host buffers, one per model input/output.
+  virtual Error run(const float *const *inputs, float *const *outputs) = 0;
+};
+
+/// Loads the artifact's shared object and runs kernels on a thread pool.
+Error createCpuBackend(const Artifact &artifact, const vitrt_options &options,
+                       std::unique_ptr<Backend> &backend);
+
+/// Opens the CUDA driver (libcuda.so.1) at run time, loads the kernels and
+/// uploads the constants once; runs are replays of a captured CUDA graph.
+Error createCudaBackend(const Artifact &artifact, const vitrt_options &options,
+                        std::unique_ptr<Backend> &backend);
+
+} // namespace vitrt
+
+#endif // VITC_LIB_RUNTIME_BACKEND_H

@@ -1,0 +1,134 @@
+//===- CpuBackend.cpp - Running artifact kernels on the host --------------===//
+
+#include "Backend.h"
+#include "ThreadPool.h"
+
+#include <dlfcn.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+#include <vector>
+
+namespace vitrt {
+
+namespace {
+
+/// The CPU kernel ABI (see vitb.fbs).
+using KernelFunction = void (*)(void *const *bindings, int64_t tileBegin,
+                                int64_t tileEnd);
+
+Error executionError(const std::string &message) {
+  return {VITRT_ERROR_EXECUTION, message};
+}
+
+class CpuBackend final : public Backend {
+public:
+  CpuBackend(const Artifact &artifact, int numThreads)
+      : artifact(artifact), pool(numThreads) {}
+
+  ~CpuBackend() override {
+    if (library)
+      dlclose(library);
+  }
+
+  Error load() {
+    const vitb::KernelModule *object = nullptr;
+    for (const vitb::KernelModule *module : *artifact.root->modules())
+      if (module->format() == vitb::ModuleFormat::ElfSharedObject &&
+          module->data())
+        object = module;
+    if (!object)
+      return {VITRT_ERROR_INVALID_ARTIFACT,
+              "invalid artifact: a CPU artifact without a shared object"};
+    if (Error error = openLibrary(*object->data()))
+      return error;
+    for (const vitb::Kernel *kernel : *artifact.root->kernels()) {
+      void *symbol = dlsym(library, kernel->symbol()->c_str());
+      if (!symbol)
+        return {VITRT_ERROR_INVALID_ARTIFACT,
+                "invalid artifact: kernel '" + kernel->symbol()->str() +
+                    "' is missing from its shared object"};
+      kernels.push_back(reinterpret_cast<KernelFunction>(symbol));
+    }
+    arena = AlignedBytes(artifact.root->arena_bytes());
+    if (artifact.root->arena_bytes() > 0 && !arena.data())
+      return executionError("cannot allocate the " +
+                            std::to_string(artifact.root->arena_bytes()) +
+                            "-byte arena");
+    return {};
+  }
+
+  Error run(const float *const *inputs, float *const *outputs) override {
+    std::vector<void *> bindings;
+    for (const vitb::Dispatch *dispatch : *artifact.root->dispatches()) {
+      bindings.clear();
+      for (const vitb::Binding *binding : *dispatch->bindings())
+        bindings.push_back(resolve(*binding, inputs, outputs));
+      KernelFunction kernel = kernels[dispatch->kernel()];
+      const void *const *args = bindings.data();
+      pool.parallelFor(
+          artifact.root->kernels()->Get(dispatch->kernel())->num_tiles(),
+          [&](int64_t begin, int64_t end) {
+            kernel(const_cast<void *const *>(args), begin, end);
+          });
+    }
+    return {};
+  }
+
+private:
+  /// dlopen needs a file: an anonymous in-memory one avoids temp files.
+  Error openLibrary(const flatbuffers::Vector<uint8_t> &bytes) {
+    int fd = memfd_create("vitrt-kernels", MFD_CLOEXEC);
+    if (fd < 0)
+      return executionError(std::string("memfd_create failed: ") +
+                            std::strerror(errno));
+    bool written =
+        write(fd, bytes.data(), bytes.size()) == ssize_t(bytes.size());
+    std::string path = "/proc/self/fd/" + std::to_string(fd);
+    library = written ? dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL) : nullptr;
+    close(fd);
+    if (!library)
+      return executionError(std::string("cannot load the kernels: ") +
+                            (written ? dlerror() : "write failed"));
+    return {};
+  }
+
+  void *resolve(const vitb::Binding &binding, const float *const *inputs,
+                float *const *outputs) const {
+    switch (binding.kind()) {
+    case vitb::BindingKind::Input:
+      return const_cast<float *>(inputs[binding.index()]);
+    case vitb::BindingKind::Output:
+      return outputs[binding.index()];
+    case vitb::BindingKind::Constant:
+      return const_cast<uint8_t *>(artifact.constantData(
+          *artifact.root->constants()->Get(binding.index())));
+    case vitb::BindingKind::Arena:
+      return arena.data() + binding.offset();
+    }
+  }
+
+  const Artifact &artifact;
+  ThreadPool pool;
+  void *library = nullptr;
+  std::vector<KernelFunction> kernels;
+  AlignedBytes arena;
+};
+
+} // namespace
+
+Error createCpuBackend(const Artifact &artifact, const vitrt_options &options,
+                       std::unique_ptr<Backend> &backend) {
+  int threads = options.num_threads > 0
+                    ? options.num_threads
+                    : int(std::max(1u, std::thread::hardware_concurrency()));
+  auto cpu = std::make_unique<CpuBackend>(artifact, threads);
+  if (Error error = cpu->load())
+    return error;
+  backend = std::move(cpu);
+  return {};
+}
+
+} // namespace vitrt

@@ -1,0 +1,381 @@
+//===- CudaBackend.cpp - Running artifact kernels through the CUDA driver -===//
+//
+// The driver is opened with dlopen so that the runtime has no link-time
+// dependency on CUDA: a CPU-only machine can load the library, and asking
+// for a CUDA session there fails with a clear message.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Backend.h"
+
+#include <dlfcn.h>
+
+#include <cstring>
+#include <vector>
+
+namespace vitrt {
+
+namespace {
+
+// The few driver API types and constants used here (from cuda.h, whose
+// values are part of the driver's stable ABI).
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+using CUcontext = struct CUctx_st *;
+using CUmodule = struct CUmod_st *;
+using CUfunction = struct CUfunc_st *;
+using CUstream = struct CUstream_st *;
+using CUgraph = struct CUgraph_st *;
+using CUgraphExec = struct CUgraphExec_st *;
+constexpr CUresult kSuccess = 0;
+constexpr int kAttributeComputeCapabilityMajor = 75;
+constexpr int kAttributeComputeCapabilityMinor = 76;
+constexpr int kFunctionAttributeMaxDynamicSharedBytes = 8;
+constexpr int kJitErrorLogBuffer = 5;
+constexpr int kJitErrorLogBufferSizeBytes = 6;
+constexpr unsigned kStreamNonBlocking = 1;
+constexpr int kCaptureModeGlobal = 0;
+
+/// Driver entry points, resolved by name (the versioned names behind the
+/// cuda.h macros).
+struct Driver {
+  void *library = nullptr;
+  CUresult (*init)(unsigned);
+  CUresult (*getErrorString)(CUresult, const char **);
+  CUresult (*deviceGetCount)(int *);
+  CUresult (*deviceGet)(CUdevice *, int);
+  CUresult (*deviceGetAttribute)(int *, int, CUdevice);
+  CUresult (*primaryCtxRetain)(CUcontext *, CUdevice);
+  CUresult (*primaryCtxRelease)(CUdevice);
+  CUresult (*ctxSetCurrent)(CUcontext);
+  CUresult (*moduleLoadDataEx)(CUmodule *, const void *, unsigned, int *,
+                               void **);
+  CUresult (*moduleUnload)(CUmodule);
+  CUresult (*moduleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*funcSetAttribute)(CUfunction, int, int);
+  CUresult (*memAlloc)(CUdeviceptr *, size_t);
+  CUresult (*memFree)(CUdeviceptr);
+  CUresult (*memcpyHtoD)(CUdeviceptr, const void *, size_t);
+  CUresult (*memcpyHtoDAsync)(CUdeviceptr, const void *, size_t, CUstream);
+  CUresult (*memcpyDtoHAsync)(void *, CUdeviceptr, size_t, CUstream);
+  CUresult (*streamCreate)(CUstream *, unsigned);
+  CUresult (*streamDestroy)(CUstream);
+  CUresult (*streamSynchronize)(CUstream);
+  CUresult (*launchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
+                           unsigned, unsigned, unsigned, CUstream, void **,
+                           void **);
+  CUresult (*streamBeginCapture)(CUstream, int);
+  CUresult (*streamEndCapture)(CUstream, CUgraph *);
+  CUresult (*graphInstantiate)(CUgraphExec *, CUgraph, unsigned long long);
+  CUresult (*graphLaunch)(CUgraphExec, CUstream);
+  CUresult (*graphExecDestroy)(CUgraphExec);
+  CUresult (*graphDestroy)(CUgraph);
+
+  Error open() {
+    library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!library)
+      return {VITRT_ERROR_NO_DEVICE,
+              std::string("no CUDA driver found: cannot load libcuda.so.1 (") +
+                  dlerror() + ")"};
+    struct Entry {
+      void *target;
+      const char *name;
+    };
+    Entry entries[] = {
+        {&init, "cuInit"},
+        {&getErrorString, "cuGetErrorString"},
+        {&deviceGetCount, "cuDeviceGetCount"},
+        {&deviceGet, "cuDeviceGet"},
+        {&deviceGetAttribute, "cuDeviceGetAttribute"},
+        {&primaryCtxRetain, "cuDevicePrimaryCtxRetain"},
+        {&primaryCtxRelease, "cuDevicePrimaryCtxRelease_v2"},
+        {&ctxSetCurrent, "cuCtxSetCurrent"},
+        {&moduleLoadDataEx, "cuModuleLoadDataEx"},
+        {&moduleUnload, "cuModuleUnload"},
+        {&moduleGetFunction, "cuModuleGetFunction"},
+        {&funcSetAttribute, "cuFuncSetAttribute"},
+        {&memAlloc, "cuMemAlloc_v2"},
+        {&memFree, "cuMemFree_v2"},
+        {&memcpyHtoD, "cuMemcpyHtoD_v2"},
+        {&memcpyHtoDAsync, "cuMemcpyHtoDAsync_v2"},
+        {&memcpyDtoHAsync, "cuMemcpyDtoHAsync_v2"},
+        {&streamCreate, "cuStreamCreate"},
+        {&streamDestroy, "cuStreamDestroy_v2"},
+        {&streamSynchronize, "cuStreamSynchronize"},
+        {&launchKernel, "cuLaunchKernel"},
+        {&streamBeginCapture, "cuStreamBeginCapture_v2"},
+        {&streamEndCapture, "cuStreamEndCapture"},
+        {&graphInstantiate, "cuGraphInstantiateWithFlags"},
+        {&graphLaunch, "cuGraphLaunch"},
+        {&graphExecDestroy, "cuGraphExecDestroy"},
+        {&graphDestroy, "cuGraphDestroy"},
+    };
+    for (Entry &entry : entries) {
+      void *symbol = dlsym(library, entry.name);
+      if (!symbol)
+        return {VITRT_ERROR_NO_DEVICE,
+                std::string("the CUDA driver is too old: it lacks ") +
+                    entry.name};
+      std::memcpy(entry.target, &symbol, sizeof(symbol));
+    }
+    return {};
+  }
+};
+
+class CudaBackend final : public Backend {
+public:
+  explicit CudaBackend(const Artifact &artifact) : artifact(artifact) {}
+
+  ~CudaBackend() override {
+    if (!driver.library)
+      return;
+    if (graphExec)
+      driver.graphExecDestroy(graphExec);
+    if (graph)
+      driver.graphDestroy(graph);
+    for (CUdeviceptr buffer : allocations)
+      driver.memFree(buffer);
+    for (CUmodule module : modules)
+      driver.moduleUnload(module);
+    if (stream)
+      driver.streamDestroy(stream);
+    if (context)
+      driver.primaryCtxRelease(device);
+    dlclose(driver.library);
+  }
+
+  Error load(int ordinal) {
+    if (Error error = driver.open())
+      return error;
+    int count = 0;
+    if (driver.init(0) != kSuccess ||
+        driver.deviceGetCount(&count) != kSuccess || count == 0)
+      return {VITRT_ERROR_NO_DEVICE,
+              "the CUDA driver was found but reports no usable GPU"};
+    if (ordinal < 0 || ordinal >= count)
+      return {VITRT_ERROR_INVALID_ARGUMENT,
+              "CUDA device " + std::to_string(ordinal) + " does not exist (" +
+                  std::to_string(count) + " found)"};
+    if (Error error = check(driver.deviceGet(&device, ordinal), "cuDeviceGet"))
+      return error;
+    if (Error error = check(driver.primaryCtxRetain(&context, device),
+                            "cuDevicePrimaryCtxRetain"))
+      return error;
+    if (Error error = check(driver.ctxSetCurrent(context), "cuCtxSetCurrent"))
+      return error;
+    if (Error error = check(driver.streamCreate(&stream, kStreamNonBlocking),
+                            "cuStreamCreate"))
+      return error;
+    if (Error error = loadKernels())
+      return error;
+    if (Error error = allocateBuffers())
+      return error;
+    return captureGraph();
+  }
+
+  Error run(const float *const *inputs, float *const *outputs) override {
+    if (Error error = check(driver.ctxSetCurrent(context), "cuCtxSetCurrent"))
+      return error;
+    const auto &inputInfos = *artifact.root->inputs();
+    for (size_t i = 0; i < inputInfos.size(); ++i)
+      if (Error error =
+              check(driver.memcpyHtoDAsync(
+                        inputBuffers[i], inputs[i],
+                        tensorBytes(inputInfos.Get(i)->dims()), stream),
+                    "cuMemcpyHtoDAsync"))
+        return error;
+    if (Error error =
+            check(driver.graphLaunch(graphExec, stream), "cuGraphLaunch"))
+      return error;
+    const auto &outputInfos = *artifact.root->outputs();
+    for (size_t i = 0; i < outputInfos.size(); ++i)
+      if (Error error =
+              check(driver.memcpyDtoHAsync(
+                        outputs[i], outputBuffers[i],
+                        tensorBytes(outputInfos.Get(i)->dims()), stream),
+                    "cuMemcpyDtoHAsync"))
+        return error;
+    return check(driver.streamSynchronize(stream), "cuStreamSynchronize");
+  }
+
+private:
+  Error check(CUresult result, const char *call) {
+    if (result == kSuccess)
+      return {};
+    const char *text = nullptr;
+    driver.getErrorString(result, &text);
+    return {VITRT_ERROR_EXECUTION, std::string(call) + " failed: " +
+                                       (text ? text : "unknown CUDA error")};
+  }
+
+  /// Prefers a cubin built for this GPU and falls back to PTX, which the
+  /// driver compiles for it.
+  const vitb::KernelModule *pickModule() {
+    int major = 0, minor = 0;
+    driver.deviceGetAttribute(&major, kAttributeComputeCapabilityMajor, device);
+    driver.deviceGetAttribute(&minor, kAttributeComputeCapabilityMinor, device);
+    std::string sm = "sm_" + std::to_string(major * 10 + minor);
+    const vitb::KernelModule *ptx = nullptr;
+    for (const vitb::KernelModule *module : *artifact.root->modules()) {
+      if (!module->data() || !module->target())
+        continue;
+      if (module->format() == vitb::ModuleFormat::Cubin &&
+          module->target()->str() == sm)
+        return module;
+      if (module->format() == vitb::ModuleFormat::Ptx && !ptx)
+        ptx = module;
+    }
+    return ptx;
+  }
+
+  Error loadKernels() {
+    const vitb::KernelModule *chosen = pickModule();
+    if (!chosen)
+      return {VITRT_ERROR_INVALID_ARTIFACT,
+              "invalid artifact: no PTX or matching cubin module"};
+    std::vector<uint8_t> image(chosen->data()->begin(), chosen->data()->end());
+    if (chosen->format() == vitb::ModuleFormat::Ptx)
+      image.push_back(0);
+    std::vector<char> log(1 << 14, 0);
+    int options[] = {kJitErrorLogBuffer, kJitErrorLogBufferSizeBytes};
+    void *values[] = {log.data(), reinterpret_cast<void *>(log.size())};
+    CUmodule module = nullptr;
+    CUresult result =
+        driver.moduleLoadDataEx(&module, image.data(), 2, options, values);
+    if (result != kSuccess) {
+      Error error = check(result, "cuModuleLoadDataEx");
+      error.message += std::string(": ") + log.data();
+      return error;
+    }
+    modules.push_back(module);
+    for (const vitb::Kernel *kernel : *artifact.root->kernels()) {
+      CUfunction function = nullptr;
+      if (driver.moduleGetFunction(&function, module,
+                                   kernel->symbol()->c_str()) != kSuccess)
+        return {VITRT_ERROR_INVALID_ARTIFACT,
+                "invalid artifact: kernel '" + kernel->symbol()->str() +
+                    "' is missing from its CUDA module"};
+      // Above 48 KiB, dynamic shared memory must be opted into.
+      if (kernel->shared_memory_bytes() > 48 * 1024)
+        if (Error error =
+                check(driver.funcSetAttribute(
+                          function, kFunctionAttributeMaxDynamicSharedBytes,
+                          int(kernel->shared_memory_bytes())),
+                      "cuFuncSetAttribute"))
+          return error;
+      functions.push_back(function);
+    }
+    return {};
+  }
+
+  Error allocate(size_t bytes, CUdeviceptr &buffer) {
+    if (Error error = check(driver.memAlloc(&buffer, bytes > 0 ? bytes : 1),
+                            "cuMemAlloc"))
+      return error;
+    allocations.push_back(buffer);
+    return {};
+  }
+
+  Error allocateBuffers() {
+    const vitb::Artifact &root = *artifact.root;
+    if (Error error = allocate(root.arena_bytes(), arena))
+      return error;
+    // Constants are uploaded once, as one block.
+    const auto &blob = *root.constant_data();
+    if (Error error = allocate(blob.size(), constants))
+      return error;
+    if (Error error =
+            check(driver.memcpyHtoD(constants, blob.data(), blob.size()),
+                  "cuMemcpyHtoD"))
+      return error;
+    for (const vitb::TensorInfo *input : *root.inputs())
+      if (Error error =
+              allocate(tensorBytes(input->dims()), inputBuffers.emplace_back()))
+        return error;
+    for (const vitb::TensorInfo *output : *root.outputs())
+      if (Error error = allocate(tensorBytes(output->dims()),
+                                 outputBuffers.emplace_back()))
+        return error;
+    return {};
+  }
+
+  CUdeviceptr resolve(const vitb::Binding &binding) const {
+    switch (binding.kind()) {
+    case vitb::BindingKind::Input:
+      return inputBuffers[binding.index()];
+    case vitb::BindingKind::Output:
+      return outputBuffers[binding.index()];
+    case vitb::BindingKind::Constant:
+      return constants +
+             artifact.root->constants()->Get(binding.index())->offset();
+    case vitb::BindingKind::Arena:
+      return arena + binding.offset();
+    }
+  }
+
+  /// Records every launch once; runs replay the graph.
+  Error captureGraph() {
+    if (Error error =
+            check(driver.streamBeginCapture(stream, kCaptureModeGlobal),
+                  "cuStreamBeginCapture"))
+      return error;
+    for (const vitb::Dispatch *dispatch : *artifact.root->dispatches()) {
+      const vitb::Kernel *kernel =
+          artifact.root->kernels()->Get(dispatch->kernel());
+      std::vector<CUdeviceptr> pointers;
+      for (const vitb::Binding *binding : *dispatch->bindings())
+        pointers.push_back(resolve(*binding));
+      std::vector<void *> parameters;
+      for (CUdeviceptr &pointer : pointers)
+        parameters.push_back(&pointer);
+      auto dim = [](const flatbuffers::Vector<int64_t> *dims, int i) {
+        return dims && int(dims->size()) > i ? unsigned(dims->Get(i)) : 1u;
+      };
+      CUresult result = driver.launchKernel(
+          functions[dispatch->kernel()], dim(kernel->grid(), 0),
+          dim(kernel->grid(), 1), dim(kernel->grid(), 2),
+          dim(kernel->block(), 0), dim(kernel->block(), 1),
+          dim(kernel->block(), 2), unsigned(kernel->shared_memory_bytes()),
+          stream, parameters.data(), nullptr);
+      if (result != kSuccess) {
+        CUgraph aborted = nullptr;
+        driver.streamEndCapture(stream, &aborted);
+        if (aborted)
+          driver.graphDestroy(aborted);
+        return check(result, "cuLaunchKernel");
+      }
+    }
+    if (Error error = check(driver.streamEndCapture(stream, &graph),
+                            "cuStreamEndCapture"))
+      return error;
+    return check(driver.graphInstantiate(&graphExec, graph, 0),
+                 "cuGraphInstantiate");
+  }
+
+  const Artifact &artifact;
+  Driver driver;
+  CUdevice device = 0;
+  CUcontext context = nullptr;
+  CUstream stream = nullptr;
+  std::vector<CUmodule> modules;
+  std::vector<CUfunction> functions;
+  std::vector<CUdeviceptr> allocations;
+  CUdeviceptr arena = 0, constants = 0;
+  std::vector<CUdeviceptr> inputBuffers, outputBuffers;
+  CUgraph graph = nullptr;
+  CUgraphExec graphExec = nullptr;
+};
+
+} // namespace
+
+Error createCudaBackend(const Artifact &artifact, const vitrt_options &options,
+                        std::unique_ptr<Backend> &backend) {
+  auto cuda = std::make_unique<CudaBackend>(artifact);
+  if (Error error = cuda->load(options.device))
+    return error;
+  backend = std::move(cuda);
+  return {};
+}
+
+} // namespace vitrt

@@ -1,0 +1,201 @@
+//===- Session.cpp - The vitrt C API --------------------------------------===//
+
+#include "Backend.h"
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+
+using namespace vitrt;
+
+struct vitrt_session {
+  Artifact artifact;
+  std::unique_ptr<Backend> backend;
+};
+
+namespace {
+
+thread_local std::string lastError;
+
+vitrt_status fail(const Error &error) {
+  lastError = error.message;
+  return error.status;
+}
+
+vitrt_status invalidArgument(const char *what) {
+  return fail({VITRT_ERROR_INVALID_ARGUMENT, what});
+}
+
+vitrt_status createSession(AlignedBytes bytes, const vitrt_options *options,
+                           vitrt_session **session) {
+  vitrt_options defaults;
+  vitrt_options_init(&defaults);
+  const vitrt_options &chosen = options ? *options : defaults;
+  auto created = std::make_unique<vitrt_session>();
+  if (Error error = loadArtifact(std::move(bytes), created->artifact))
+    return fail(error);
+  const Artifact &artifact = created->artifact;
+  vitb::TargetKind target = artifact.root->target();
+  Error error = target == vitb::TargetKind::Cpu
+                    ? createCpuBackend(artifact, chosen, created->backend)
+                : target == vitb::TargetKind::Cuda
+                    ? createCudaBackend(artifact, chosen, created->backend)
+                    : Error{VITRT_ERROR_UNSUPPORTED,
+                            "the artifact's target is unknown to this runtime"};
+  if (error)
+    return fail(error);
+  *session = created.release();
+  lastError.clear();
+  return VITRT_OK;
+}
+
+vitrt_status tensorInfo(
+    const flatbuffers::Vector<flatbuffers::Offset<vitb::TensorInfo>> *tensors,
+    size_t index, vitrt_tensor_info *info) {
+  if (!info || index >= tensors->size())
+    return invalidArgument("tensor index out of range");
+  const vitb::TensorInfo *tensor = tensors->Get(index);
+  info->name = tensor->name() ? tensor->name()->c_str() : "";
+  info->rank = int(tensor->dims()->size());
+  info->dims = tensor->dims()->data();
+  return VITRT_OK;
+}
+
+size_t copyFloats(const flatbuffers::Vector<float> *values, float *out,
+                  size_t capacity) {
+  if (!values)
+    return 0;
+  for (size_t i = 0; i < values->size() && i < capacity; ++i)
+    out[i] = values->Get(i);
+  return values->size();
+}
+
+const vitb::Metadata *metadata(const vitrt_session *session) {
+  return session->artifact.root->metadata();
+}
+
+} // namespace
+
+extern "C" {
+
+void vitrt_options_init(vitrt_options *options) {
+  if (options)
+    *options = vitrt_options{0, 0};
+}
+
+const char *vitrt_last_error(void) { return lastError.c_str(); }
+
+vitrt_status vitrt_session_create_from_memory(const void *data, size_t size,
+                                              const vitrt_options *options,
+                                              vitrt_session **session) {
+  if ((!data && size > 0) || !session)
+    return invalidArgument("null data or session pointer");
+  AlignedBytes bytes(size);
+  if (size > 0)
+    std::memcpy(bytes.data(), data, size);
+  return createSession(std::move(bytes), options, session);
+}
+
+vitrt_status vitrt_session_create_from_file(const char *path,
+                                            const vitrt_options *options,
+                                            vitrt_session **session) {
+  if (!path || !session)
+    return invalidArgument("null path or session pointer");
+  std::unique_ptr<FILE, int (*)(FILE *)> file(std::fopen(path, "rb"),
+                                              std::fclose);
+  auto ioError = [&](const char *what) {
+    return fail({VITRT_ERROR_IO, std::string(path) + ": " + what});
+  };
+  if (!file)
+    return ioError(std::strerror(errno));
+  if (std::fseek(file.get(), 0, SEEK_END) != 0)
+    return ioError("cannot determine the file size");
+  long size = std::ftell(file.get());
+  std::rewind(file.get());
+  if (size < 0)
+    return ioError("cannot determine the file size");
+  AlignedBytes bytes(size);
+  if (std::fread(bytes.data(), 1, size, file.get()) != size_t(size))
+    return ioError("read failed");
+  return createSession(std::move(bytes), options, session);
+}
+
+void vitrt_session_destroy(vitrt_session *session) { delete session; }
+
+size_t vitrt_session_input_count(const vitrt_session *session) {
+  return session ? session->artifact.root->inputs()->size() : 0;
+}
+
+size_t vitrt_session_output_count(const vitrt_session *session) {
+  return session ? session->artifact.root->outputs()->size() : 0;
+}
+
+vitrt_status vitrt_session_input_info(const vitrt_session *session,
+                                      size_t index, vitrt_tensor_info *info) {
+  if (!session)
+    return invalidArgument("null session");
+  return tensorInfo(session->artifact.root->inputs(), index, info);
+}
+
+vitrt_status vitrt_session_output_info(const vitrt_session *session,
+                                       size_t index, vitrt_tensor_info *info) {
+  if (!session)
+    return invalidArgument("null session");
+  return tensorInfo(session->artifact.root->outputs(), index, info);
+}
+
+const char *vitrt_session_target_kind(const vitrt_session *session) {
+  return session->artifact.root->target() == vitb::TargetKind::Cuda ? "cuda"
+                                                                    : "cpu";
+}
+
+const char *vitrt_session_target_name(const vitrt_session *session) {
+  const flatbuffers::String *name = session->artifact.root->target_name();
+  return name ? name->c_str() : "";
+}
+
+const char *vitrt_session_model_name(const vitrt_session *session) {
+  const vitb::Metadata *meta = metadata(session);
+  return meta && meta->model() ? meta->model()->c_str() : "";
+}
+
+const char *vitrt_session_input_layout(const vitrt_session *session) {
+  const vitb::Metadata *meta = metadata(session);
+  return meta && meta->input_layout() ? meta->input_layout()->c_str() : "";
+}
+
+int64_t vitrt_session_macs_per_image(const vitrt_session *session) {
+  const vitb::Metadata *meta = metadata(session);
+  return meta ? meta->multiply_accumulates_per_image() : 0;
+}
+
+size_t vitrt_session_pixel_mean(const vitrt_session *session, float *mean,
+                                size_t capacity) {
+  const vitb::Metadata *meta = metadata(session);
+  return meta ? copyFloats(meta->pixel_mean(), mean, capacity) : 0;
+}
+
+size_t vitrt_session_pixel_std(const vitrt_session *session, float *std,
+                               size_t capacity) {
+  const vitb::Metadata *meta = metadata(session);
+  return meta ? copyFloats(meta->pixel_std(), std, capacity) : 0;
+}
+
+vitrt_status vitrt_session_run(vitrt_session *session,
+                               const float *const *inputs,
+                               float *const *outputs) {
+  if (!session || !inputs || !outputs)
+    return invalidArgument("null session, inputs or outputs");
+  for (size_t i = 0; i < vitrt_session_input_count(session); ++i)
+    if (!inputs[i])
+      return invalidArgument("null input buffer");
+  for (size_t i = 0; i < vitrt_session_output_count(session); ++i)
+    if (!outputs[i])
+      return invalidArgument("null output buffer");
+  if (Error error = session->backend->run(inputs, outputs))
+    return fail(error);
+  return VITRT_OK;
+}
+
+} // extern "C"
