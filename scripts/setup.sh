@@ -17,6 +17,8 @@ DEBIAN_PACKAGES=(
   liblld-22-dev
   # Build tools and unit-test framework.
   cmake ninja-build libgtest-dev python3
+  # The image decoder of vit-run (stb_image.h).
+  libstb-dev
 )
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }

@@ -30,6 +30,8 @@ ModelConfig makeKerasB16() {
   config.inputLayout = InputLayout::NHWC;
   config.kernelLayout = KernelLayout::HWIO;
   config.qkvBias = false;
+  config.pixelMean = {0.5, 0.5, 0.5};
+  config.pixelStd = {0.5, 0.5, 0.5};
   return config;
 }
 
@@ -75,6 +77,13 @@ std::string ModelConfig::validate() const {
            " does not divide hidden_size " + std::to_string(hiddenSize);
   if (!(layerNormEps > 0.0) || !std::isfinite(layerNormEps))
     return "layer_norm_eps must be a positive finite number";
+  if (int64_t(pixelMean.size()) != channels ||
+      int64_t(pixelStd.size()) != channels)
+    return "pixel_mean and pixel_std need one value per channel (" +
+           std::to_string(channels) + ")";
+  for (double std : pixelStd)
+    if (!(std > 0.0))
+      return "pixel_std values must be positive";
   return "";
 }
 
@@ -165,6 +174,21 @@ public:
     }
     return fail(key, "a string");
   }
+  bool read(llvm::StringRef key, const llvm::json::Value &value,
+            std::vector<double> &field) {
+    const llvm::json::Array *array = value.getAsArray();
+    if (!array)
+      return fail(key, "an array of numbers");
+    std::vector<double> numbers;
+    for (const llvm::json::Value &element : *array) {
+      std::optional<double> number = element.getAsNumber();
+      if (!number)
+        return fail(key, "an array of numbers");
+      numbers.push_back(*number);
+    }
+    field = std::move(numbers);
+    return true;
+  }
   template <typename Enum>
   bool read(llvm::StringRef key, const llvm::json::Value &value, Enum &field,
             std::optional<Enum> (*parse)(const std::string &),
@@ -189,6 +213,31 @@ private:
 };
 
 } // namespace
+
+std::string toJson(const ModelConfig &config) {
+  llvm::json::Object object{
+      {"name", config.name},
+      {"image_size", config.imageSize},
+      {"patch_size", config.patchSize},
+      {"channels", config.channels},
+      {"hidden_size", config.hiddenSize},
+      {"depth", config.depth},
+      {"num_heads", config.numHeads},
+      {"mlp_dim", config.mlpDim},
+      {"num_classes", config.numClasses},
+      {"qkv_bias", config.qkvBias},
+      {"layer_norm_eps", config.layerNormEps},
+      {"input_layout", toString(config.inputLayout)},
+      {"kernel_layout", toString(config.kernelLayout)},
+      {"gelu", toString(config.gelu)},
+      {"pixel_mean", llvm::json::Array(config.pixelMean)},
+      {"pixel_std", llvm::json::Array(config.pixelStd)},
+  };
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::json::Value(std::move(object));
+  return text;
+}
 
 bool applyJsonOverrides(ModelConfig &config, const std::string &jsonText,
                         std::string &error) {
@@ -234,6 +283,10 @@ bool applyJsonOverrides(ModelConfig &config, const std::string &jsonText,
     else if (name == "kernel_layout")
       ok = reader.read(name, value, config.kernelLayout, parseKernelLayout,
                        "\"oihw\" or \"hwio\"");
+    else if (name == "pixel_mean")
+      ok = reader.read(name, value, config.pixelMean);
+    else if (name == "pixel_std")
+      ok = reader.read(name, value, config.pixelStd);
     else if (name == "gelu")
       ok = reader.read(name, value, config.gelu, parseGelu,
                        "\"exact\" or \"tanh\"");

@@ -1,5 +1,8 @@
 //===- vitc-opt.cpp - mlir-opt with the vit dialect and vitc passes -------===//
 
+#include "vitc/Codegen/CPU/Passes.h"
+#include "vitc/Codegen/CUDA/CudaCodegen.h"
+#include "vitc/Codegen/CUDA/Passes.h"
 #include "vitc/Conversion/Passes.h"
 #include "vitc/Dialect/ViT/IR/ViTDialect.h"
 #include "vitc/Dialect/ViT/Transforms/Passes.h"
@@ -18,10 +21,16 @@ int main(int argc, char **argv) {
   vitc::vit::registerViTPasses();
   vitc::vit::registerViTPipelines();
   vitc::registerVitcConversionPasses();
+  vitc::cpu::registerVitcCodegenCPUPasses();
+  vitc::cpu::registerCpuCodegenPipeline();
+  vitc::cuda::registerVitcCodegenCUDAPasses();
+  vitc::cuda::registerCudaPipelines();
   mlir::DialectRegistry registry;
   registry.insert<vitc::vit::ViTDialect, mlir::arith::ArithDialect,
                   mlir::func::FuncDialect, mlir::linalg::LinalgDialect,
                   mlir::math::MathDialect, mlir::tensor::TensorDialect>();
+  vitc::cpu::registerCpuCodegenDialects(registry);
+  vitc::cuda::registerCudaCodegenDialects(registry);
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "vitc optimizer driver\n", registry));
 }

@@ -12,6 +12,9 @@
 #include "vitc/Frontend/Safetensors.h"
 #include "vitc/Frontend/Weights.h"
 #include "vitc/InitAllDialects.h"
+#include "vitc/Target/Compiler.h"
+#include "vitc/Target/Lowering.h"
+#include "vitc/Version.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -29,6 +32,8 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
+#include <chrono>
+#include <map>
 #include <optional>
 
 using namespace llvm;
@@ -109,24 +114,40 @@ cl::opt<std::string>
                 cl::value_desc("file"), cl::cat(weightCategory));
 
 /// Compilation phases, in pipeline order; --emit stops after one.
-enum class Phase { Vit, Fused };
+enum class Phase { Vit, Fused, Linalg };
 
 cl::opt<Phase>
     emit("emit", cl::desc("Stop after a phase and print its IR:"),
          cl::values(clEnumValN(Phase::Vit, "vit", "graph-level vit dialect"),
                     clEnumValN(Phase::Fused, "fused",
                                "decomposed ops with fused epilogues, grouped "
-                               "into vit.kernel regions")),
+                               "into vit.kernel regions"),
+                    clEnumValN(Phase::Linalg, "linalg",
+                               "kernels outlined into functions, in linalg "
+                               "on tensors")),
          cl::cat(outputCategory));
+cl::opt<std::string>
+    targetName("target",
+               cl::desc("What to compile for: cpu (this machine) or "
+                        "cuda:sm_NN (e.g. cuda:sm_90)"),
+               cl::value_desc("target"), cl::init("cpu"),
+               cl::cat(outputCategory));
+cl::opt<bool> emulateOnCpu(
+    "emulate-on-cpu",
+    cl::desc("With a cuda target: run the GPU schedules sequentially on "
+             "this CPU instead (a CPU artifact that checks them)"),
+    cl::cat(outputCategory));
 cl::opt<bool> timing("timing", cl::desc("Print the time each phase takes"),
                      cl::cat(outputCategory));
 cl::opt<bool> summary("summary",
                       cl::desc("Print per-layer output shapes, parameters "
                                "and MACs"),
                       cl::cat(outputCategory));
-cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout)"),
-                                cl::value_desc("file"), cl::init("-"),
-                                cl::cat(outputCategory));
+cl::opt<std::string> outputFile(
+    "o",
+    cl::desc(
+        "Output: the .vitb artifact, or the IR of --emit (default: stdout)"),
+    cl::value_desc("file"), cl::init("-"), cl::cat(outputCategory));
 
 Error failure(const Twine &message) {
   return createStringError(inconvertibleErrorCode(), message);
@@ -238,29 +259,58 @@ parseInputModule(mlir::MLIRContext &context) {
 }
 
 /// Options that describe a model to build; an input .mlir file is already
-/// built, so they would be silently ignored with one.
+/// built, so they would be silently ignored with one. (--weights is allowed:
+/// it supplies the data of the IR's vit.weight ops.)
 const cl::Option *firstBuildOptionGiven() {
   const std::initializer_list<const cl::Option *> buildOptions = {
-      &modelName,  &configFile,   &imageSize,     &patchSize,    &channels,
-      &hiddenSize, &depth,        &numHeads,      &mlpDim,       &numClasses,
-      &qkvBias,    &layerNormEps, &inputLayout,   &kernelLayout, &gelu,
-      &batchSize,  &weightsFile,  &randomWeights, &seed,         &weightNames,
-      &saveWeights};
+      &modelName,  &configFile,    &imageSize,   &patchSize,    &channels,
+      &hiddenSize, &depth,         &numHeads,    &mlpDim,       &numClasses,
+      &qkvBias,    &layerNormEps,  &inputLayout, &kernelLayout, &gelu,
+      &batchSize,  &randomWeights, &seed,        &weightNames,  &saveWeights};
   for (const cl::Option *option : buildOptions)
     if (option->getNumOccurrences())
       return option;
   return nullptr;
 }
 
-Expected<mlir::OwningOpRef<mlir::ModuleOp>>
-buildModule(mlir::MLIRContext &context) {
-  if (!inputFile.empty()) {
-    if (const cl::Option *option = firstBuildOptionGiven())
-      return failure("--" + option->ArgStr +
-                     " describes a model to build and cannot be combined "
-                     "with an input .mlir file");
-    return parseInputModule(context);
+/// The model to compile: its IR and, when known, its config and weights.
+struct Model {
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  std::optional<vitc::ModelConfig> config;
+  std::optional<vitc::WeightSet> weights;
+  std::string name;
+};
+
+Expected<Model> readModel(mlir::MLIRContext &context) {
+  if (const cl::Option *option = firstBuildOptionGiven())
+    return failure("--" + option->ArgStr +
+                   " describes a model to build and cannot be combined "
+                   "with an input .mlir file");
+  Expected<mlir::OwningOpRef<mlir::ModuleOp>> module =
+      parseInputModule(context);
+  if (!module)
+    return module.takeError();
+  Model model;
+  model.module = std::move(*module);
+  if (auto name = (*model.module)->getAttrOfType<mlir::StringAttr>("vit.model"))
+    model.name = name.str();
+  if (!weightsFile.empty()) {
+    // The names and shapes are checked against the IR's vit.weight ops
+    // when the constants are evaluated.
+    std::string error;
+    std::optional<std::map<std::string, vitc::Tensor>> tensors =
+        vitc::readSafetensors(weightsFile, error);
+    if (!tensors)
+      return failure(error);
+    model.weights =
+        vitc::WeightSet{vitc::WeightNaming::Timm, std::move(*tensors)};
   }
+  return std::move(model);
+}
+
+Expected<Model> buildModel(mlir::MLIRContext &context) {
+  if (!inputFile.empty())
+    return readModel(context);
   if (modelName.empty() && configFile.empty())
     return failure("no model given: pass --model=<preset>, --config=<file> "
                    "or an input .mlir file");
@@ -282,16 +332,45 @@ buildModule(mlir::MLIRContext &context) {
   }
   vitc::WeightNaming naming =
       *weights ? (*weights)->naming : *vitc::parseWeightNaming(weightNames);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      vitc::buildViTModule(context, *config, naming, batchSize);
-  if (failed(mlir::verify(*module)))
+  Model model;
+  model.module = vitc::buildViTModule(context, *config, naming, batchSize);
+  if (failed(mlir::verify(*model.module)))
     return failure("internal error: the built model failed verification");
-  return module;
+  model.name = config->name;
+  model.config = std::move(*config);
+  model.weights = std::move(*weights);
+  return std::move(model);
 }
 
 int fail(const std::string &message) {
   WithColor::error(errs(), "vitc") << message << "\n";
   return 1;
+}
+
+/// The command line, for the artifact's metadata.
+std::string commandLine(int argc, char **argv) {
+  std::string text;
+  for (int i = 1; i < argc; ++i)
+    text += (i > 1 ? " " : "") + std::string(argv[i]);
+  return text;
+}
+
+std::string mebibytes(int64_t bytes) {
+  std::string text;
+  raw_string_ostream(text) << format("%.1f MiB", bytes / double(1 << 20));
+  return text;
+}
+
+void printReport(const vitc::CompileReport &report, raw_ostream &os) {
+  os << "  kernels:   " << report.kernels << " ("
+     << mebibytes(report.moduleBytes) << " of code)\n"
+     << "  constants: " << report.constants << " tensors, "
+     << mebibytes(report.constantBytes) << "\n"
+     << "  arena:     " << mebibytes(report.arenaBytes) << " ("
+     << mebibytes(report.arenaBytesWithoutReuse) << " without reuse)\n"
+     << "  artifact:  " << mebibytes(report.artifactBytes) << "\n";
+  if (!report.ptxasReport.empty())
+    os << "ptxas report:\n" << report.ptxasReport;
 }
 
 } // namespace
@@ -305,15 +384,17 @@ int main(int argc, char **argv) {
   mlir::registerAsmPrinterCLOptions();
   cl::HideUnrelatedOptions({&modelCategory, &weightCategory, &outputCategory});
   cl::SetVersionPrinter([](raw_ostream &os) {
-    os << "vitc " << VITC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
-       << ")\n";
+    os << "vitc " << VITC_VERSION_STRING << " (LLVM/MLIR "
+       << LLVM_VERSION_STRING << ")\n";
   });
   cl::ParseCommandLineOptions(
       argc, argv,
       "vitc: the Vision Transformer compiler\n\n"
       "  vitc --model vit-b16 --summary\n"
-      "  vitc --model vit-b16-keras --random-weights --batch 8 --emit=vit\n"
-      "  vitc --model vit-b16 --weights vit_b16.safetensors --emit=fused\n");
+      "  vitc --model vit-b16 --random-weights --batch 8 -o vit_b16.vitb\n"
+      "  vitc --model vit-b16 --weights vit_b16.safetensors --target "
+      "cuda:sm_90 -o vit_b16.vitb\n"
+      "  vitc --model vit-b16-keras --batch 8 --emit=fused\n");
 
   if (listModels) {
     for (const std::string &name : vitc::presetNames()) {
@@ -326,13 +407,21 @@ int main(int argc, char **argv) {
     }
     return 0;
   }
+  std::optional<vitc::TargetOptions> target = vitc::parseTarget(targetName);
+  if (!target)
+    return fail("unknown --target '" + targetName +
+                "'; expected cpu or cuda:sm_NN (e.g. cuda:sm_90)");
+  target->emulateOnCpu = emulateOnCpu;
+  if (emulateOnCpu && target->kind != vitc::TargetOptions::Kind::Cuda)
+    return fail("--emulate-on-cpu applies to a cuda:sm_NN target");
+  // Linking with lld in-process resets LLVM's command-line options to their
+  // defaults, so read every option needed after code generation now.
+  const std::string outputPath = outputFile;
   bool emitIR = emit.getNumOccurrences() > 0;
-  if (!emitIR && !summary && saveWeights.empty())
-    return fail(outputFile != "-"
-                    ? "writing a .vitb artifact is not implemented yet; use "
-                      "--emit=<phase> or --summary"
-                    : "nothing to do: pass --emit=<phase>, --summary or "
-                      "--save-weights");
+  bool compile = !emitIR && outputPath != "-";
+  if (!emitIR && !summary && !compile && saveWeights.empty())
+    return fail("nothing to do: pass -o <file>.vitb, --emit=<phase>, "
+                "--summary or --save-weights");
 
   mlir::DefaultTimingManager timingManager;
   timingManager.setEnabled(timing);
@@ -342,37 +431,71 @@ int main(int argc, char **argv) {
   vitc::registerAllDialects(registry);
   mlir::MLIRContext context(registry);
   mlir::TimingScope frontendTimer = rootTimer.nest("frontend (build IR)");
-  Expected<mlir::OwningOpRef<mlir::ModuleOp>> module = buildModule(context);
+  Expected<Model> model = buildModel(context);
   frontendTimer.stop();
-  if (!module)
-    return fail(toString(module.takeError()));
+  if (!model)
+    return fail(toString(model.takeError()));
+  mlir::ModuleOp module = *model->module;
+  if (compile && !model->weights)
+    return fail("compiling needs weights: pass --weights <file>.safetensors "
+                "or --random-weights");
 
-  if (emitIR && emit >= Phase::Fused) {
+  auto runPasses = [&](const char *name,
+                       function_ref<void(mlir::PassManager &)> build) {
     mlir::PassManager pm(&context);
     if (failed(mlir::applyPassManagerCLOptions(pm)))
-      return fail("invalid pass manager options");
-    mlir::TimingScope passTimer = rootTimer.nest("passes");
+      return false;
+    mlir::TimingScope passTimer = rootTimer.nest(name);
     pm.enableTiming(passTimer);
-    vitc::vit::buildViTFusionPipeline(pm);
-    if (failed(pm.run(**module)))
-      return fail("the fusion pipeline failed (see the diagnostics above)");
+    build(pm);
+    return succeeded(pm.run(module));
+  };
+  if ((compile || emit >= Phase::Fused) &&
+      !runPasses("fusion passes", [](mlir::PassManager &pm) {
+        vitc::vit::buildViTFusionPipeline(pm);
+      }))
+    return fail("the fusion pipeline failed (see the diagnostics above)");
+  if (emitIR && emit >= Phase::Linalg &&
+      failed(vitc::lowerKernelsToLinalg(module)))
+    return fail("lowering the kernels to linalg failed (see the diagnostics "
+                "above)");
+
+  if (compile) {
+    auto progress = [](const std::string &step) {
+      errs() << "vitc: " << step << "...\n";
+    };
+    vitc::ArtifactDescription description{model->name, model->config,
+                                          commandLine(argc, argv)};
+    vitc::CompileReport report;
+    std::string error;
+    auto start = std::chrono::steady_clock::now();
+    if (!vitc::compileArtifact(module, *model->weights, *target, description,
+                               outputPath, rootTimer, progress, report, error))
+      return fail(error);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    errs() << "vitc: wrote " << outputPath << " in " << format("%.1f", seconds)
+           << " s\n";
+    printReport(report, errs());
+    return 0;
   }
 
   auto function =
-      (*module)->lookupSymbol<mlir::func::FuncOp>(vitc::kEntryFunctionName);
+      module.lookupSymbol<mlir::func::FuncOp>(vitc::kEntryFunctionName);
   if (summary && !function)
     return fail(std::string("the module has no function @") +
                 vitc::kEntryFunctionName + " to summarise");
   std::string error;
   std::unique_ptr<ToolOutputFile> output =
-      mlir::openOutputFile(outputFile, &error);
+      mlir::openOutputFile(outputPath, &error);
   if (!output)
     return fail(error);
   if (summary)
     vitc::vit::printModelSummary(vitc::vit::summarizeModel(function),
                                  output->os());
   if (emitIR) {
-    (*module)->print(output->os());
+    module.print(output->os());
     output->os() << "\n";
   }
   output->keep();

@@ -157,3 +157,39 @@ TEST(ModelConfigTest, InvalidJsonIsReported) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(ModelConfigJson, RoundTripsEveryField) {
+  for (const std::string &name : vitc::presetNames()) {
+    vitc::ModelConfig preset = *vitc::lookupPreset(name);
+    vitc::ModelConfig restored;
+    restored.name = "other";
+    restored.pixelMean = {0.1, 0.2, 0.3};
+    std::string error;
+    ASSERT_TRUE(vitc::applyJsonOverrides(restored, vitc::toJson(preset), error))
+        << error;
+    EXPECT_EQ(vitc::toJson(restored), vitc::toJson(preset));
+    EXPECT_EQ(restored.pixelMean, preset.pixelMean);
+    EXPECT_EQ(restored.qkvBias, preset.qkvBias);
+    EXPECT_EQ(restored.inputLayout, preset.inputLayout);
+  }
+}
+
+TEST(ModelConfigJson, PixelStatisticsAreValidated) {
+  vitc::ModelConfig config = *vitc::lookupPreset("vit-b16");
+  std::string error;
+  EXPECT_FALSE(vitc::applyJsonOverrides(config, R"({"pixel_mean": "x"})",
+                                        error));
+  EXPECT_EQ(error, "config key 'pixel_mean' must be an array of numbers");
+  ASSERT_TRUE(
+      vitc::applyJsonOverrides(config, R"({"pixel_std": [1, 2]})", error));
+  EXPECT_EQ(config.validate(),
+            "pixel_mean and pixel_std need one value per channel (3)");
+  config.pixelStd = {1, 0, 1};
+  EXPECT_EQ(config.validate(), "pixel_std values must be positive");
+  EXPECT_EQ(vitc::lookupPreset("vit-b16-keras")->pixelMean,
+            (std::vector<double>{0.5, 0.5, 0.5}));
+}
+
+} // namespace

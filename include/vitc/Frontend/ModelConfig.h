@@ -41,6 +41,11 @@ struct ModelConfig {
   InputLayout inputLayout = InputLayout::NCHW;
   KernelLayout kernelLayout = KernelLayout::OIHW;
   GeluApproximation gelu = GeluApproximation::Exact;
+  /// Per-channel normalisation of [0, 1] pixels the weights were trained
+  /// with: ImageNet statistics for timm/torchvision, 0.5 for Keras (which
+  /// scales pixels to [-1, 1]).
+  std::vector<double> pixelMean = {0.485, 0.456, 0.406};
+  std::vector<double> pixelStd = {0.229, 0.224, 0.225};
 
   int64_t patchesPerSide() const { return imageSize / patchSize; }
   int64_t numPatches() const { return patchesPerSide() * patchesPerSide(); }
@@ -65,6 +70,10 @@ const char *toString(GeluApproximation gelu);
 std::optional<InputLayout> parseInputLayout(const std::string &text);
 std::optional<KernelLayout> parseKernelLayout(const std::string &text);
 std::optional<GeluApproximation> parseGelu(const std::string &text);
+
+/// The configuration as a JSON object with the keys applyJsonOverrides
+/// reads, so that it can be stored and read back.
+std::string toJson(const ModelConfig &config);
 
 /// Overrides fields of `config` from a JSON object such as
 /// {"depth": 4, "input_layout": "nhwc"}. Keys are the snake_case field names

@@ -1,0 +1,137 @@
+//===- Passes.td - CPU code generation passes --------------*- tablegen -*-===//
+
+#ifndef VITC_CODEGEN_CPU_PASSES_TD
+#define VITC_CODEGEN_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def CpuTileKernelsPass : Pass<"vit-cpu-tile-kernels", "mlir::func::FuncOp"> {
+  let summary = "Tile each kernel function into independent output tiles";
+  let description = [{
+    Runs on functions carrying `vit.kernel_name` (outlined kernels in linalg
+    form on tensors) and leaves other functions alone. The root of a kernel
+    is the linalg op computing its result (looking through reshapes). The
+    root is tiled with an `scf.forall` over its row dimensions and, for
+    kernels containing a `linalg.matmul`, its output-feature dimension; all
+    producers in the kernel are fused into the tile, including through
+    reshapes and slices of the kernel's inputs. Kernels without a linalg
+    root (concatenations) stay untiled.
+
+    Tile sizes: every row dimension but the innermost gets 1, the innermost
+    `rows-per-tile`; the feature dimension of a linear gets the largest
+    divisor of its extent that is at most `columns-per-tile` (the whole
+    extent if none is a multiple of 8), so that every column tile is full
+    and vectorizes without masking.
+  }];
+  let options = [
+    Option<"rowsPerTile", "rows-per-tile", "int64_t", /*default=*/"32",
+           "Rows (tokens, query rows) per tile">,
+    Option<"columnsPerTile", "columns-per-tile", "int64_t", /*default=*/"128",
+           "Upper bound on output features per tile of a linear">,
+  ];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
+def CpuKernelInterfacePass
+    : Pass<"vit-cpu-kernel-interface", "mlir::func::FuncOp"> {
+  let summary = "Give kernel functions an output argument and a tile range";
+  let description = [{
+    Rewrites each kernel function `(inputs) -> (results)` into
+    `(inputs, outputs, tile_begin: index, tile_end: index) -> (results)`
+    in which every result is computed in place into its output argument
+    (the `tensor.empty` at the start of its destination chain is replaced by
+    the argument, reshaped as needed) and is equivalent to it, so
+    bufferization writes straight into the caller's buffer.
+
+    The tile loop (`scf.forall` from vit-cpu-tile-kernels) becomes an
+    `scf.for` over the linear tile indices [tile_begin, tile_end), each
+    delinearized into the forall's induction variables. The tile count is
+    recorded as `vit.num_tiles`. An untiled kernel has one tile and runs
+    only when tile_begin < tile_end. Inputs are marked not writable. The
+    function becomes private: it is called only through the entry point
+    vit-cpu-emit-entry-points adds, and bufferization may then drop its
+    results, which are its output arguments.
+  }];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::bufferization::BufferizationDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
+def CpuVectorizePass : Pass<"vit-cpu-vectorize", "mlir::func::FuncOp"> {
+  let summary = "Tile the linalg ops inside kernels to static tiles and "
+                "vectorize them";
+  let description = [{
+    Every linalg op of a kernel function is tiled with `scf.for` to tiles of
+    static shape and vectorized with linalg vectorization:
+    - The vector dimension is one that is contiguous in every operand using
+      it, parallel preferred. Its tile is up to 64 elements (the largest
+      divisor of the extent that is at least 8, otherwise the whole extent
+      up to 256).
+    - In a contraction, a parallel dimension that some input does not read
+      gets a register block of up to 8, so that input's vector is loaded
+      once per block. Every other dimension gets 1.
+    - A reduction along its vector dimension whose extent is a multiple of
+      `vector-width` (the K of a transposed-B matmul, the head dimension of
+      Q K^T, the sums of a layer norm) keeps the whole dimension in its tile,
+      and the tile is split (`linalg::splitReduction`) into `vector-width`
+      interleaved partial sums plus their final reduction: the hot loop
+      accumulates whole vectors, and the horizontal reduction happens once
+      per output element. The partial sums live in vector registers once
+      the transfers through their small temporary fold away.
+    Reduction loops are innermost, so after loop-invariant-subset-hoisting
+    accumulators stay in registers. Ops without a static vector dimension
+    (per-row statistics of a ragged row tile) stay scalar and become loops
+    later.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes of the target's vector registers (16 for AVX-512)">,
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
+def CpuApproximateMathPass : Pass<"vit-cpu-approximate-math"> {
+  let summary = "Expand math functions into arithmetic";
+  let description = [{
+    Replaces `math.exp`, `math.erf`, `math.tanh` and the other functions
+    with MLIR's f32 polynomial approximations, and `math.rsqrt` with a
+    division by `math.sqrt` (a single instruction), on scalars and vectors
+    alike. The compiled kernels then need no libm.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
+def CpuLowerCopiesPass : Pass<"vit-cpu-lower-copies", "mlir::func::FuncOp"> {
+  let summary = "Turn memref.copy into linalg.copy";
+  let description = [{
+    The LLVM lowering of a `memref.copy` between non-contiguous views calls
+    `memrefCopy` from MLIR's runtime library, which a kernel library must
+    not depend on. As `linalg.copy` the copy becomes loops in the kernel.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def CpuEmitEntryPointsPass
+    : Pass<"vit-cpu-emit-entry-points", "mlir::ModuleOp"> {
+  let summary = "Wrap lowered kernels in the bindings calling convention";
+  let description = [{
+    Runs on the LLVM dialect after func-to-llvm with bare pointers. For each
+    `llvm.func` carrying `vit.kernel_name` (signature: one pointer per input
+    and output, then tile_begin and tile_end) it renames the function to
+    `<symbol>_impl` with internal linkage and emits an exported
+    `void <symbol>(ptr bindings, i64 tile_begin, i64 tile_end)` that loads
+    the data pointers from bindings[0..n) and calls it. Every other function
+    becomes internal, so the shared object exports exactly the kernels.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
+#endif // VITC_CODEGEN_CPU_PASSES_TD

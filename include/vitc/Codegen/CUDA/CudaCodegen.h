@@ -1,0 +1,127 @@
+//===- CudaCodegen.h - Kernel functions to PTX and cubin --------*- C++ -*-===//
+//
+// Entry points of the CUDA backend: compile the kernel functions of a module
+// (outlined `vit.kernel`s in linalg form) into one PTX module, and run the
+// same schedules on the CPU to check their numerics without a GPU.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef VITC_CODEGEN_CUDA_CUDACODEGEN_H
+#define VITC_CODEGEN_CUDA_CUDACODEGEN_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vitc::cuda {
+
+struct CudaOptions {
+  /// Compute capability times ten: 80 (A100, sm_80), 90 (H100, sm_90).
+  int64_t sm = 80;
+  /// ptxas used to assemble the PTX; empty: search PATH, then
+  /// /usr/local/cuda/bin. Without ptxas there is no cubin and no report.
+  std::string ptxasPath;
+  /// Testing: caps every block tile size (0: no cap), so that small shapes
+  /// get many blocks and partial tiles.
+  int64_t maxTile = 0;
+};
+
+/// How to launch one kernel of the PTX module.
+struct LaunchInfo {
+  /// Entry name in the PTX and cubin. Its parameters are one global f32
+  /// pointer per kernel input, then one per output, in the kernel
+  /// function's order; the kernel writes every element of its outputs.
+  std::string symbol;
+  int64_t grid[3] = {1, 1, 1};
+  int64_t block[3] = {1, 1, 1};
+  /// Dynamic shared memory to pass at launch. Zero: the kernels declare
+  /// their shared memory statically.
+  int64_t sharedMemoryBytes = 0;
+  /// Shared memory the kernel declares (part of the occupancy budget).
+  int64_t staticSharedMemoryBytes = 0;
+  /// From `ptxas -v`; -1 where ptxas did not run.
+  int64_t registers = -1;
+  int64_t spillStoreBytes = -1;
+  int64_t spillLoadBytes = -1;
+};
+
+struct CudaCompileResult {
+  /// One PTX module with an entry per kernel.
+  std::string ptx;
+  /// The PTX assembled by ptxas for the target; empty without ptxas.
+  std::vector<uint8_t> cubin;
+  std::vector<LaunchInfo> kernels;
+  /// ptxas's `-v` output (registers, spills, shared memory per kernel).
+  std::string ptxasReport;
+};
+
+/// Registers the dialects, interfaces and translations the CUDA pipelines
+/// need (on top of vitc::registerAllDialects).
+void registerCudaCodegenDialects(mlir::DialectRegistry &registry);
+
+/// Compiles the kernel functions of `kernels` (functions with
+/// `vit.kernel_name`, tensors in and out, in linalg form) into PTX for
+/// `sm_<options.sm>` and, where ptxas is found, a cubin. `kernels` is not
+/// modified. On failure, `error` holds the diagnostics.
+llvm::FailureOr<CudaCompileResult>
+compileKernelsForCuda(mlir::ModuleOp kernels, const CudaOptions &options,
+                      std::string &error);
+
+/// Target-neutral schedule: normalize, destination ABI, tile to blocks and
+/// threads, bufferize. Every kernel function ends as memref code with block
+/// and thread `scf.forall` loops and workgroup-memory buffers.
+void buildCudaSchedulePipeline(mlir::OpPassManager &pm,
+                               const CudaOptions &options);
+
+/// The schedule, then the GPU mapping, NVVM and PTX (`gpu.binary` with the
+/// PTX of every kernel in `gpu.module @vit_kernels`).
+void buildCudaToPtxPipeline(mlir::OpPassManager &pm,
+                            const CudaOptions &options);
+
+/// The same schedule, run sequentially on the CPU: workgroup memory becomes
+/// host memory, the block and thread loops become `scf.for` (so sibling
+/// thread loops run one after the other, as a barrier orders them on the
+/// GPU), then everything, including the code calling the kernels, is
+/// lowered to the LLVM dialect for mlir-runner or the ExecutionEngine.
+void buildGpuScheduleForCpuEmulation(mlir::OpPassManager &pm,
+                                     const CudaOptions &options);
+
+/// Runs buildGpuScheduleForCpuEmulation on `module` in place.
+mlir::LogicalResult emulateGpuScheduleOnCpu(mlir::ModuleOp module,
+                                            const CudaOptions &options,
+                                            std::string &error);
+
+/// Registers `vit-cuda-schedule`, `vit-cuda-to-ptx` and
+/// `vit-cuda-emulate-on-cpu` (each with an `sm` option).
+void registerCudaPipelines();
+
+/// Resource usage of one kernel, from `ptxas -v`.
+struct PtxasKernelStats {
+  int64_t registers = 0;
+  int64_t spillStoreBytes = 0;
+  int64_t spillLoadBytes = 0;
+  int64_t stackFrameBytes = 0;
+  int64_t sharedMemoryBytes = 0;
+};
+
+/// Runs `ptxas -v` on `ptx` for `sm_<sm>`, returning the cubin, ptxas's
+/// report and the statistics of every kernel by entry name. Fails with the
+/// report in `error` if ptxas fails.
+mlir::LogicalResult
+assembleWithPtxas(llvm::StringRef ptxas, llvm::StringRef ptx, int64_t sm,
+                  std::vector<uint8_t> &cubin, std::string &report,
+                  llvm::StringMap<PtxasKernelStats> &stats, std::string &error);
+
+/// The ptxas to use: `path` if not empty, else from PATH or
+/// /usr/local/cuda/bin; empty if none is found.
+std::string findPtxas(llvm::StringRef path);
+
+} // namespace vitc::cuda
+
+#endif // VITC_CODEGEN_CUDA_CUDACODEGEN_H

@@ -1,0 +1,139 @@
+//===- Passes.td - CUDA code generation passes -------------*- tablegen -*-===//
+
+#ifndef VITC_CODEGEN_CUDA_PASSES_TD
+#define VITC_CODEGEN_CUDA_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def CudaNormalizeKernelsPass
+    : Pass<"vit-cuda-normalize-kernels", "mlir::func::FuncOp"> {
+  let summary = "Put kernel functions into a form that tiles into one launch";
+  let description = [{
+    Runs on functions carrying `vit.kernel_name` (outlined kernels in linalg
+    form on tensors) and leaves other functions alone:
+    - A chain of data movement on kernel inputs that copies data (a
+      `linalg.transpose`, `linalg.broadcast` or `tensor.insert_slice` among
+      reshapes and slices) becomes one `linalg.generic` that gathers every
+      element straight from the inputs with `tensor.extract`. Patchify and
+      prepend-token thereby become element-wise ops that fuse into tiles.
+    - An element-wise `linalg.generic` reading a `tensor.expand_shape` of
+      another linalg op is collapsed so that it reads the op directly (a
+      linear's epilogue then iterates over the same [M, N] as its matmul).
+    - `math.exp`, `math.erf` and `math.tanh` become f32 polynomial
+      approximations, so that the GPU and the CPU emulation evaluate the
+      same formulas and PTX needs no libdevice.
+  }];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
+def CudaDestinationAbiPass
+    : Pass<"vit-cuda-destination-abi", "mlir::ModuleOp"> {
+  let summary = "Give kernel functions the GPU kernel ABI on memrefs";
+  let description = [{
+    Rewrites each kernel function `(tensor inputs) -> (tensor results)` into
+    `(memref inputs, memref outputs) -> ()`: inputs are read through
+    `bufferization.to_tensor ... restrict` and every result is written into
+    its output with `bufferization.materialize_in_destination`. Reshapes at
+    the end of a kernel move to the output (as a reshaped view of it), so
+    that the op computing the result can write straight into the caller's
+    buffer. Calls to kernel functions elsewhere in the module are rewritten
+    to allocate the outputs and pass buffers.
+  }];
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
+def CudaTileAndDistributePass
+    : Pass<"vit-cuda-tile-and-distribute", "mlir::func::FuncOp"> {
+  let summary = "Tile kernels to thread blocks and threads";
+  let description = [{
+    For each kernel function in destination ABI form, tiles the op computing
+    the result into an `scf.forall` mapped to `#gpu.block<linear_dim_*>`,
+    fuses every producer into the tile, places the tile's intermediates in
+    workgroup memory (`bufferization.alloc_tensor` in
+    `#gpu.address_space<workgroup>`) and distributes every op of the tile
+    over the block's threads with a nested `scf.forall` mapped to
+    `#gpu.thread<linear_dim_*>`. Sibling thread loops run one after the
+    other with a barrier between them. Tile sizes come from a heuristic per
+    kernel kind (linear, attention, row reduction, element-wise), shape and
+    target (see docs/codegen-cuda.md). The function gets
+    `vit.cuda.block_size` with its thread count.
+  }];
+  let options = [
+    Option<"sm", "sm", "int64_t", /*default=*/"80",
+           "Compute capability times ten (80: A100, 90: H100)">,
+    Option<"maxTile", "max-tile", "int64_t", /*default=*/"0",
+           "Testing: cap every block tile size at this value (0: no cap)">,
+  ];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::bufferization::BufferizationDialect",
+                           "mlir::gpu::GPUDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
+def CudaBufferizePass : Pass<"vit-cuda-bufferize", "mlir::func::FuncOp"> {
+  let summary = "Bufferize tiled kernels into the target-neutral GPU form";
+  let description = [{
+    Bufferizes each tiled kernel function in place: the result tile is
+    computed in the output argument, intermediates in their workgroup
+    buffers. Fails if anything would still allocate in global memory or
+    run outside the block loop, since such code has no place in a single
+    kernel launch. The result (memref `scf.forall` loops with block and
+    thread mappings, workgroup-memory allocations) is what both the GPU
+    mapping and the CPU emulation start from.
+  }];
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
+def CudaMapToGpuPass : Pass<"vit-cuda-map-to-gpu", "mlir::ModuleOp"> {
+  let summary = "Turn scheduled kernels into GPU kernels";
+  let description = [{
+    Maps the block loop of each scheduled kernel function to a `gpu.launch`
+    and its thread loops to thread ids, with a barrier after each
+    (`transform.gpu.map_forall_to_blocks` and
+    `transform.gpu.map_nested_forall_to_threads`), then moves the launch
+    body into a `gpu.func` of the same name in `gpu.module @vit_kernels`
+    whose parameters are the kernel function's (inputs, then outputs).
+    Workgroup allocations become workgroup attributions of the `gpu.func`.
+    The kernel function keeps a `gpu.launch_func` with the launch
+    configuration.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect",
+                           "mlir::transform::TransformDialect"];
+}
+
+def CudaDropWorkgroupMemoryPass
+    : Pass<"vit-cuda-drop-workgroup-memory", "mlir::func::FuncOp"> {
+  let summary = "Move workgroup buffers to host memory for CPU emulation";
+  let description = [{
+    Removes `#gpu.address_space<workgroup>` from every memref type in
+    scheduled kernel functions and frees each former workgroup buffer at
+    the end of the block that allocates it. After `scf-forall-to-for`, the
+    kernel then runs on the CPU block by block and thread by thread, which
+    is exactly the GPU schedule with a barrier between sibling thread loops.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
+def CudaAssemblePass : Pass<"vit-cuda-assemble", "mlir::ModuleOp"> {
+  let summary = "Assemble PTX with ptxas and report resource usage";
+  let description = [{
+    Runs `ptxas -v` on the PTX of every `gpu.binary` for its target chip and
+    emits one remark per kernel with its registers, spill stores and loads,
+    stack frame and shared memory. Fails when ptxas fails or a kernel spills
+    more than `max-spill-bytes`.
+  }];
+  let options = [
+    Option<"ptxas", "ptxas", "std::string", /*default=*/"\"\"",
+           "ptxas executable (default: search PATH and /usr/local/cuda/bin)">,
+    Option<"maxSpillBytes", "max-spill-bytes", "int64_t", /*default=*/"0",
+           "Largest spill store or load size accepted per kernel">,
+  ];
+}
+
+#endif // VITC_CODEGEN_CUDA_PASSES_TD

@@ -1,0 +1,149 @@
+//===- TileKernels.cpp - Split kernels into independent output tiles ------===//
+//
+// The tiles made here are the unit of multi-threading: the runtime hands
+// ranges of them to threads, so every tile must compute its part of the
+// result from the kernel's inputs alone. Tiling the root and fusing all its
+// producers into the tile gives exactly that.
+//
+//===----------------------------------------------------------------------===//
+
+#include "vitc/Codegen/CPU/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace vitc::cpu {
+#define GEN_PASS_DEF_CPUTILEKERNELSPASS
+#include "vitc/Codegen/CPU/Passes.h.inc"
+} // namespace vitc::cpu
+
+using namespace mlir;
+using namespace vitc::cpu;
+
+/// The linalg op computing the kernel's single result, looking through
+/// reshapes; null when the kernel has no such root.
+static linalg::LinalgOp findRoot(func::FuncOp function) {
+  auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
+  if (ret.getNumOperands() != 1)
+    return {};
+  Value value = ret.getOperand(0);
+  while (Operation *def = value.getDefiningOp()) {
+    if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def))
+      return dyn_cast<linalg::LinalgOp>(def);
+    value = def->getOperand(0);
+  }
+  return {};
+}
+
+/// The largest divisor of `extent` that is a multiple of 8 and at most
+/// `limit`, or `extent` when there is none: column tiles are then all full
+/// and their width a multiple of the register tile.
+static int64_t columnTileSize(int64_t extent, int64_t limit) {
+  for (int64_t size = std::min(extent, limit) / 8 * 8; size >= 8; size -= 8)
+    if (extent % size == 0)
+      return size;
+  return extent;
+}
+
+namespace {
+
+struct CpuTileKernelsPass
+    : public vitc::cpu::impl::CpuTileKernelsPassBase<CpuTileKernelsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp function = getOperation();
+    if (!isKernelFunction(function))
+      return;
+    if (rowsPerTile < 1 || columnsPerTile < 1) {
+      function.emitError("tile sizes must be positive");
+      return signalPassFailure();
+    }
+    foldReshapesIntoEpilogues();
+    linalg::LinalgOp root = findRoot(function);
+    if (!root)
+      return;
+    if (failed(tileAndFuse(root)))
+      return signalPassFailure();
+  }
+
+  /// Folds `expand_shape(matmul)` into the element-wise epilogue reading it
+  /// by collapsing the epilogue's leading dimensions, so the epilogue and
+  /// the matmul share the [M, N] iteration space and fuse without reshapes.
+  void foldReshapesIntoEpilogues() {
+    RewritePatternSet patterns(&getContext());
+    linalg::populateFoldReshapeOpsByCollapsingPatterns(
+        patterns, [](OpOperand *operand) {
+          auto expand = operand->get().getDefiningOp<tensor::ExpandShapeOp>();
+          return expand &&
+                 expand.getSrc().getDefiningOp<linalg::ContractionOpInterface>();
+        });
+    (void)applyPatternsGreedily(getOperation(), std::move(patterns));
+  }
+
+  /// Tile sizes of `root`: its row dimensions (parallel dimensions other
+  /// than the output's innermost) get 1 except the innermost, which gets
+  /// rowsPerTile; the output's innermost (feature) dimension is tiled only
+  /// in linear kernels, where each column tile needs only its slice of the
+  /// weight. Reduction dimensions stay whole.
+  SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp root) {
+    SmallVector<int64_t> ranges = root.getStaticLoopRanges();
+    SmallVector<utils::IteratorType> iterators =
+        root.getIteratorTypesArray();
+    AffineMap output = root.getMatchingIndexingMap(root.getDpsInitOperand(0));
+    unsigned feature =
+        cast<AffineDimExpr>(output.getResults().back()).getPosition();
+    SmallVector<int64_t> sizes(ranges.size(), 0);
+    std::optional<unsigned> innermostRow;
+    for (auto [dim, iterator] : llvm::enumerate(iterators)) {
+      if (iterator != utils::IteratorType::parallel || dim == feature)
+        continue;
+      sizes[dim] = 1;
+      innermostRow = dim;
+    }
+    if (innermostRow)
+      sizes[*innermostRow] = std::min<int64_t>(rowsPerTile, ranges[*innermostRow]);
+    if (!getOperation().getOps<linalg::MatmulOp>().empty())
+      sizes[feature] = columnTileSize(ranges[feature], columnsPerTile);
+    return sizes;
+  }
+
+  LogicalResult tileAndFuse(linalg::LinalgOp root) {
+    MLIRContext *ctx = &getContext();
+    scf::SCFTilingOptions tiling;
+    tiling.setTileSizes(getAsIndexOpFoldResult(ctx, chooseTileSizes(root)));
+    tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+    scf::SCFTileAndFuseOptions options;
+    options.setTilingOptions(tiling);
+    // Slices of reshaped or sliced values move above the reshape or slice,
+    // so producers behind them (the matmul under a patch embedding's
+    // epilogue) still fuse.
+    RewritePatternSet cleanup(ctx);
+    tensor::populateBubbleUpExtractSliceOpPatterns(cleanup);
+    tensor::populateMergeConsecutiveInsertExtractSlicePatterns(cleanup);
+    options.cleanupPatterns = FrozenRewritePatternSet(std::move(cleanup));
+
+    IRRewriter rewriter(ctx);
+    rewriter.setInsertionPoint(root);
+    FailureOr<scf::SCFTileAndFuseResult> result =
+        scf::tileConsumerAndFuseProducersUsingSCF(
+            rewriter, cast<TilingInterface>(root.getOperation()), options);
+    if (failed(result))
+      return root.emitError("failed to tile the kernel's root op");
+    for (OpResult value : root->getResults())
+      rewriter.replaceAllUsesWith(value, result->replacements.lookup(value));
+
+    // The untiled producers are dead now, and slices of tensor.empty become
+    // tile-sized temporaries instead of slices of a whole-kernel buffer.
+    RewritePatternSet patterns(ctx);
+    linalg::populateLinalgTilingCanonicalizationPatterns(patterns);
+    tensor::populateFoldTensorEmptyPatterns(patterns);
+    return applyPatternsGreedily(getOperation(), std::move(patterns));
+  }
+};
+
+} // namespace

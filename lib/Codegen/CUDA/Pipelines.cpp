@@ -1,0 +1,141 @@
+//===- Pipelines.cpp - CUDA code generation pipelines ---------------------===//
+
+#include "vitc/Codegen/CUDA/CudaCodegen.h"
+#include "vitc/Codegen/CUDA/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Affine/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace vitc::cuda;
+
+void vitc::cuda::buildCudaSchedulePipeline(OpPassManager &pm,
+                                           const CudaOptions &options) {
+  pm.addNestedPass<func::FuncOp>(createCudaNormalizeKernelsPass());
+  pm.addPass(createCudaDestinationAbiPass());
+  CudaTileAndDistributePassOptions tiling;
+  tiling.sm = options.sm;
+  tiling.maxTile = options.maxTile;
+  pm.addNestedPass<func::FuncOp>(createCudaTileAndDistributePass(tiling));
+  pm.addNestedPass<func::FuncOp>(createCudaBufferizePass());
+}
+
+/// Loops, index arithmetic and math to the LLVM-level ops both targets
+/// share. The remaining math (sqrt, rsqrt, fma) becomes LLVM intrinsics, so
+/// that the GPU uses IEEE sqrt and division like the CPU and needs no
+/// libdevice.
+static void buildLoopLowering(OpPassManager &pm) {
+  pm.addPass(affine::createAffineExpandIndexOpsPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertMathToLLVMPass());
+}
+
+void vitc::cuda::buildCudaToPtxPipeline(OpPassManager &pm,
+                                        const CudaOptions &options) {
+  buildCudaSchedulePipeline(pm, options);
+  pm.addPass(createCudaMapToGpuPass());
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addNestedPass<gpu::GPUFuncOp>(createConvertLinalgToLoopsPass());
+  buildLoopLowering(kernels);
+  // Kernel parameters are bare pointers: the ABI the runtime launches with.
+  ConvertGpuOpsToNVVMOpsOptions nvvm;
+  nvvm.useBarePtrCallConv = true;
+  kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = "sm_" + std::to_string(options.sm);
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = "isa";
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
+void vitc::cuda::buildGpuScheduleForCpuEmulation(OpPassManager &pm,
+                                                 const CudaOptions &options) {
+  buildCudaSchedulePipeline(pm, options);
+  pm.addNestedPass<func::FuncOp>(createCudaDropWorkgroupMemoryPass());
+  pm.addPass(createForallToForLoopPass());
+  // The code calling the kernels is still on tensors.
+  bufferization::OneShotBufferizePassOptions bufferization;
+  bufferization.bufferizeFunctionBoundaries = true;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  buildLoopLowering(pm);
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+LogicalResult vitc::cuda::emulateGpuScheduleOnCpu(ModuleOp module,
+                                                  const CudaOptions &options,
+                                                  std::string &error) {
+  MLIRContext *ctx = module.getContext();
+  DialectRegistry registry;
+  registerCudaCodegenDialects(registry);
+  ctx->appendDialectRegistry(registry);
+  llvm::raw_string_ostream os(error);
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diagnostic) {
+    os << diagnostic.getLocation() << ": " << diagnostic << "\n";
+    return success();
+  });
+  PassManager pm(ctx);
+  buildGpuScheduleForCpuEmulation(pm, options);
+  return pm.run(module);
+}
+
+namespace {
+
+struct CudaPipelineOptions : PassPipelineOptions<CudaPipelineOptions> {
+  Option<int64_t> sm{*this, "sm",
+                     llvm::cl::desc("Compute capability times ten"),
+                     llvm::cl::init(80)};
+  Option<int64_t> maxTile{
+      *this, "max-tile",
+      llvm::cl::desc("Testing: cap block tile sizes (0: no cap)"),
+      llvm::cl::init(0)};
+
+  CudaOptions get() const {
+    CudaOptions options;
+    options.sm = sm;
+    options.maxTile = maxTile;
+    return options;
+  }
+};
+
+template <void (*Build)(OpPassManager &, const CudaOptions &)>
+void registerPipeline(StringRef name, StringRef description) {
+  PassPipelineRegistration<CudaPipelineOptions>(
+      name, description,
+      [](OpPassManager &pm, const CudaPipelineOptions &options) {
+        Build(pm, options.get());
+      });
+}
+
+} // namespace
+
+void vitc::cuda::registerCudaPipelines() {
+  registerPipeline<buildCudaSchedulePipeline>(
+      "vit-cuda-schedule",
+      "Kernel functions to the target-neutral GPU schedule");
+  registerPipeline<buildCudaToPtxPipeline>(
+      "vit-cuda-to-ptx", "Kernel functions to PTX in gpu.module @vit_kernels");
+  registerPipeline<buildGpuScheduleForCpuEmulation>(
+      "vit-cuda-emulate-on-cpu",
+      "Kernel functions scheduled for the GPU, run sequentially on the CPU");
+}

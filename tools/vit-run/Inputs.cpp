@@ -1,0 +1,225 @@
+//===- Inputs.cpp - Filling the model input -------------------------------===//
+
+#include "Inputs.h"
+#include "Npy.h"
+
+#include <stb_image.h>
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <random>
+
+using namespace vitrun;
+
+std::string InputSpec::describe() const {
+  return formatShape(dims) + (channelsLast ? " nhwc" : " nchw");
+}
+
+static std::string formatFloats(const std::vector<float> &values) {
+  std::string text = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    char number[32];
+    std::snprintf(number, sizeof(number), "%g", values[i]);
+    text += (i ? ", " : "") + std::string(number);
+  }
+  return text + "]";
+}
+
+static bool loadNpy(std::string_view bytes, const InputSpec &spec,
+                    std::vector<float> &data, std::string & /*detail*/,
+                    std::string &problem) {
+  NpyHeader header;
+  if (!parseNpyHeader(bytes, header, problem))
+    return false;
+  if (header.descr != "<f4") {
+    problem = "unsupported dtype '" + header.descr +
+              "'; vit-run reads little-endian float32 ('<f4')";
+    return false;
+  }
+  if (header.fortranOrder) {
+    problem = "Fortran-order arrays are not supported; save a C-order array";
+    return false;
+  }
+  bool unbatched =
+      !spec.dims.empty() && spec.dims[0] == 1 &&
+      header.shape == Shape(spec.dims.begin() + 1, spec.dims.end());
+  if (header.shape != spec.dims && !unbatched) {
+    problem = "shape " + formatShape(header.shape) +
+              " does not match the model input " + spec.describe();
+    return false;
+  }
+  size_t available = bytes.size() - header.dataOffset;
+  if (available < data.size() * sizeof(float)) {
+    problem = "truncated: " + formatShape(header.shape) + " float32 needs " +
+              std::to_string(data.size() * sizeof(float)) +
+              " bytes of data, the file has " + std::to_string(available);
+    return false;
+  }
+  std::memcpy(data.data(), bytes.data() + header.dataOffset,
+              data.size() * sizeof(float));
+  return true;
+}
+
+static bool loadRaw(std::string_view bytes, const InputSpec &spec,
+                    std::vector<float> &data, std::string & /*detail*/,
+                    std::string &problem) {
+  if (bytes.size() != data.size() * sizeof(float)) {
+    problem = "size is " + std::to_string(bytes.size()) +
+              " bytes, but the model input " + spec.describe() + " needs " +
+              std::to_string(data.size() * sizeof(float)) + " (float32)";
+    return false;
+  }
+  std::memcpy(data.data(), bytes.data(), bytes.size());
+  return true;
+}
+
+namespace {
+/// Where one output coordinate samples its source axis.
+struct Tap {
+  int64_t low, high;
+  float fraction;
+};
+} // namespace
+
+/// Bilinear sampling with half-pixel centres (align_corners=False), as in
+/// PyTorch's and OpenCV's bilinear resize without antialiasing.
+static std::vector<Tap> bilinearTaps(int64_t source, int64_t target) {
+  std::vector<Tap> taps(target);
+  double scale = static_cast<double>(source) / target;
+  for (int64_t i = 0; i < target; ++i) {
+    double position = std::max((i + 0.5) * scale - 0.5, 0.0);
+    int64_t low = std::min(static_cast<int64_t>(position), source - 1);
+    taps[i] = {low, std::min(low + 1, source - 1),
+               static_cast<float>(position - low)};
+  }
+  return taps;
+}
+
+static bool loadImage(std::string_view bytes, const InputSpec &spec,
+                      std::vector<float> &data, std::string &detail,
+                      std::string &problem) {
+  if (spec.dims.size() != 4) {
+    problem = "an image needs a rank-4 model input, this model takes " +
+              spec.describe();
+    return false;
+  }
+  bool last = spec.channelsLast;
+  int64_t channels = spec.dims[last ? 3 : 1];
+  int64_t height = spec.dims[last ? 1 : 2];
+  int64_t width = spec.dims[last ? 2 : 3];
+  if (channels < 1 || channels > 4) {
+    problem = "an image needs a model input with 1 to 4 channels (grey to "
+              "RGBA), this model takes " +
+              spec.describe();
+    return false;
+  }
+  if (spec.mean.size() != static_cast<size_t>(channels) ||
+      spec.std.size() != static_cast<size_t>(channels)) {
+    problem = "the artifact's pixel mean and std have " +
+              std::to_string(spec.mean.size()) + " and " +
+              std::to_string(spec.std.size()) + " values for " +
+              std::to_string(channels) +
+              " channels; pass a preprocessed .npy instead";
+    return false;
+  }
+  if (bytes.size() > INT_MAX) {
+    problem = "image file too large to decode";
+    return false;
+  }
+  int sourceWidth, sourceHeight, sourceChannels;
+  // stb_image converts to the model's channel count (RGB for 3).
+  std::unique_ptr<stbi_uc, void (*)(void *)> pixels(
+      stbi_load_from_memory(reinterpret_cast<const stbi_uc *>(bytes.data()),
+                            static_cast<int>(bytes.size()), &sourceWidth,
+                            &sourceHeight, &sourceChannels,
+                            static_cast<int>(channels)),
+      stbi_image_free);
+  if (!pixels) {
+    // Some corrupt inputs fail without a reason.
+    const char *reason = stbi_failure_reason();
+    problem = std::string("cannot decode image: ") +
+              (reason ? reason : "corrupt data");
+    return false;
+  }
+
+  std::vector<Tap> rows = bilinearTaps(sourceHeight, height);
+  std::vector<Tap> columns = bilinearTaps(sourceWidth, width);
+  auto pixel = [&](int64_t y, int64_t x, int64_t c) {
+    return static_cast<float>(
+        pixels.get()[(y * sourceWidth + x) * channels + c]);
+  };
+  auto lerp = [](float a, float b, float t) { return a + (b - a) * t; };
+  for (int64_t y = 0; y < height; ++y) {
+    const Tap &row = rows[y];
+    for (int64_t x = 0; x < width; ++x) {
+      const Tap &column = columns[x];
+      for (int64_t c = 0; c < channels; ++c) {
+        float top = lerp(pixel(row.low, column.low, c),
+                         pixel(row.low, column.high, c), column.fraction);
+        float bottom = lerp(pixel(row.high, column.low, c),
+                            pixel(row.high, column.high, c), column.fraction);
+        float value = lerp(top, bottom, row.fraction) / 255.0f;
+        size_t index = last ? (y * width + x) * channels + c
+                            : (c * height + y) * width + x;
+        data[index] = (value - spec.mean[c]) / spec.std[c];
+      }
+    }
+  }
+  detail = std::to_string(sourceWidth) + "x" + std::to_string(sourceHeight) +
+           " resized to " + std::to_string(width) + "x" +
+           std::to_string(height) + ", mean " + formatFloats(spec.mean) +
+           ", std " + formatFloats(spec.std);
+  // Every image of the batch is the same picture.
+  size_t imageSize = channels * height * width;
+  for (size_t begin = imageSize; begin < data.size(); begin += imageSize)
+    std::copy_n(data.begin(), imageSize, data.begin() + begin);
+  return true;
+}
+
+bool vitrun::loadInput(const std::string &path, const InputSpec &spec,
+                       std::vector<float> &data, std::string &detail,
+                       std::string &error) {
+  using Loader = bool (*)(std::string_view, const InputSpec &,
+                          std::vector<float> &, std::string &, std::string &);
+  size_t dot = path.rfind('.');
+  size_t slash = path.rfind('/');
+  std::string extension;
+  if (dot != std::string::npos && (slash == std::string::npos || dot > slash))
+    extension = path.substr(dot + 1);
+  for (char &c : extension)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  Loader loader =
+      extension == "npy"                         ? loadNpy
+      : extension == "bin" || extension == "raw" ? loadRaw
+      : extension == "png" || extension == "jpg" || extension == "jpeg"
+          ? loadImage
+          : nullptr;
+  if (!loader) {
+    error = path + ": unknown input format; expected .npy, .bin, .raw, .png, "
+                   ".jpg or .jpeg";
+    return false;
+  }
+  std::string bytes;
+  if (!readFile(path, bytes, error))
+    return false;
+  data.assign(numElements(spec.dims), 0.0f);
+  std::string problem;
+  detail.clear();
+  if (!loader(bytes, spec, data, detail, problem)) {
+    error = path + ": " + problem;
+    return false;
+  }
+  return true;
+}
+
+void vitrun::fillRandom(uint64_t seed, std::vector<float> &data) {
+  // The standard fixes mt19937_64's sequence but not its distributions', so
+  // the top 24 bits are scaled by hand.
+  std::mt19937_64 engine(seed);
+  for (float &value : data)
+    value = static_cast<float>(engine() >> 40) * 0x1p-23f - 1.0f;
+}

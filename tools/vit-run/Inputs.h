@@ -1,0 +1,43 @@
+//===- Inputs.h - Filling the model input -----------------------*- C++ -*-===//
+//
+// The model input comes from a .npy array, raw float32 bytes, an image that
+// is resized and normalised the way the model was trained, or a seeded
+// random generator.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef VITRUN_INPUTS_H
+#define VITRUN_INPUTS_H
+
+#include "Support.h"
+
+namespace vitrun {
+
+/// What the model takes, from the artifact.
+struct InputSpec {
+  /// [B, C, H, W], or [B, H, W, C] when channelsLast.
+  Shape dims;
+  bool channelsLast = false;
+  /// Per-channel normalisation of [0, 1] pixel values: (x - mean) / std.
+  std::vector<float> mean, std;
+
+  /// "[1, 3, 224, 224] nchw", for messages.
+  std::string describe() const;
+};
+
+/// Fills `data` from `path`, chosen by extension: .npy (float32 of the
+/// input's shape, or without its batch dimension when that is 1), .bin and
+/// .raw (exactly the input's float32 bytes), or .png, .jpg and .jpeg (one
+/// picture for every image of the batch). `detail` tells how an image was
+/// preprocessed (empty for arrays); the error names the file.
+bool loadInput(const std::string &path, const InputSpec &spec,
+               std::vector<float> &data, std::string &detail,
+               std::string &error);
+
+/// Fills `data` with values uniform in [-1, 1), the same for a seed on every
+/// platform.
+void fillRandom(uint64_t seed, std::vector<float> &data);
+
+} // namespace vitrun
+
+#endif // VITRUN_INPUTS_H
