@@ -17,6 +17,8 @@ DEBIAN_PACKAGES=(
   liblld-22-dev
   # Build tools and unit-test framework.
   cmake ninja-build libgtest-dev python3
+  # The .vitb artifact format (flatc and the header-only reader).
+  flatbuffers-compiler libflatbuffers-dev
   # The image decoder of vit-run (stb_image.h).
   libstb-dev
 )
@@ -40,12 +42,17 @@ else
 fi
 
 log "configuring $BUILD_DIR"
-cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja \
-  -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_C_COMPILER="$LLVM_ROOT/bin/clang" \
-  -DCMAKE_CXX_COMPILER="$LLVM_ROOT/bin/clang++" \
-  -DMLIR_DIR="$LLVM_ROOT/lib/cmake/mlir" \
-  -DLLVM_EXTERNAL_LIT="$LLVM_ROOT/bin/lit" >/dev/null
+if [[ -f "$BUILD_DIR/CMakeCache.txt" ]]; then
+  # Keep the existing configuration (changing compilers would wipe it).
+  cmake "$BUILD_DIR" >/dev/null
+else
+  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_COMPILER="$LLVM_ROOT/bin/clang" \
+    -DCMAKE_CXX_COMPILER="$LLVM_ROOT/bin/clang++" \
+    -DMLIR_DIR="$LLVM_ROOT/lib/cmake/mlir" \
+    -DLLVM_EXTERNAL_LIT="$LLVM_ROOT/bin/lit" >/dev/null
+fi
 
 log "building (this takes a few minutes on 2 cores)"
 start=$SECONDS
