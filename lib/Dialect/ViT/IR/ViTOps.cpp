@@ -63,6 +63,32 @@ static LogicalResult verifyShape(Operation *op, StringRef what, Value value,
                            << vitc::formatShape(shapeOf(value));
 }
 
+namespace {
+/// The dimensions of an image batch, whatever its layout.
+struct ImageDims {
+  int64_t batch, channels, height, width;
+};
+} // namespace
+
+/// Reads the dimensions of a rank-4 `image` in `layout` and checks that
+/// `patch` tiles it.
+static FailureOr<ImageDims> verifyPatchedImage(Operation *op, Value image,
+                                               InputLayout layout,
+                                               int64_t patch) {
+  if (failed(verifyRank(op, "image", image, 4)))
+    return failure();
+  ArrayRef<int64_t> shape = shapeOf(image);
+  bool channelsLast = layout == InputLayout::NHWC;
+  ImageDims dims{shape[0], channelsLast ? shape[3] : shape[1],
+                 channelsLast ? shape[1] : shape[2],
+                 channelsLast ? shape[2] : shape[3]};
+  if (dims.height % patch != 0 || dims.width % patch != 0)
+    return op->emitOpError()
+           << "expects image height and width divisible by patch_size " << patch
+           << ", got " << dims.height << "x" << dims.width;
+  return dims;
+}
+
 //===----------------------------------------------------------------------===//
 // WeightOp
 //===----------------------------------------------------------------------===//
@@ -78,20 +104,12 @@ LogicalResult WeightOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult PatchEmbedOp::verify() {
-  if (failed(verifyRank(*this, "image", getImage(), 4)) ||
-      failed(verifyRank(*this, "kernel", getKernel(), 4)))
-    return failure();
-  ArrayRef<int64_t> image = shapeOf(getImage());
-  bool channelsLast = getInputLayout() == InputLayout::NHWC;
-  int64_t batch = image[0];
-  int64_t channels = channelsLast ? image[3] : image[1];
-  int64_t height = channelsLast ? image[1] : image[2];
-  int64_t width = channelsLast ? image[2] : image[3];
   int64_t patch = getPatchSize();
-  if (height % patch != 0 || width % patch != 0)
-    return emitOpError() << "expects image height and width divisible by "
-                            "patch_size "
-                         << patch << ", got " << height << "x" << width;
+  FailureOr<ImageDims> image =
+      verifyPatchedImage(*this, getImage(), getInputLayout(), patch);
+  if (failed(image) || failed(verifyRank(*this, "kernel", getKernel(), 4)))
+    return failure();
+  int64_t channels = image->channels;
 
   ArrayRef<int64_t> kernel = shapeOf(getKernel());
   bool kernelHwio = getKernelLayout() == KernelLayout::HWIO;
@@ -102,9 +120,9 @@ LogicalResult PatchEmbedOp::verify() {
   if (failed(verifyShape(*this, "kernel", getKernel(), expectedKernel)) ||
       failed(verifyShape(*this, "bias", getBias(), {embedWidth})))
     return failure();
-  int64_t numPatches = (height / patch) * (width / patch);
+  int64_t numPatches = (image->height / patch) * (image->width / patch);
   return verifyShape(*this, "result", getResult(),
-                     {batch, numPatches, embedWidth});
+                     {image->batch, numPatches, embedWidth});
 }
 
 int64_t PatchEmbedOp::getMacCount() {
@@ -248,21 +266,15 @@ int64_t ClassifierHeadOp::getMacCount() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult PatchifyOp::verify() {
-  if (failed(verifyRank(*this, "image", getImage(), 4)))
-    return failure();
-  ArrayRef<int64_t> image = shapeOf(getImage());
-  bool channelsLast = getInputLayout() == InputLayout::NHWC;
-  int64_t channels = channelsLast ? image[3] : image[1];
-  int64_t height = channelsLast ? image[1] : image[2];
-  int64_t width = channelsLast ? image[2] : image[3];
   int64_t patch = getPatchSize();
-  if (height % patch != 0 || width % patch != 0)
-    return emitOpError() << "expects image height and width divisible by "
-                            "patch_size "
-                         << patch << ", got " << height << "x" << width;
-  return verifyShape(
-      *this, "result", getResult(),
-      {image[0], (height / patch) * (width / patch), channels * patch * patch});
+  FailureOr<ImageDims> image =
+      verifyPatchedImage(*this, getImage(), getInputLayout(), patch);
+  if (failed(image))
+    return failure();
+  return verifyShape(*this, "result", getResult(),
+                     {image->batch,
+                      (image->height / patch) * (image->width / patch),
+                      image->channels * patch * patch});
 }
 
 //===----------------------------------------------------------------------===//

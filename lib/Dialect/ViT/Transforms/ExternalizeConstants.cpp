@@ -29,12 +29,9 @@ struct ViTExternalizeConstantsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto entry = module.lookupSymbol<func::FuncOp>(entryPoint);
-    if (!entry || entry.isExternal()) {
-      module.emitError() << "no entry function @" << entryPoint
-                         << " with a body";
+    func::FuncOp entry = lookupEntryFunction(module, entryPoint);
+    if (!entry)
       return signalPassFailure();
-    }
     Block &body = entry.getBody().front();
 
     SmallVector<Operation *> weightWork;

@@ -31,12 +31,9 @@ struct ViTOutlineKernelsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto entry = module.lookupSymbol<func::FuncOp>(entryPoint);
-    if (!entry || entry.isExternal()) {
-      module.emitError() << "no entry function @" << entryPoint
-                         << " with a body";
+    func::FuncOp entry = lookupEntryFunction(module, entryPoint);
+    if (!entry)
       return signalPassFailure();
-    }
     SymbolTable symbols(module);
     OpBuilder builder(&getContext());
     for (auto kernel : llvm::make_early_inc_range(entry.getOps<KernelOp>())) {

@@ -7,6 +7,14 @@
 
 using namespace mlir;
 
+func::FuncOp vitc::vit::lookupEntryFunction(ModuleOp module, StringRef name) {
+  auto entry = module.lookupSymbol<func::FuncOp>(name);
+  if (entry && !entry.isExternal())
+    return entry;
+  module.emitError() << "no entry function @" << name << " with a body";
+  return {};
+}
+
 void vitc::vit::buildViTFusionPipeline(OpPassManager &pm) {
   OpPassManager &function = pm.nest<func::FuncOp>();
   function.addPass(createViTDecomposePass());

@@ -17,6 +17,11 @@ namespace vitc::vit {
 #define GEN_PASS_REGISTRATION
 #include "vitc/Dialect/ViT/Transforms/Passes.h.inc"
 
+/// The function called `name` in `module`, or a null op after reporting on
+/// `module` that there is none with a body.
+mlir::func::FuncOp lookupEntryFunction(mlir::ModuleOp module,
+                                       llvm::StringRef name);
+
 /// Graph ops to fused kernels: decompose, fold epilogues, form kernels and
 /// separate the compile-time weight work.
 void buildViTFusionPipeline(mlir::OpPassManager &pm);
