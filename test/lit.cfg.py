@@ -1,5 +1,6 @@
 # -*- Python -*-
 import os
+import shutil
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -26,3 +27,20 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 # Execution tests load MLIR's runner utility libraries from the LLVM install.
 config.substitutions.append(
     ("%mlir_lib_dir", os.path.join(config.llvm_tools_dir, os.pardir, "lib")))
+
+# The installed-package test (examples/) installs this build and configures
+# the example with the same CMake, generator and C compiler as the project.
+config.substitutions.append(("%source_dir", config.vitc_src_root))
+config.substitutions.append(("%build_dir", config.vitc_obj_root))
+config.substitutions.append(
+    ("%cmake_configure",
+     '"%s" -G "%s" -DCMAKE_MAKE_PROGRAM="%s" -DCMAKE_C_COMPILER="%s"' %
+     (config.cmake_executable, config.cmake_generator,
+      config.cmake_make_program, config.c_compiler)))
+config.substitutions.append(("%cmake", '"%s"' % config.cmake_executable))
+
+# CUDA tests assemble PTX with ptxas, which the machine setup installs in
+# /usr/local/cuda/bin. A missing ptxas fails those tests instead of skipping
+# them.
+config.substitutions.append(
+    ("%ptxas", shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"))

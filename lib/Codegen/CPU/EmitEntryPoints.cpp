@@ -28,7 +28,8 @@ static LogicalResult emitEntryPoint(ImplicitLocOpBuilder &b,
   auto ptrType = LLVM::LLVMPointerType::get(ctx);
   auto i64Type = IntegerType::get(ctx, 64);
   ArrayRef<Type> params = implType.getParams();
-  if (params.size() < 2 || params.take_back(2) != ArrayRef<Type>{i64Type, i64Type} ||
+  if (params.size() < 2 ||
+      params.take_back(2) != ArrayRef<Type>{i64Type, i64Type} ||
       llvm::any_of(params.drop_back(2),
                    [&](Type type) { return type != ptrType; }) ||
       !isa<LLVM::LLVMVoidType>(implType.getReturnType()))

@@ -141,8 +141,8 @@ lowerToLLVMIR(ModuleOp kernels, const CpuOptions &options, int64_t vectorWidth,
 }
 
 /// Links `object` into a shared object with lld and returns its bytes.
-static FailureOr<std::vector<uint8_t>>
-linkSharedObject(ArrayRef<char> object, std::string &error) {
+static FailureOr<std::vector<uint8_t>> linkSharedObject(ArrayRef<char> object,
+                                                        std::string &error) {
   TemporaryDirectory directory;
   if (llvm::Error err = directory.create()) {
     error = llvm::toString(std::move(err));
@@ -167,11 +167,11 @@ linkSharedObject(ArrayRef<char> object, std::string &error) {
   llvm::raw_string_ostream outputStream(output);
   // Undefined symbols (malloc, free, memcpy) stay for the dynamic loader to
   // resolve against the C library of the process that loads the object.
-  const char *args[] = {"ld.lld", "-shared", "--build-id=none", "-z",
-                        "noexecstack", "-o", libraryPath.c_str(),
-                        objectPath.c_str()};
-  lld::Result result =
-      lld::lldMain(args, outputStream, outputStream, {{lld::Gnu, &lld::elf::link}});
+  const char *args[] = {
+      "ld.lld",      "-shared", "--build-id=none",   "-z",
+      "noexecstack", "-o",      libraryPath.c_str(), objectPath.c_str()};
+  lld::Result result = lld::lldMain(args, outputStream, outputStream,
+                                    {{lld::Gnu, &lld::elf::link}});
   if (result.retCode != 0) {
     error = "lld failed: " + output;
     return failure();
@@ -187,13 +187,71 @@ linkSharedObject(ArrayRef<char> object, std::string &error) {
   return std::vector<uint8_t>(bytes.bytes_begin(), bytes.bytes_end());
 }
 
+/// The target machine for `options` (host triple, position-independent
+/// code, for a shared object), or null with `error` set.
+static std::unique_ptr<llvm::TargetMachine>
+createTargetMachine(const CpuOptions &options, const TargetSpec &spec,
+                    std::string &error) {
+  if (options.optLevel > 3) {
+    error = "optimization level must be 0 to 3";
+    return nullptr;
+  }
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return nullptr;
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, spec.cpu, spec.features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, static_cast<llvm::CodeGenOptLevel>(options.optLevel)));
+  if (!machine)
+    error = "cannot create a target machine for " + spec.cpu;
+  return machine;
+}
+
+/// Optimizes `module` and returns the object code for `machine`.
+static FailureOr<SmallVector<char, 0>>
+emitObject(llvm::Module &module, llvm::TargetMachine &machine,
+           const CpuOptions &options, int64_t vectorWidth, std::string &error) {
+  module.setTargetTriple(machine.getTargetTriple());
+  module.setDataLayout(machine.createDataLayout());
+  // Some AVX-512 CPUs prefer 256-bit vectors unless told otherwise, which
+  // would split the kernels' 512-bit vectors in two.
+  std::string bits = std::to_string(vectorWidth * 32);
+  for (llvm::Function &function : module) {
+    if (function.isDeclaration())
+      continue;
+    function.addFnAttr("prefer-vector-width", bits);
+    function.addFnAttr("min-legal-vector-width", bits);
+  }
+  if (llvm::Error err = makeOptimizingTransformer(
+          options.optLevel, /*sizeLevel=*/0, &machine)(&module)) {
+    error = llvm::toString(std::move(err));
+    return failure();
+  }
+  SmallVector<char, 0> object;
+  llvm::raw_svector_ostream stream(object);
+  llvm::legacy::PassManager codegen;
+  if (machine.addPassesToEmitFile(codegen, stream, nullptr,
+                                  llvm::CodeGenFileType::ObjectFile)) {
+    error = "the target cannot emit object files";
+    return failure();
+  }
+  codegen.run(module);
+  return object;
+}
+
 FailureOr<CpuCompileResult>
 vitc::cpu::compileKernelsForCpu(ModuleOp kernels, const CpuOptions &options,
                                 std::string &error) {
   error.clear();
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
   TargetSpec spec = resolveTarget(options);
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(options, spec, error);
+  if (!machine)
+    return failure();
   int64_t vectorWidth = vectorWidthFor(spec.features);
 
   CpuCompileResult result;
@@ -202,57 +260,11 @@ vitc::cpu::compileKernelsForCpu(ModuleOp kernels, const CpuOptions &options,
       kernels, options, vectorWidth, llvmContext, result.kernels, error);
   if (!module)
     return failure();
-
-  llvm::Triple triple(llvm::sys::getProcessTriple());
-  std::string lookupError;
-  const llvm::Target *target =
-      llvm::TargetRegistry::lookupTarget(triple, lookupError);
-  if (!target) {
-    error = lookupError;
+  FailureOr<SmallVector<char, 0>> object =
+      emitObject(*module, *machine, options, vectorWidth, error);
+  if (failed(object))
     return failure();
-  }
-  if (options.optLevel > 3) {
-    error = "optimization level must be 0 to 3";
-    return failure();
-  }
-  auto codeGenLevel = static_cast<llvm::CodeGenOptLevel>(options.optLevel);
-  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      triple, spec.cpu, spec.features, llvm::TargetOptions(), llvm::Reloc::PIC_,
-      std::nullopt, codeGenLevel));
-  if (!machine) {
-    error = "cannot create a target machine for " + spec.cpu;
-    return failure();
-  }
-  module->setTargetTriple(triple);
-  module->setDataLayout(machine->createDataLayout());
-  // Some AVX-512 CPUs prefer 256-bit vectors unless told otherwise, which
-  // would split the kernels' 512-bit vectors in two.
-  for (llvm::Function &function : *module) {
-    if (function.isDeclaration())
-      continue;
-    std::string bits = std::to_string(vectorWidth * 32);
-    function.addFnAttr("prefer-vector-width", bits);
-    function.addFnAttr("min-legal-vector-width", bits);
-  }
-  if (llvm::Error err = makeOptimizingTransformer(options.optLevel,
-                                                  /*sizeLevel=*/0,
-                                                  machine.get())(module.get())) {
-    error = llvm::toString(std::move(err));
-    return failure();
-  }
-
-  SmallVector<char, 0> object;
-  {
-    llvm::raw_svector_ostream stream(object);
-    llvm::legacy::PassManager codegen;
-    if (machine->addPassesToEmitFile(codegen, stream, nullptr,
-                                     llvm::CodeGenFileType::ObjectFile)) {
-      error = "the target cannot emit object files";
-      return failure();
-    }
-    codegen.run(*module);
-  }
-  FailureOr<std::vector<uint8_t>> library = linkSharedObject(object, error);
+  FailureOr<std::vector<uint8_t>> library = linkSharedObject(*object, error);
   if (failed(library))
     return failure();
   result.sharedObject = std::move(*library);

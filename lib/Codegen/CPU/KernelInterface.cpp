@@ -11,7 +11,9 @@
 
 #include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
 
 namespace vitc::cpu {
@@ -23,14 +25,16 @@ using namespace mlir;
 using namespace vitc::cpu;
 
 /// Follows `result` back through the ops that write into a destination
-/// (DPS ops, scf.forall, reshapes of it) to the `tensor.empty` the chain
-/// starts from. Returns the operand holding that empty and, innermost
-/// first, the reshapes passed; null if the chain starts elsewhere.
-static OpOperand *findEmptyDestination(Value result,
-                                       SmallVectorImpl<Operation *> &reshapes) {
+/// (DPS ops, loops, reshapes of it) to the `tensor.empty` the chain starts
+/// from. Returns that op and, innermost first, the reshapes passed; null if
+/// the chain starts elsewhere.
+static tensor::EmptyOp
+findEmptyDestination(Value result, SmallVectorImpl<Operation *> &reshapes) {
   Value value = result;
   while (auto opResult = dyn_cast<OpResult>(value)) {
     Operation *op = opResult.getOwner();
+    if (auto empty = dyn_cast<tensor::EmptyOp>(op))
+      return empty;
     OpOperand *next = nullptr;
     if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(op)) {
       reshapes.push_back(op);
@@ -43,12 +47,10 @@ static OpOperand *findEmptyDestination(Value result,
       next = forOp.getTiedLoopInit(opResult);
     }
     if (!next)
-      return nullptr;
-    if (next->get().getDefiningOp<tensor::EmptyOp>())
-      return next;
+      return {};
     value = next->get();
   }
-  return nullptr;
+  return {};
 }
 
 /// Views `output` with the type the start of its destination chain has,
@@ -62,19 +64,175 @@ static Value reshapeLikeChainStart(ImplicitLocOpBuilder &b, Value output,
     } else {
       auto collapse = cast<tensor::CollapseShapeOp>(reshape);
       output = tensor::ExpandShapeOp::create(
-          b, collapse.getSrcType(), output,
-          collapse.getReassociationIndices());
+          b, collapse.getSrcType(), output, collapse.getReassociationIndices());
     }
   }
   return output;
 }
 
-/// Replaces the tile `forall` by an scf.for over the linear tile indices
-/// [begin, end), delinearized in row-major order of the forall's dimensions.
-/// Returns the number of tiles.
+namespace {
+
+/// A box of tiles of a tile loop: along dimension d, the tiles numbered
+/// [first[d], first[d] + counts[d]).
+struct TileBox {
+  SmallVector<int64_t> first, counts;
+
+  int64_t size() const {
+    int64_t size = 1;
+    for (int64_t count : counts)
+      size *= count;
+    return size;
+  }
+};
+
+/// The static bounds of a tile loop.
+struct TileGrid {
+  SmallVector<int64_t> lbs, ubs, steps;
+};
+
+} // namespace
+
+/// The tiles of `grid` as boxes in which every tile has the same shape: the
+/// whole grid, split along each dimension whose last tile is partial into
+/// the full tiles and the last one.
+static SmallVector<TileBox> partitionTiles(const TileGrid &grid) {
+  TileBox whole;
+  for (auto [lb, ub, step] : llvm::zip_equal(grid.lbs, grid.ubs, grid.steps)) {
+    whole.first.push_back(0);
+    whole.counts.push_back(llvm::divideCeil(ub - lb, step));
+  }
+  SmallVector<TileBox> boxes{whole};
+  for (unsigned dim = 0; dim < whole.counts.size(); ++dim) {
+    int64_t full = (grid.ubs[dim] - grid.lbs[dim]) / grid.steps[dim];
+    if (full == whole.counts[dim] || full == 0)
+      continue;
+    SmallVector<TileBox> split;
+    for (TileBox box : boxes) {
+      TileBox last = box;
+      box.counts[dim] = full;
+      last.first[dim] = full;
+      last.counts[dim] = 1;
+      split.append({box, last});
+    }
+    boxes = std::move(split);
+  }
+  return boxes;
+}
+
+/// Replaces every affine.min in `body` whose non-constant operands are all
+/// `iv` by its value, if that value is the same at all `positions` of
+/// `iv`: the sizes of tiles that are all full, or of the one partial tile.
+static void foldTileSizes(RewriterBase &rewriter, Block *body, Value iv,
+                          ArrayRef<int64_t> positions) {
+  SmallVector<affine::AffineMinOp> mins;
+  body->walk([&](affine::AffineMinOp min) { mins.push_back(min); });
+  for (affine::AffineMinOp min : mins) {
+    if (!llvm::is_contained(min.getOperands(), iv))
+      continue;
+    std::optional<int64_t> common;
+    bool foldable = true;
+    for (int64_t position : positions) {
+      SmallVector<Attribute> operands;
+      for (Value operand : min.getOperands()) {
+        Attribute constant;
+        if (operand == iv)
+          constant = rewriter.getIndexAttr(position);
+        else if (!matchPattern(operand, m_Constant(&constant)))
+          foldable = false;
+        operands.push_back(constant);
+      }
+      SmallVector<Attribute> results;
+      if (!foldable || failed(min.getMap().constantFold(operands, results))) {
+        foldable = false;
+        break;
+      }
+      int64_t value = std::numeric_limits<int64_t>::max();
+      for (Attribute result : results)
+        value = std::min(value, cast<IntegerAttr>(result).getInt());
+      foldable = !common || *common == value;
+      if (!foldable)
+        break;
+      common = value;
+    }
+    if (foldable && common) {
+      rewriter.setInsertionPoint(min);
+      rewriter.replaceOpWithNewOp<arith::ConstantIndexOp>(min, *common);
+    }
+  }
+}
+
+/// Emits an scf.for over the tiles of `box` that fall in [begin, end), the
+/// box's tiles being numbered from `firstTile` in row-major order, with a
+/// copy of the body of `forall` carrying `inits` as its destinations.
+static scf::ForOp emitTileLoop(RewriterBase &rewriter, scf::ForallOp forall,
+                               const TileGrid &grid, const TileBox &box,
+                               Value begin, Value end, int64_t firstTile,
+                               ValueRange inits) {
+  ImplicitLocOpBuilder b(forall.getLoc(), rewriter);
+  b.setInsertionPoint(forall);
+  Value first = arith::ConstantIndexOp::create(b, firstTile);
+  Value last = arith::ConstantIndexOp::create(b, firstTile + box.size());
+  Value lower = arith::MaxSIOp::create(b, begin, first);
+  Value upper = arith::MinSIOp::create(b, end, last);
+  Value one = arith::ConstantIndexOp::create(b, 1);
+  auto loop = scf::ForOp::create(b, lower, upper, one, inits);
+  Block *body = loop.getBody();
+  if (!body->empty())
+    rewriter.eraseOp(body->getTerminator());
+  b.setInsertionPointToStart(body);
+
+  Value index = arith::SubIOp::create(b, loop.getInductionVar(), first);
+  auto tile = affine::AffineDelinearizeIndexOp::create(b, index, box.counts,
+                                                       /*hasOuterBound=*/true);
+  IRMapping mapping;
+  AffineExpr position;
+  bindDims(b.getContext(), position);
+  SmallVector<SmallVector<int64_t>> positions;
+  for (unsigned dim = 0; dim < box.counts.size(); ++dim) {
+    int64_t lb = grid.lbs[dim] + box.first[dim] * grid.steps[dim];
+    AffineMap offset = AffineMap::get(1, 0, position * grid.steps[dim] + lb);
+    mapping.map(forall.getInductionVar(dim),
+                affine::AffineApplyOp::create(b, offset, tile.getResult(dim)));
+    positions.emplace_back();
+    for (int64_t i = 0; i < box.counts[dim]; ++i)
+      positions.back().push_back(lb + i * grid.steps[dim]);
+  }
+  mapping.map(forall.getRegionIterArgs(), loop.getRegionIterArgs());
+  for (Operation &op : forall.getBody()->without_terminator())
+    b.clone(op, mapping);
+
+  // Each parallel_insert_slice becomes an insert_slice into the running
+  // value of its destination.
+  auto remap = [&](SmallVector<OpFoldResult> values) {
+    for (OpFoldResult &value : values)
+      if (auto ssa = dyn_cast<Value>(value))
+        value = mapping.lookupOrDefault(ssa);
+    return values;
+  };
+  SmallVector<Value> current(loop.getRegionIterArgs());
+  for (Operation &op : forall.getTerminator().getYieldingOps()) {
+    auto insert = cast<tensor::ParallelInsertSliceOp>(op);
+    unsigned result =
+        cast<BlockArgument>(insert.getDest()).getArgNumber() - forall.getRank();
+    current[result] = tensor::InsertSliceOp::create(
+        b, mapping.lookup(insert.getSource()), current[result],
+        remap(insert.getMixedOffsets()), remap(insert.getMixedSizes()),
+        remap(insert.getMixedStrides()));
+  }
+  scf::YieldOp::create(b, current);
+  for (unsigned dim = 0; dim < box.counts.size(); ++dim)
+    foldTileSizes(rewriter, body, mapping.lookup(forall.getInductionVar(dim)),
+                  positions[dim]);
+  return loop;
+}
+
+/// Replaces the tile `forall`, whose tiles are numbered from `firstTile`,
+/// by scf.for loops over those of its tiles that fall in [begin, end): one
+/// per box of equally shaped tiles, so that tile shapes are static in each.
+/// Returns the number of tiles of the forall.
 static FailureOr<int64_t> iterateTileRange(RewriterBase &rewriter,
                                            scf::ForallOp forall, Value begin,
-                                           Value end) {
+                                           Value end, int64_t firstTile) {
   std::optional<SmallVector<int64_t>> lbs =
       getConstantIntValues(forall.getMixedLowerBound());
   std::optional<SmallVector<int64_t>> ubs =
@@ -83,50 +241,16 @@ static FailureOr<int64_t> iterateTileRange(RewriterBase &rewriter,
       getConstantIntValues(forall.getMixedStep());
   if (!lbs || !ubs || !steps)
     return forall.emitError("tile loop with dynamic bounds");
-  SmallVector<int64_t> counts;
-  int64_t numTiles = 1;
-  for (auto [lb, ub, step] : llvm::zip_equal(*lbs, *ubs, *steps)) {
-    counts.push_back(llvm::divideCeil(ub - lb, step));
-    numTiles *= counts.back();
+  TileGrid grid{*lbs, *ubs, *steps};
+  SmallVector<Value> results(forall.getOutputs());
+  int64_t numTiles = 0;
+  for (const TileBox &box : partitionTiles(grid)) {
+    scf::ForOp loop = emitTileLoop(rewriter, forall, grid, box, begin, end,
+                                   firstTile + numTiles, results);
+    results.assign(loop.getResults().begin(), loop.getResults().end());
+    numTiles += box.size();
   }
-
-  ImplicitLocOpBuilder b(forall.getLoc(), rewriter);
-  b.setInsertionPoint(forall);
-  Value one = arith::ConstantIndexOp::create(b, 1);
-  auto loop = scf::ForOp::create(b, begin, end, one, forall.getOutputs());
-  Block *body = loop.getBody();
-  if (!body->empty())
-    rewriter.eraseOp(body->getTerminator());
-  b.setInsertionPointToStart(body);
-  SmallVector<Value> replacements;
-  auto tile = affine::AffineDelinearizeIndexOp::create(
-      b, loop.getInductionVar(), counts, /*hasOuterBound=*/true);
-  AffineExpr index;
-  bindDims(b.getContext(), index);
-  for (auto [dim, lb, step] : llvm::enumerate(*lbs, *steps)) {
-    AffineMap offset = AffineMap::get(1, 0, index * step + lb);
-    replacements.push_back(
-        affine::AffineApplyOp::create(b, offset, tile.getResult(dim)));
-  }
-  llvm::append_range(replacements, loop.getRegionIterArgs());
-  scf::InParallelOp terminator = forall.getTerminator();
-  rewriter.mergeBlocks(forall.getBody(), body, replacements);
-
-  // Each parallel_insert_slice becomes an insert_slice into the running
-  // value of its destination.
-  SmallVector<Value> current(loop.getRegionIterArgs());
-  b.setInsertionPoint(terminator);
-  for (Operation &op : terminator.getYieldingOps()) {
-    auto insert = cast<tensor::ParallelInsertSliceOp>(op);
-    unsigned index = cast<BlockArgument>(insert.getDest()).getArgNumber() -
-                     loop.getNumInductionVars();
-    current[index] = tensor::InsertSliceOp::create(
-        b, insert.getSource(), current[index], insert.getMixedOffsets(),
-        insert.getMixedSizes(), insert.getMixedStrides());
-  }
-  scf::YieldOp::create(b, current);
-  rewriter.eraseOp(terminator);
-  rewriter.replaceOp(forall, loop.getResults());
+  rewriter.replaceOp(forall, results);
   return numTiles;
 }
 
@@ -170,8 +294,9 @@ struct CpuKernelInterfacePass
     auto ret = cast<func::ReturnOp>(entry.getTerminator());
     unsigned numInputs = function.getNumArguments();
     for (unsigned i = 0; i < numInputs; ++i)
-      function.setArgAttr(i, bufferization::BufferizationDialect::kWritableAttrName,
-                          BoolAttr::get(ctx, false));
+      function.setArgAttr(
+          i, bufferization::BufferizationDialect::kWritableAttrName,
+          BoolAttr::get(ctx, false));
 
     // Arguments: inputs, outputs, tile_begin, tile_end.
     SmallVector<Type> newTypes(function.getResultTypes());
@@ -192,11 +317,13 @@ struct CpuKernelInterfacePass
     for (auto [index, output] : llvm::enumerate(outputs)) {
       OpOperand &operand = ret->getOpOperand(index);
       SmallVector<Operation *> reshapes;
-      if (OpOperand *start = findEmptyDestination(operand.get(), reshapes)) {
-        b.setInsertionPoint(start->getOwner());
-        Value destination = reshapeLikeChainStart(b, output, reshapes);
-        rewriter.modifyOpInPlace(start->getOwner(),
-                                 [&] { start->set(destination); });
+      // The output takes the place of the empty tensor the result's chain
+      // of destinations starts from, in all its uses: should other ops
+      // share that tensor, bufferization keeps their values apart.
+      if (tensor::EmptyOp start =
+              findEmptyDestination(operand.get(), reshapes)) {
+        b.setInsertionPoint(start);
+        rewriter.replaceOp(start, reshapeLikeChainStart(b, output, reshapes));
         continue;
       }
       // The result is no computed chain (an input passed through): copy it.
@@ -207,16 +334,19 @@ struct CpuKernelInterfacePass
       rewriter.modifyOpInPlace(ret, [&] { operand.set(copied); });
     }
 
-    auto loops = llvm::to_vector(entry.getOps<scf::ForallOp>());
-    int64_t numTiles = 1;
-    if (loops.size() == 1) {
+    // The tiles of successive tile loops are numbered one after the other.
+    int64_t numTiles = 0;
+    for (auto forall :
+         llvm::make_early_inc_range(entry.getOps<scf::ForallOp>())) {
       FailureOr<int64_t> count =
-          iterateTileRange(rewriter, loops.front(), begin, end);
+          iterateTileRange(rewriter, forall, begin, end, numTiles);
       if (failed(count))
         return signalPassFailure();
-      numTiles = *count;
-    } else {
+      numTiles += *count;
+    }
+    if (numTiles == 0) {
       guardSingleTile(rewriter, function, outputs, begin, end);
+      numTiles = 1;
     }
     // Callers go through the entry points emitted after lowering; being
     // private lets bufferization drop the results equal to the outputs.

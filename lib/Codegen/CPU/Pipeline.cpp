@@ -19,9 +19,11 @@ void vitc::cpu::buildCpuCodegenPipeline(OpPassManager &pm,
                                         const CpuPipelineOptions &options) {
   // Tiles, the calling convention and vectors, on tensors.
   OpPassManager &kernels = pm.nest<func::FuncOp>();
-  kernels.addPass(createCpuTileKernelsPass(
-      {options.rowsPerTile, options.columnsPerTile}));
+  kernels.addPass(
+      createCpuTileKernelsPass({options.rowsPerTile, options.columnsPerTile}));
   kernels.addPass(createCpuKernelInterfacePass());
+  // Tile sizes that became constants make the tiles' types static.
+  kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCpuVectorizePass({options.vectorWidth}));
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());

@@ -65,9 +65,7 @@ struct CpuTileKernelsPass
     }
     foldReshapesIntoEpilogues();
     linalg::LinalgOp root = findRoot(function);
-    if (!root)
-      return;
-    if (failed(tileAndFuse(root)))
+    if (root && failed(tileRoot(root)))
       return signalPassFailure();
   }
 
@@ -79,43 +77,43 @@ struct CpuTileKernelsPass
     linalg::populateFoldReshapeOpsByCollapsingPatterns(
         patterns, [](OpOperand *operand) {
           auto expand = operand->get().getDefiningOp<tensor::ExpandShapeOp>();
-          return expand &&
-                 expand.getSrc().getDefiningOp<linalg::ContractionOpInterface>();
+          return expand && expand.getSrc()
+                               .getDefiningOp<linalg::ContractionOpInterface>();
         });
     (void)applyPatternsGreedily(getOperation(), std::move(patterns));
   }
 
-  /// Tile sizes of `root`: its row dimensions (parallel dimensions other
-  /// than the output's innermost) get 1 except the innermost, which gets
-  /// rowsPerTile; the output's innermost (feature) dimension is tiled only
-  /// in linear kernels, where each column tile needs only its slice of the
-  /// weight. Reduction dimensions stay whole.
-  SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp root) {
+  /// Tiles `root` and fuses its producers. Its row dimensions (parallel
+  /// dimensions other than the output's innermost) get tile size 1 except
+  /// the innermost, which gets rowsPerTile; the output's innermost (feature)
+  /// dimension is tiled only in linear kernels, where each column tile needs
+  /// only its slice of the weight. Reduction dimensions stay whole.
+  LogicalResult tileRoot(linalg::LinalgOp root) {
     SmallVector<int64_t> ranges = root.getStaticLoopRanges();
-    SmallVector<utils::IteratorType> iterators =
-        root.getIteratorTypesArray();
     AffineMap output = root.getMatchingIndexingMap(root.getDpsInitOperand(0));
     unsigned feature =
         cast<AffineDimExpr>(output.getResults().back()).getPosition();
     SmallVector<int64_t> sizes(ranges.size(), 0);
     std::optional<unsigned> innermostRow;
-    for (auto [dim, iterator] : llvm::enumerate(iterators)) {
-      if (iterator != utils::IteratorType::parallel || dim == feature)
+    for (unsigned dim = 0; dim < ranges.size(); ++dim) {
+      if (dim == feature ||
+          root.getIteratorTypesArray()[dim] != utils::IteratorType::parallel)
         continue;
       sizes[dim] = 1;
       innermostRow = dim;
     }
     if (innermostRow)
-      sizes[*innermostRow] = std::min<int64_t>(rowsPerTile, ranges[*innermostRow]);
+      sizes[*innermostRow] =
+          std::min<int64_t>(rowsPerTile, ranges[*innermostRow]);
     if (!getOperation().getOps<linalg::MatmulOp>().empty())
       sizes[feature] = columnTileSize(ranges[feature], columnsPerTile);
-    return sizes;
+    return tileAndFuse(cast<TilingInterface>(root.getOperation()), sizes);
   }
 
-  LogicalResult tileAndFuse(linalg::LinalgOp root) {
+  LogicalResult tileAndFuse(TilingInterface root, ArrayRef<int64_t> sizes) {
     MLIRContext *ctx = &getContext();
     scf::SCFTilingOptions tiling;
-    tiling.setTileSizes(getAsIndexOpFoldResult(ctx, chooseTileSizes(root)));
+    tiling.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
     tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
     scf::SCFTileAndFuseOptions options;
     options.setTilingOptions(tiling);
@@ -130,8 +128,7 @@ struct CpuTileKernelsPass
     IRRewriter rewriter(ctx);
     rewriter.setInsertionPoint(root);
     FailureOr<scf::SCFTileAndFuseResult> result =
-        scf::tileConsumerAndFuseProducersUsingSCF(
-            rewriter, cast<TilingInterface>(root.getOperation()), options);
+        scf::tileConsumerAndFuseProducersUsingSCF(rewriter, root, options);
     if (failed(result))
       return root.emitError("failed to tile the kernel's root op");
     for (OpResult value : root->getResults())

@@ -1,13 +1,12 @@
 //===- Vectorize.cpp - Static tiles of every linalg op, vectorized --------===//
 //
-// Inside a kernel tile most extents are static, but the number of rows may
-// not be (the last tile of a ragged dimension). Every op is therefore tiled
-// so that its tiles are static: one element along every dimension except
-// the one that is contiguous in memory for all operands using it (the
-// vector dimension) and, for contractions, a small register block of a
-// dimension one input does not depend on. Such tiles vectorize without
-// masks. Reductions along the vector dimension are split first, so that
-// their inner loop accumulates whole vectors.
+// Kernel tiles have static shapes (see vit-cpu-kernel-interface) but are
+// far bigger than vector registers. Every op is tiled again, to one element
+// along every dimension except the one that is contiguous in memory for all
+// operands using it (the vector dimension) and, for contractions, small
+// register blocks of dimensions one input does not depend on. Reductions
+// along the vector dimension are split first, so that their inner loop
+// accumulates whole vectors.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,8 +32,9 @@ using namespace vitc::cpu;
 /// longest whole extent vectorized otherwise (a prime number of tokens).
 static constexpr int64_t kMaxVectorTile = 64;
 static constexpr int64_t kMaxWholeVector = 256;
-/// Register block of a contraction's reuse dimension.
-static constexpr int64_t kRegisterBlock = 8;
+/// Register blocks of a contraction's outer and innermost reuse dimensions.
+static constexpr int64_t kOuterBlock = 4;
+static constexpr int64_t kInnerBlock = 8;
 
 static bool isParallel(linalg::LinalgOp op, unsigned dim) {
   return op.getIteratorTypesArray()[dim] == utils::IteratorType::parallel;
@@ -75,24 +75,25 @@ static std::optional<unsigned> findVectorDim(linalg::LinalgOp op) {
   return result;
 }
 
-/// In a contraction, the innermost static parallel dimension other than
-/// `vectorDim` that some input does not read: blocking it reuses that
-/// input's vector from a register.
-static std::optional<unsigned> findReuseDim(linalg::LinalgOp op,
-                                            unsigned vectorDim) {
+/// In a contraction, the static parallel dimensions other than `vectorDim`
+/// that some input does not read, outermost first: blocking one of them
+/// reuses that input's vectors from registers across the block.
+static SmallVector<unsigned> findReuseDims(linalg::LinalgOp op,
+                                           unsigned vectorDim) {
+  SmallVector<unsigned> dims;
   if (op.getNumReductionLoops() == 0)
-    return std::nullopt;
+    return dims;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  for (unsigned dim = ranges.size(); dim-- > 0;) {
+  for (unsigned dim = 0; dim < ranges.size(); ++dim) {
     if (dim == vectorDim || !isParallel(op, dim) ||
         ShapedType::isDynamic(ranges[dim]))
       continue;
     if (llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *input) {
           return !op.getMatchingIndexingMap(input).isFunctionOfDim(dim);
         }))
-      return dim;
+      dims.push_back(dim);
   }
-  return std::nullopt;
+  return dims;
 }
 
 namespace {
@@ -103,28 +104,37 @@ struct TilePlan {
   SmallVector<int64_t> interchange;
 };
 
-/// Tile sizes 1 except for `vectorDim` (`vectorSize`) and the reuse
-/// dimension, if any; the reuse loop outermost, so the block of the input
-/// indexed by it stays in cache while the other dimensions vary, and
-/// reduction loops innermost, so accumulators stay in registers.
-TilePlan planTiles(linalg::LinalgOp op, unsigned vectorDim,
-                   int64_t vectorSize) {
+/// Tile sizes 1 except for `vectorDim` (`vectorSize`, 0 for all of it)
+/// and the register blocks of the reuse dimensions: up to 4 on outer ones
+/// and 8 on the innermost, as long as the accumulators (one vector per
+/// block element and `vectorsPerElement` vectors each) fit in
+/// `accumulators`, which leaves registers for the operands. The reuse
+/// loops are outermost, innermost reuse dimension first: in a matmul the
+/// weight rows of a column block stay in cache while the rows of the input
+/// go by. Reduction loops are innermost, so accumulators stay in registers.
+TilePlan planTiles(linalg::LinalgOp op, unsigned vectorDim, int64_t vectorSize,
+                   int64_t vectorsPerElement, int64_t accumulators) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   TilePlan plan;
   plan.sizes.assign(ranges.size(), 1);
   plan.sizes[vectorDim] = vectorSize;
-  std::optional<unsigned> reuseDim = findReuseDim(op, vectorDim);
-  if (reuseDim) {
-    plan.sizes[*reuseDim] =
-        largestDivisor(ranges[*reuseDim], kRegisterBlock, 1).value_or(1);
-    plan.interchange.push_back(*reuseDim);
+  SmallVector<unsigned> reuseDims = findReuseDims(op, vectorDim);
+  int64_t budget = std::max<int64_t>(accumulators / vectorsPerElement, 1);
+  for (auto [index, dim] : llvm::enumerate(reuseDims)) {
+    int64_t limit = index + 1 == reuseDims.size() ? kInnerBlock : kOuterBlock;
+    int64_t block =
+        largestDivisor(ranges[dim], std::min(limit, budget), 1).value_or(1);
+    plan.sizes[dim] = block;
+    budget /= block;
   }
   for (auto [size, range] : llvm::zip_equal(plan.sizes, ranges))
     if (size == range)
       size = 0;
+  plan.interchange.assign(reuseDims.rbegin(), reuseDims.rend());
   for (bool parallel : {true, false})
     for (unsigned dim = 0; dim < ranges.size(); ++dim)
-      if (isParallel(op, dim) == parallel && dim != reuseDim)
+      if (isParallel(op, dim) == parallel &&
+          !llvm::is_contained(reuseDims, dim))
         plan.interchange.push_back(dim);
   return plan;
 }
@@ -163,6 +173,10 @@ struct CpuVectorizePass
     if (failed(applyPatternsGreedily(function, std::move(patterns))))
       return signalPassFailure();
   }
+
+  /// Vector registers given to accumulators: half of AVX-512's 32, or of
+  /// the 16 of narrower vector extensions.
+  int64_t accumulators() const { return vectorWidth >= 16 ? 16 : 8; }
 
   /// The reduction dimension of `op` to split into vector-wide partial
   /// sums: its only one, contiguous, a multiple of the vector width.
@@ -219,8 +233,10 @@ struct CpuVectorizePass
       vectorSize = extent;
     if (!vectorSize)
       return success();
-    FailureOr<linalg::LinalgOp> tiled =
-        tile(rewriter, op, planTiles(op, *vectorDim, *vectorSize));
+    FailureOr<linalg::LinalgOp> tiled = tile(
+        rewriter, op,
+        planTiles(op, *vectorDim, *vectorSize,
+                  llvm::divideCeil(*vectorSize, vectorWidth), accumulators()));
     if (failed(tiled))
       return failure();
     vectorize(rewriter, *tiled);
@@ -233,15 +249,17 @@ struct CpuVectorizePass
   LogicalResult splitAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
                                   unsigned dim) {
     FailureOr<linalg::LinalgOp> tiled =
-        tile(rewriter, op, planTiles(op, dim, /*vectorSize=*/0));
+        tile(rewriter, op,
+             planTiles(op, dim, /*vectorSize=*/0, /*vectorsPerElement=*/1,
+                       accumulators()));
     if (failed(tiled))
       return failure();
-    unsigned outputRank = tiled->getMatchingIndexingMap(
-                                    tiled->getDpsInitOperand(0))
-                              .getNumResults();
+    unsigned outputRank =
+        tiled->getMatchingIndexingMap(tiled->getDpsInitOperand(0))
+            .getNumResults();
     rewriter.setInsertionPoint(*tiled);
-    FailureOr<linalg::SplitReductionResult> split = linalg::splitReduction(
-        rewriter, *tiled, [&](linalg::LinalgOp) {
+    FailureOr<linalg::SplitReductionResult> split =
+        linalg::splitReduction(rewriter, *tiled, [&](linalg::LinalgOp) {
           return linalg::SplitReductionOptions{vectorWidth, outputRank,
                                                /*innerParallel=*/true};
         });

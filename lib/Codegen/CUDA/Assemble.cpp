@@ -57,7 +57,10 @@ struct CudaAssemblePass
                                  report, stats, error)))
       return binary.emitError(error);
     bool spills = false;
-    for (const auto &[name, kernel] : stats) {
+    SmallVector<StringRef> names(stats.keys());
+    llvm::sort(names);
+    for (StringRef name : names) {
+      const PtxasKernelStats &kernel = stats.lookup(name);
       binary.emitRemark() << "ptxas sm_" << sm << " " << name << ": "
                           << kernel.registers << " registers, "
                           << kernel.spillStoreBytes << " bytes spill stores, "

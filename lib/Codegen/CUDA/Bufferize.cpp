@@ -36,6 +36,21 @@ static LogicalResult verifySchedule(func::FuncOp kernel) {
   }
   if (!block)
     return kernel.emitError("kernel has no block loop");
+  // Every thread of a block runs what is not in a thread loop.
+  WalkResult unmapped =
+      block.getBody()->walk<WalkOrder::PreOrder>([](Operation *op) {
+        if (isa<scf::ForallOp>(op))
+          return WalkResult::skip();
+        // K loops run the same steps in every thread.
+        if (isPure(op) ||
+            isa<memref::AllocOp, scf::InParallelOp, scf::ForOp, scf::YieldOp>(
+                op))
+          return WalkResult::advance();
+        op->emitError("kernel code outside the thread loops");
+        return WalkResult::interrupt();
+      });
+  if (unmapped.wasInterrupted())
+    return failure();
   WalkResult result = kernel.walk([](memref::AllocOp alloc) {
     if (isWorkgroupMemory(alloc.getType()))
       return WalkResult::advance();

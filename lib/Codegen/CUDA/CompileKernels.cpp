@@ -4,6 +4,7 @@
 #include "vitc/Codegen/CUDA/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/CompilationInterfaces.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -78,10 +79,11 @@ static void parsePtxasReport(StringRef report,
   }
 }
 
-LogicalResult vitc::cuda::assembleWithPtxas(
-    StringRef ptxas, StringRef ptx, int64_t sm, std::vector<uint8_t> &cubin,
-    std::string &report, llvm::StringMap<PtxasKernelStats> &stats,
-    std::string &error) {
+LogicalResult
+vitc::cuda::assembleWithPtxas(StringRef ptxas, StringRef ptx, int64_t sm,
+                              std::vector<uint8_t> &cubin, std::string &report,
+                              llvm::StringMap<PtxasKernelStats> &stats,
+                              std::string &error) {
   SmallString<128> ptxPath, cubinPath, logPath;
   int fd;
   if (llvm::sys::fs::createTemporaryFile("vitc", "ptx", fd, ptxPath) ||
@@ -107,8 +109,8 @@ LogicalResult vitc::cuda::assembleWithPtxas(
   if (auto log = llvm::MemoryBuffer::getFile(logPath))
     report = (*log)->getBuffer().str();
   if (status != 0) {
-    error = ptxas.str() + " failed" +
-            (message.empty() ? "" : ": " + message) + "\n" + report;
+    error = ptxas.str() + " failed" + (message.empty() ? "" : ": " + message) +
+            "\n" + report;
     return failure();
   }
   auto binary = llvm::MemoryBuffer::getFile(cubinPath, /*IsText=*/false,
@@ -120,10 +122,6 @@ LogicalResult vitc::cuda::assembleWithPtxas(
   cubin.assign((*binary)->getBufferStart(), (*binary)->getBufferEnd());
   parsePtxasReport(report, stats);
   return success();
-}
-
-static std::optional<int64_t> constantOf(Value value) {
-  return getConstantIntValue(value);
 }
 
 FailureOr<CudaCompileResult>
@@ -164,8 +162,7 @@ vitc::cuda::compileKernelsForCuda(ModuleOp kernels, const CudaOptions &options,
     error = "the pipeline produced no PTX";
     return failure();
   }
-  result.ptx =
-      cast<gpu::ObjectAttr>(binary.getObjects()[0]).getObject().str();
+  result.ptx = cast<gpu::ObjectAttr>(binary.getObjects()[0]).getObject().str();
 
   for (auto function : module->getOps<func::FuncOp>()) {
     function.walk([&](gpu::LaunchFuncOp launch) {
@@ -176,9 +173,9 @@ vitc::cuda::compileKernelsForCuda(ModuleOp kernels, const CudaOptions &options,
       Value sizes[] = {grid.x, grid.y, grid.z, block.x, block.y, block.z};
       for (auto [index, size] : llvm::enumerate(sizes))
         (index < 3 ? info.grid[index] : info.block[index - 3]) =
-            constantOf(size).value_or(0);
-      if (auto shared = function->getAttrOfType<IntegerAttr>(
-              kSharedMemoryAttrName))
+            getConstantIntValue(size).value_or(0);
+      if (auto shared =
+              function->getAttrOfType<IntegerAttr>(kSharedMemoryAttrName))
         info.staticSharedMemoryBytes = shared.getInt();
       result.kernels.push_back(std::move(info));
     });

@@ -28,15 +28,19 @@ static MemRefType bufferTypeOf(Type type) {
 
 /// Writes `value` into `dest`. Reshapes of a computed value move to the
 /// destination instead (a view of a dense buffer reshapes for free), so that
-/// the op computing the value is the one writing the output.
-static void materializeInto(OpBuilder &b, Location loc, Value value,
-                            Value dest) {
+/// the op computing the value is the one writing the output. Returns the
+/// reshapes moved, outermost first.
+static SmallVector<Operation *> materializeInto(OpBuilder &b, Location loc,
+                                                Value value, Value dest) {
+  SmallVector<Operation *> moved;
   while (value.hasOneUse()) {
-    if (auto expand = value.getDefiningOp<tensor::ExpandShapeOp>()) {
+    Operation *reshape = value.getDefiningOp();
+    if (auto expand = dyn_cast_or_null<tensor::ExpandShapeOp>(reshape)) {
       dest = memref::CollapseShapeOp::create(b, loc, dest,
                                              expand.getReassociationIndices());
       value = expand.getSrc();
-    } else if (auto collapse = value.getDefiningOp<tensor::CollapseShapeOp>()) {
+    } else if (auto collapse =
+                   dyn_cast_or_null<tensor::CollapseShapeOp>(reshape)) {
       dest = memref::ExpandShapeOp::create(
           b, loc, collapse.getSrcType().getShape(), dest,
           collapse.getReassociationIndices());
@@ -44,10 +48,12 @@ static void materializeInto(OpBuilder &b, Location loc, Value value,
     } else {
       break;
     }
+    moved.push_back(reshape);
   }
   bufferization::MaterializeInDestinationOp::create(
       b, loc, /*result=*/Type(), value, dest, /*restrict=*/true,
       /*writable=*/true);
+  return moved;
 }
 
 static LogicalResult convertKernel(func::FuncOp kernel) {
@@ -77,12 +83,15 @@ static LogicalResult convertKernel(func::FuncOp kernel) {
 
   auto ret = cast<func::ReturnOp>(body.getTerminator());
   b.setInsertionPoint(ret);
+  SmallVector<Operation *> moved;
   for (Value result : ret.getOperands()) {
     BlockArgument output =
         body.addArgument(bufferTypeOf(result.getType()), result.getLoc());
-    materializeInto(b, ret.getLoc(), result, output);
+    llvm::append_range(moved, materializeInto(b, ret.getLoc(), result, output));
   }
   ret->setOperands({});
+  for (Operation *reshape : moved)
+    reshape->erase();
   kernel.setFunctionType(
       b.getFunctionType(body.getArgumentTypes(), TypeRange{}));
   return success();
@@ -97,14 +106,16 @@ static void convertCall(func::CallOp call) {
   for (Value input : call.getOperands())
     buffers.push_back(bufferization::ToBufferOp::create(
         b, loc, bufferTypeOf(input.getType()), input, /*read_only=*/true));
-  SmallVector<Value> results;
+  SmallVector<Value> outputs;
   for (Type type : call.getResultTypes()) {
-    Value output = memref::AllocOp::create(b, loc, bufferTypeOf(type));
-    buffers.push_back(output);
-    results.push_back(bufferization::ToTensorOp::create(
-        b, loc, type, output, /*restrict=*/true, /*writable=*/true));
+    outputs.push_back(memref::AllocOp::create(b, loc, bufferTypeOf(type)));
+    buffers.push_back(outputs.back());
   }
   func::CallOp::create(b, loc, call.getCallee(), TypeRange{}, buffers);
+  SmallVector<Value> results;
+  for (auto [type, output] : llvm::zip(call.getResultTypes(), outputs))
+    results.push_back(bufferization::ToTensorOp::create(
+        b, loc, type, output, /*restrict=*/true, /*writable=*/true));
   call.replaceAllUsesWith(results);
   call.erase();
 }

@@ -17,9 +17,9 @@ using namespace vitc::cuda;
 
 static Type dropWorkgroupSpace(Type type) {
   auto memref = dyn_cast<MemRefType>(type);
-  auto space = memref ? dyn_cast_or_null<gpu::AddressSpaceAttr>(
-                            memref.getMemorySpace())
-                      : nullptr;
+  auto space =
+      memref ? dyn_cast_or_null<gpu::AddressSpaceAttr>(memref.getMemorySpace())
+             : nullptr;
   if (!space || space.getValue() != gpu::AddressSpace::Workgroup)
     return type;
   return MemRefType::get(memref.getShape(), memref.getElementType(),

@@ -33,17 +33,18 @@ static FailureOr<gpu::LaunchOp> mapToLaunch(func::FuncOp kernel,
         %launch = transform.gpu.map_forall_to_blocks %kernel
             generate_gpu_launch : (!transform.any_op) -> !transform.any_op
         transform.gpu.map_nested_forall_to_threads %launch
-            block_dims = [)mlir" + std::to_string(threads) + R"mlir(, 1, 1]
+            block_dims = [)mlir" +
+                       std::to_string(threads) + R"mlir(, 1, 1]
             : (!transform.any_op) -> !transform.any_op
         transform.yield
       }
     })mlir";
-  OwningOpRef<ModuleOp> transforms = parseSourceString<ModuleOp>(
-      script, ParserConfig(kernel.getContext()));
+  OwningOpRef<ModuleOp> transforms =
+      parseSourceString<ModuleOp>(script, ParserConfig(kernel.getContext()));
   if (!transforms)
     return failure();
-  Operation *entry = SymbolTable::lookupSymbolIn(*transforms,
-                                                 "__transform_main");
+  Operation *entry =
+      SymbolTable::lookupSymbolIn(*transforms, "__transform_main");
   if (failed(transform::applyTransformNamedSequence(
           kernel, entry, *transforms, transform::TransformOptions())))
     return failure();
@@ -72,7 +73,8 @@ static LogicalResult outline(func::FuncOp kernel, gpu::LaunchOp launch,
   function->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
   gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
-  auto known = [](gpu::KernelDim3 sizes) -> std::optional<SmallVector<int32_t>> {
+  auto known =
+      [](gpu::KernelDim3 sizes) -> std::optional<SmallVector<int32_t>> {
     std::optional<int32_t> x = constantIndex(sizes.x),
                            y = constantIndex(sizes.y),
                            z = constantIndex(sizes.z);
@@ -102,16 +104,21 @@ static LogicalResult outline(func::FuncOp kernel, gpu::LaunchOp launch,
              : dimension == gpu::Dimension::y ? values.y
                                               : values.z;
     };
-    mapping.map(pick(blockIds), gpu::BlockIdOp::create(b, loc, dimension));
-    mapping.map(pick(threadIds), gpu::ThreadIdOp::create(b, loc, dimension));
-    mapping.map(pick(gridSizes), gpu::GridDimOp::create(b, loc, dimension));
-    mapping.map(pick(blockSizes), gpu::BlockDimOp::create(b, loc, dimension));
+    auto read = [&](Value argument, auto op) {
+      if (!argument.use_empty())
+        mapping.map(argument, decltype(op)::create(b, loc, dimension));
+    };
+    read(pick(blockIds), gpu::BlockIdOp());
+    read(pick(threadIds), gpu::ThreadIdOp());
+    read(pick(gridSizes), gpu::GridDimOp());
+    read(pick(blockSizes), gpu::BlockDimOp());
   }
   // Views of the arguments and constants computed before the launch are
   // recomputed in the kernel.
   SetVector<Value> captured;
   getUsedValuesDefinedAbove(launch.getBody(), captured);
-  std::function<LogicalResult(Value)> recompute = [&](Value value) {
+  std::function<LogicalResult(Value)> recompute =
+      [&](Value value) -> LogicalResult {
     if (mapping.contains(value))
       return success();
     Operation *op = value.getDefiningOp();
@@ -156,6 +163,11 @@ static LogicalResult outline(func::FuncOp kernel, gpu::LaunchOp launch,
                             /*dynamicSharedMemorySize=*/Value(),
                             kernel.getArguments());
   launch.erase();
+  // The views the kernel recomputes are dead on the host.
+  for (Operation &op : llvm::make_early_inc_range(
+           llvm::reverse(kernel.front().getOperations())))
+    if (isOpTriviallyDead(&op))
+      op.erase();
   return success();
 }
 
@@ -177,8 +189,8 @@ struct CudaMapToGpuPass
       if (!isKernelFunction(kernel) || !threads)
         continue;
       if (!gpuModule)
-        gpuModule = gpu::GPUModuleOp::create(b, module.getLoc(),
-                                             kKernelModuleName);
+        gpuModule =
+            gpu::GPUModuleOp::create(b, module.getLoc(), kKernelModuleName);
       FailureOr<gpu::LaunchOp> launch = mapToLaunch(kernel, threads.getInt());
       if (failed(launch) || failed(outline(kernel, *launch, gpuModule)))
         return signalPassFailure();

@@ -13,10 +13,8 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -66,9 +64,8 @@ static SmallVector<Value> movedOperands(Operation *op) {
         return SmallVector<Value>{broadcast.getInput()};
       })
       .Case([](tensor::EmptyOp) { return SmallVector<Value>{}; })
-      .Default([](Operation *op) {
-        return SmallVector<Value>{op->getOperand(0)};
-      });
+      .Default(
+          [](Operation *op) { return SmallVector<Value>{op->getOperand(0)}; });
 }
 
 /// Whether `value` is data movement of kernel inputs and constants only, and
@@ -82,8 +79,9 @@ static bool isMovedInput(Value value, bool &copies) {
   if (!isDataMovement(op))
     return false;
   copies |= copiesData(op);
-  return llvm::all_of(movedOperands(op),
-                      [&](Value operand) { return isMovedInput(operand, copies); });
+  return llvm::all_of(movedOperands(op), [&](Value operand) {
+    return isMovedInput(operand, copies);
+  });
 }
 
 namespace {
@@ -128,15 +126,16 @@ public:
           llvm::SmallBitVector dropped = slice.getDroppedDims();
           SmallVector<Value> source;
           unsigned next = 0;
-          for (auto [dim, offset, stride] :
-               llvm::enumerate(slice.getStaticOffsets(),
-                               slice.getStaticStrides())) {
+          for (auto [dim, offset, stride] : llvm::enumerate(
+                   slice.getStaticOffsets(), slice.getStaticStrides())) {
             Value index = dropped.test(dim) ? constant(0) : indices[next++];
             source.push_back(affine(index, stride, offset));
           }
           return emit(slice.getSource(), source);
         })
-        .Case([&](tensor::InsertSliceOp insert) { return emitInsert(insert, indices); })
+        .Case([&](tensor::InsertSliceOp insert) {
+          return emitInsert(insert, indices);
+        })
         .Case([&](linalg::TransposeOp transpose) {
           SmallVector<Value> source(indices.size());
           for (auto [index, dim] : llvm::enumerate(transpose.getPermutation()))
@@ -174,8 +173,7 @@ private:
       }
       Value lower = constant(offset), upper = constant(offset + size);
       Value within = arith::AndIOp::create(
-          b,
-          arith::CmpIOp::create(b, arith::CmpIPredicate::sge, index, lower),
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, index, lower),
           arith::CmpIOp::create(b, arith::CmpIPredicate::slt, index, upper));
       inside = inside ? arith::AndIOp::create(b, inside, within) : within;
       Value shifted = arith::SubIOp::create(b, index, lower);
@@ -248,9 +246,8 @@ static void rewriteCopiesAsGathers(func::FuncOp kernel) {
     OpBuilder builder(chain.getContext());
     builder.setInsertionPointAfterValue(chain);
     Location loc = chain.getLoc();
-    Value init =
-        tensor::EmptyOp::create(builder, loc, type.getShape(),
-                                type.getElementType());
+    Value init = tensor::EmptyOp::create(builder, loc, type.getShape(),
+                                         type.getElementType());
     auto gather = linalg::GenericOp::create(
         builder, loc, type, ValueRange{}, init,
         builder.getMultiDimIdentityMap(type.getRank()),

@@ -28,16 +28,13 @@ void vitc::cuda::buildCudaSchedulePipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createCudaBufferizePass());
 }
 
-/// Loops, index arithmetic and math to the LLVM-level ops both targets
-/// share. The remaining math (sqrt, rsqrt, fma) becomes LLVM intrinsics, so
-/// that the GPU uses IEEE sqrt and division like the CPU and needs no
-/// libdevice.
+/// Loops and index arithmetic to the LLVM-level ops both targets share.
 static void buildLoopLowering(OpPassManager &pm) {
+  // Strided metadata expands into affine.apply, so it goes first.
+  pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(affine::createAffineExpandIndexOpsPass());
   pm.addPass(createLowerAffinePass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(createConvertMathToLLVMPass());
 }
 
 void vitc::cuda::buildCudaToPtxPipeline(OpPassManager &pm,
@@ -46,7 +43,12 @@ void vitc::cuda::buildCudaToPtxPipeline(OpPassManager &pm,
   pm.addPass(createCudaMapToGpuPass());
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   kernels.addNestedPass<gpu::GPUFuncOp>(createConvertLinalgToLoopsPass());
+  kernels.addPass(createCudaFuseMultiplyAddPass());
   buildLoopLowering(kernels);
+  // The math left after the polynomial approximations becomes LLVM
+  // intrinsics: IEEE square roots like the CPU's, and no libdevice.
+  kernels.addPass(createCudaMathToIntrinsicsPass());
+  kernels.addPass(createConvertMathToLLVMPass());
   // Kernel parameters are bare pointers: the ABI the runtime launches with.
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.useBarePtrCallConv = true;
@@ -74,6 +76,7 @@ void vitc::cuda::buildGpuScheduleForCpuEmulation(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   buildLoopLowering(pm);
+  pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());

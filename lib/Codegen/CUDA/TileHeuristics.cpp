@@ -126,9 +126,10 @@ vitc::cuda::getBlockTileCandidates(KernelKind kind, linalg::LinalgOp root,
     minRows = 8;
     minColumns = 32;
   } else {
-    // Row-wise kernels (layer norm) keep whole rows, so that the row
-    // statistics are computed once per block; element-wise kernels take
-    // 256-column strips of about 1024 elements.
+    // Row-wise kernels (layer norm) take one whole row per block: its
+    // statistics are computed once, by a warp (see splitRowReductions), and
+    // the tile stays static, which splitting the reduction needs.
+    // Element-wise kernels take 256-column strips of about 1024 elements.
     if (parallel.empty())
       return {SmallVector<int64_t>(shape.bounds.size(), 0)};
     shape.rowDims.assign(parallel.begin(), parallel.end() - 1);
@@ -136,8 +137,9 @@ vitc::cuda::getBlockTileCandidates(KernelKind kind, linalg::LinalgOp root,
       shape.columnDim = parallel.back();
       columns = std::min<int64_t>(shape.bounds[parallel.back()], 256);
     }
-    rows = kind == KernelKind::Elementwise ? std::max<int64_t>(1, 1024 / columns)
-                                           : 16;
+    rows = kind == KernelKind::Elementwise
+               ? std::max<int64_t>(1, 1024 / columns)
+               : 1;
     minRows = 1;
     minColumns = columns;
   }

@@ -19,9 +19,9 @@ def CpuTileKernelsPass : Pass<"vit-cpu-tile-kernels", "mlir::func::FuncOp"> {
 
     Tile sizes: every row dimension but the innermost gets 1, the innermost
     `rows-per-tile`; the feature dimension of a linear gets the largest
-    divisor of its extent that is at most `columns-per-tile` (the whole
-    extent if none is a multiple of 8), so that every column tile is full
-    and vectorizes without masking.
+    divisor of its extent that is a multiple of 8 and at most
+    `columns-per-tile` (the whole extent if there is none), so that column
+    tiles are full. Reduction dimensions are not tiled.
   }];
   let options = [
     Option<"rowsPerTile", "rows-per-tile", "int64_t", /*default=*/"32",
@@ -45,9 +45,14 @@ def CpuKernelInterfacePass
     the argument, reshaped as needed) and is equivalent to it, so
     bufferization writes straight into the caller's buffer.
 
-    The tile loop (`scf.forall` from vit-cpu-tile-kernels) becomes an
-    `scf.for` over the linear tile indices [tile_begin, tile_end), each
-    delinearized into the forall's induction variables. The tile count is
+    Each tile loop (`scf.forall` from vit-cpu-tile-kernels) becomes
+    `scf.for` loops over the linear indices of its tiles that fall in
+    [tile_begin, tile_end), each index delinearized (row-major) into the
+    forall's induction variables. Where the last tile along a dimension is
+    partial, the full tiles and the partial ones get separate loops, and the
+    tile sizes, equal across each loop, fold to constants: every tile then
+    has a static shape, which vectorization needs. The tiles of successive
+    loops are numbered one after the other; the tile count is
     recorded as `vit.num_tiles`. An untiled kernel has one tile and runs
     only when tile_begin < tile_end. Inputs are marked not writable. The
     function becomes private: it is called only through the entry point
@@ -71,9 +76,12 @@ def CpuVectorizePass : Pass<"vit-cpu-vectorize", "mlir::func::FuncOp"> {
       it, parallel preferred. Its tile is up to 64 elements (the largest
       divisor of the extent that is at least 8, otherwise the whole extent
       up to 256).
-    - In a contraction, a parallel dimension that some input does not read
-      gets a register block of up to 8, so that input's vector is loaded
-      once per block. Every other dimension gets 1.
+    - In a contraction, the parallel dimensions that some input does not
+      read get register blocks (up to 4 on outer ones, 8 on the innermost,
+      within 16 accumulator vectors with AVX-512 and 8 otherwise), so each
+      vector of such an input is loaded once per block; their loops are
+      outermost, innermost reuse dimension first. Every other dimension
+      gets 1.
     - A reduction along its vector dimension whose extent is a multiple of
       `vector-width` (the K of a transposed-B matmul, the head dimension of
       Q K^T, the sums of a layer norm) keeps the whole dimension in its tile,
@@ -84,8 +92,8 @@ def CpuVectorizePass : Pass<"vit-cpu-vectorize", "mlir::func::FuncOp"> {
       the transfers through their small temporary fold away.
     Reduction loops are innermost, so after loop-invariant-subset-hoisting
     accumulators stay in registers. Ops without a static vector dimension
-    (per-row statistics of a ragged row tile) stay scalar and become loops
-    later.
+    (a dynamic shape, a statistic of a single row) stay scalar and become
+    loops later.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",

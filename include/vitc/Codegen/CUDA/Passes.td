@@ -51,16 +51,20 @@ def CudaTileAndDistributePass
   let summary = "Tile kernels to thread blocks and threads";
   let description = [{
     For each kernel function in destination ABI form, tiles the op computing
-    the result into an `scf.forall` mapped to `#gpu.block<linear_dim_*>`,
-    fuses every producer into the tile, places the tile's intermediates in
-    workgroup memory (`bufferization.alloc_tensor` in
-    `#gpu.address_space<workgroup>`) and distributes every op of the tile
-    over the block's threads with a nested `scf.forall` mapped to
-    `#gpu.thread<linear_dim_*>`. Sibling thread loops run one after the
-    other with a barrier between them. Tile sizes come from a heuristic per
-    kernel kind (linear, attention, row reduction, element-wise), shape and
-    target (see docs/codegen-cuda.md). The function gets
-    `vit.cuda.block_size` with its thread count.
+    the result into an `scf.forall` mapped to `#gpu.block<linear_dim_*>` and
+    fuses every producer into the tile; a kernel is one launch, so anything
+    left outside is an error. Within the block, row reductions are split
+    over 32 threads, the matmul of a linear gets a K loop whose operand
+    tiles are staged in padded workgroup buffers, every intermediate is
+    placed in workgroup memory (`bufferization.alloc_tensor` in
+    `#gpu.address_space<workgroup>`), and every op gets its own nested
+    `scf.forall` mapped to `#gpu.thread<linear_dim_*>`; consecutive thread
+    loops run one after the other with a barrier between them. Tile sizes
+    come from a heuristic per kernel kind (linear, attention, row reduction,
+    element-wise), shape and target; the first candidate whose workgroup
+    buffers fit 48 KiB is taken (see docs/codegen-cuda.md). The function
+    gets `vit.cuda.block_size` (threads per block), `vit.cuda.block_tile`
+    and `vit.cuda.kernel_kind`.
   }];
   let options = [
     Option<"sm", "sm", "int64_t", /*default=*/"80",
@@ -118,6 +122,35 @@ def CudaDropWorkgroupMemoryPass
     is exactly the GPU schedule with a barrier between sibling thread loops.
   }];
   let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
+def CudaMathToIntrinsicsPass : Pass<"vit-cuda-math-to-intrinsics"> {
+  let summary = "Lower f32 sqrt, rsqrt, floor and ceil to LLVM intrinsics";
+  let description = [{
+    Rewrites `math.sqrt`, `math.floor` and `math.ceil` on f32 into calls of
+    the `llvm.sqrt.f32`, `llvm.floor.f32` and `llvm.ceil.f32` intrinsics and
+    `math.rsqrt` into one over the square root. `convert-gpu-to-nvvm` would
+    otherwise call libdevice for them (and so need it at link time, and take
+    its approximate square root), although NVPTX has instructions for all
+    of them: `sqrt.rn.f32`, `cvt.rmi.f32.f32`, `cvt.rpi.f32.f32`, and
+    `div.rn.f32` for the division. These are correctly rounded like the
+    CPU's, so the CPU emulation computes exactly what the GPU does.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
+def CudaFuseMultiplyAddPass : Pass<"vit-cuda-fuse-multiply-add"> {
+  let summary = "Fuse f32 multiplies feeding adds into math.fma";
+  let description = [{
+    Rewrites `arith.addf(arith.mulf(a, b), c)`, where the product has no
+    other use, into `math.fma(a, b, c)`. Without fast-math flags NVPTX keeps
+    the multiply and the add apart (`mul.rn` then `add.rn`), which halves the
+    throughput of every dot product; a fused multiply-add also rounds once
+    instead of twice. Only the GPU lowering runs it: the CPU emulation
+    rounds the product, so the two differ by at most half an ulp of each
+    product.
+  }];
+  let dependentDialects = ["mlir::math::MathDialect"];
 }
 
 def CudaAssemblePass : Pass<"vit-cuda-assemble", "mlir::ModuleOp"> {

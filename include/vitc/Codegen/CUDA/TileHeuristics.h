@@ -54,10 +54,10 @@ getBlockTileCandidates(KernelKind kind, mlir::linalg::LinalgOp root,
 /// Threads one block needs to give every thread of the tile about as much
 /// work as the schedule wants: a 4x4 register tile of each contraction, one
 /// element of any other op. `loopBounds` are the ops' static loop bounds.
-int64_t getThreadsPerBlock(
-    llvm::ArrayRef<std::pair<mlir::linalg::LinalgOp, llvm::SmallVector<int64_t>>>
-        ops,
-    const CudaTarget &target);
+int64_t getThreadsPerBlock(llvm::ArrayRef<std::pair<mlir::linalg::LinalgOp,
+                                                    llvm::SmallVector<int64_t>>>
+                               ops,
+                           const CudaTarget &target);
 
 /// Number of threads for each loop of `op` (0: not distributed; reduction
 /// loops are never distributed) when a block of `threads` threads runs it,

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The GPU check: run it whenever a machine with an NVIDIA GPU is at hand.
+# In one run it builds vitc, compiles ViT-B/16 (random weights) for the card
+# and for the CPU, checks the GPU logits against the CPU artifact and against
+# timm/PyTorch on the same weights and inputs, and benchmarks vit-run against
+# PyTorch eager and torch.compile (fp32, same batch). See docs/benchmarks.md.
+#
+#   scripts/gpu_check.sh
+#   BATCHES="1 8" ITERATIONS=100 WARMUP=10 BOUND=1e-3 GPU=0 scripts/gpu_check.sh
+#
+# PyTorch and timm come from a venv in $BUILD_DIR/gpu-venv that also sees the
+# system's packages, so a machine with torch preinstalled needs no download.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+BIN=$BUILD_DIR/bin
+WORK=${WORK:-$BUILD_DIR/gpu-check}
+VENV=${VENV:-$BUILD_DIR/gpu-venv}
+BATCHES=${BATCHES:-1 8}
+WARMUP=${WARMUP:-10}
+ITERATIONS=${ITERATIONS:-100}
+BOUND=${BOUND:-1e-3}
+GPU=${GPU:-0}
+# Number GPUs as nvidia-smi does and show only the chosen one to vit-run
+# (the CUDA driver honours both variables) and to PyTorch: both use device 0.
+export CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES=$GPU
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+die() {
+  echo "gpu_check: error: $*" >&2
+  exit 1
+}
+
+# Fail before the long build when there is no GPU to check.
+command -v nvidia-smi >/dev/null ||
+  die "nvidia-smi not found: this script needs an NVIDIA GPU and its driver"
+query() { nvidia-smi --query-gpu="$1" --format=csv,noheader -i "$GPU"; }
+CARD=$(query name) || die "nvidia-smi cannot query GPU $GPU (is the driver loaded?)"
+CAP=$(query compute_cap) ||
+  die "nvidia-smi has no compute_cap query (driver too old; needs R510+)"
+SM=sm_${CAP//./}
+[[ $SM =~ ^sm_[0-9]+$ ]] || die "unexpected compute capability '$CAP'"
+echo "GPU $GPU: $CARD, compute capability $CAP -> --target cuda:$SM"
+
+step "Build (scripts/setup.sh)"
+"$ROOT/scripts/setup.sh"
+
+step "Python: numpy, torch, timm in $VENV"
+[[ -x $VENV/bin/python ]] || python3 -m venv --system-site-packages "$VENV" ||
+  die "cannot create a venv (Debian: apt-get install python3-venv)"
+PY=$VENV/bin/python
+if ! "$PY" -c 'import numpy, torch, timm, safetensors' 2>/dev/null; then
+  "$PY" -m pip install --quiet numpy torch timm safetensors ||
+    die "pip install numpy torch timm safetensors failed (no network?)"
+fi
+"$PY" -c 'import torch, sys; sys.exit(not torch.cuda.is_available())' ||
+  die "PyTorch in $VENV sees no CUDA device (CPU-only wheel?)"
+
+step "Compile ViT-B/16 for cuda:$SM and cpu, batch ${BATCHES// /, }"
+mkdir -p "$WORK"
+WEIGHTS=$WORK/vit_b16.safetensors
+# One weight file for every artifact and for PyTorch.
+"$BIN/vitc" --model vit-b16 --random-weights --seed 0 \
+  --save-weights "$WEIGHTS" --summary >/dev/null
+for B in $BATCHES; do
+  for TARGET in "cuda:$SM" cpu; do
+    NAME=${TARGET%%:*}
+    [[ $NAME == cuda ]] && NAME=gpu
+    LOG=$WORK/vitc_${NAME}_b$B.log
+    "$BIN/vitc" --model vit-b16 --weights "$WEIGHTS" --batch "$B" \
+      --target "$TARGET" -o "$WORK/${NAME}_b$B.vitb" --timing >"$LOG" 2>&1 ||
+      die "vitc --target $TARGET --batch $B failed; see $LOG"
+    grep -E '^vitc: wrote' "$LOG" || true
+  done
+done
+
+step "Run both artifacts on the same input; benchmark the GPU one"
+for B in $BATCHES; do
+  # The CPU run draws the input and saves it for the GPU run and PyTorch.
+  "$BIN/vit-run" "$WORK/cpu_b$B.vitb" --random-input --seed 1 --topk 1 \
+    --save-input "$WORK/input_b$B.npy" --output "$WORK/cpu_b$B.npy" >/dev/null
+  "$BIN/vit-run" "$WORK/gpu_b$B.vitb" --input "$WORK/input_b$B.npy" \
+    --topk 1 --output "$WORK/gpu_b$B.npy" >/dev/null
+  "$BIN/vit-run" "$WORK/gpu_b$B.vitb" --benchmark --warmup "$WARMUP" \
+    --iterations "$ITERATIONS" --topk 1 \
+    >"$WORK/bench_b$B.txt" 2>/dev/null ||
+    die "vit-run --benchmark failed on $WORK/gpu_b$B.vitb"
+done
+
+step "Numerics against the CPU artifact and PyTorch; benchmark PyTorch"
+# shellcheck disable=SC2086 # BATCHES is a list
+"$PY" "$ROOT/benchmarks/torch_compare.py" \
+  --weights "$WEIGHTS" --workdir "$WORK" --batch $BATCHES --card "$CARD" \
+  --warmup "$WARMUP" --iterations "$ITERATIONS" --bound "$BOUND"

@@ -1,0 +1,129 @@
+// RUN: vitc-opt %s -split-input-file -vit-cpu-tile-kernels="rows-per-tile=4 columns-per-tile=16" | FileCheck %s
+
+// A linear: the expand_shape between matmul and epilogue is folded away,
+// the epilogue is tiled over 4 rows x 16 columns of [10, 32] (the last row
+// tile is partial) and the fill and the matmul are fused into the tile,
+// reading only their slices of the input and the weight.
+
+// CHECK-LABEL: func.func @linear(
+// CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<2x5x16xf32>, %[[W:[a-z0-9_]+]]: tensor<32x16xf32>, %[[B:[a-z0-9_]+]]: tensor<32xf32>, %[[R:[a-z0-9_]+]]: tensor<2x5x32xf32>)
+// CHECK-DAG:     %[[XR:[a-z0-9_]+]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<2x5x16xf32> into tensor<10x16xf32>
+// CHECK-DAG:     %[[RR:[a-z0-9_]+]] = tensor.collapse_shape %[[R]] {{\[\[}}0, 1], [2]] : tensor<2x5x32xf32> into tensor<10x32xf32>
+// CHECK:         %[[T:[a-z0-9_]+]] = scf.forall (%[[I:[a-z0-9_]+]], %[[J:[a-z0-9_]+]]) = (0, 0) to (10, 32) step (4, 16) shared_outs(%[[O:[a-z0-9_]+]] = %{{.*}}) -> (tensor<10x32xf32>)
+// CHECK:           %[[ROWS:[a-z0-9_]+]] = affine.min
+// CHECK:           %[[XS:[a-z0-9_]+]] = tensor.extract_slice %[[XR]][%[[I]], 0] [%[[ROWS]], 16] [1, 1]
+// CHECK:           %[[WS:[a-z0-9_]+]] = tensor.extract_slice %[[W]][%[[J]], 0] [16, 16] [1, 1]
+// CHECK:           %[[F:[a-z0-9_]+]] = linalg.fill {{.*}} -> tensor<?x16xf32>
+// CHECK:           %[[M:[a-z0-9_]+]] = linalg.matmul {{.*}} ins(%[[XS]], %[[WS]] : {{.*}}) outs(%[[F]] : tensor<?x16xf32>)
+// CHECK:           %[[E:[a-z0-9_]+]] = linalg.generic {{.*}} ins(%[[M]], {{.*}}) outs({{.*}}tensor<?x16xf32>)
+// CHECK:           tensor.parallel_insert_slice %[[E]] into %[[O]][%[[I]], %[[J]]] [%[[ROWS]], 16] [1, 1]
+// CHECK:         %[[RES:[a-z0-9_]+]] = tensor.expand_shape %[[T]] {{\[\[}}0, 1], [2]] output_shape [2, 5, 32]
+// CHECK:         return %[[RES]]
+func.func @linear(%x: tensor<2x5x16xf32>, %w: tensor<32x16xf32>, %b: tensor<32xf32>, %r: tensor<2x5x32xf32>) -> tensor<2x5x32xf32> attributes {vit.kernel_name = "linear"} {
+  %cst = arith.constant 0.0 : f32
+  %xr = tensor.collapse_shape %x [[0, 1], [2]] : tensor<2x5x16xf32> into tensor<10x16xf32>
+  %e0 = tensor.empty() : tensor<10x32xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%e0 : tensor<10x32xf32>) -> tensor<10x32xf32>
+  %m = linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>]
+      ins(%xr, %w : tensor<10x16xf32>, tensor<32x16xf32>) outs(%f : tensor<10x32xf32>) -> tensor<10x32xf32>
+  %me = tensor.expand_shape %m [[0, 1], [2]] output_shape [2, 5, 32] : tensor<10x32xf32> into tensor<2x5x32xf32>
+  %e1 = tensor.empty() : tensor<2x5x32xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%me, %b, %r : tensor<2x5x32xf32>, tensor<32xf32>, tensor<2x5x32xf32>) outs(%e1 : tensor<2x5x32xf32>) {
+  ^bb0(%in: f32, %bias: f32, %res: f32, %out: f32):
+    %0 = arith.addf %in, %bias : f32
+    %1 = arith.addf %0, %res : f32
+    linalg.yield %1 : f32
+  } -> tensor<2x5x32xf32>
+  return %y : tensor<2x5x32xf32>
+}
+
+// -----
+
+// Row statistics and their consumer: tiles of one image and 4 tokens, the
+// whole feature dimension, with the reduction fused into each tile.
+
+// CHECK-LABEL: func.func @center_rows(
+// CHECK:         scf.forall (%[[B:[a-z0-9_]+]], %[[T:[a-z0-9_]+]]) = (0, 0) to (2, 5) step (1, 4)
+// CHECK:           linalg.fill {{.*}} -> tensor<1x?xf32>
+// CHECK:           linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}}outs({{.*}}tensor<1x?xf32>)
+// CHECK:           linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]{{.*}}outs({{.*}}tensor<1x?x16xf32>)
+// CHECK:           tensor.parallel_insert_slice
+// CHECK-NOT:     linalg.generic
+func.func @center_rows(%x: tensor<2x5x16xf32>) -> tensor<2x5x16xf32> attributes {vit.kernel_name = "center"} {
+  %cst = arith.constant 0.0 : f32
+  %e0 = tensor.empty() : tensor<2x5xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%e0 : tensor<2x5xf32>) -> tensor<2x5xf32>
+  %sum = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x : tensor<2x5x16xf32>) outs(%f : tensor<2x5xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %0 = arith.addf %acc, %in : f32
+    linalg.yield %0 : f32
+  } -> tensor<2x5xf32>
+  %e1 = tensor.empty() : tensor<2x5x16xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x, %sum : tensor<2x5x16xf32>, tensor<2x5xf32>) outs(%e1 : tensor<2x5x16xf32>) {
+  ^bb0(%in: f32, %s: f32, %out: f32):
+    %0 = arith.subf %in, %s : f32
+    linalg.yield %0 : f32
+  } -> tensor<2x5x16xf32>
+  return %y : tensor<2x5x16xf32>
+}
+
+// -----
+
+// A batched contraction out[b, i, h, x] = sum_y p[b, h, i, y] v[b, y, h, x]
+// whose p is computed in the kernel (the shape of attention's last step):
+// tiles are (image, head, 4 query rows), and p is computed per tile.
+
+// CHECK-LABEL: func.func @batched_contraction(
+// CHECK:         scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (2, 3, 5) step (1, 1, 4)
+// CHECK:           math.exp
+// CHECK:           linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+// CHECK-SAME:        outs({{.*}} : tensor<1x?x1x8xf32>)
+func.func @batched_contraction(%s: tensor<2x3x5x5xf32>, %v: tensor<2x5x3x8xf32>) -> tensor<2x5x3x8xf32> attributes {vit.kernel_name = "core"} {
+  %cst = arith.constant 0.0 : f32
+  %e0 = tensor.empty() : tensor<2x3x5x5xf32>
+  %p = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%s : tensor<2x3x5x5xf32>) outs(%e0 : tensor<2x3x5x5xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = math.exp %in : f32
+    linalg.yield %0 : f32
+  } -> tensor<2x3x5x5xf32>
+  %e1 = tensor.empty() : tensor<2x5x3x8xf32>
+  %f = linalg.fill ins(%cst : f32) outs(%e1 : tensor<2x5x3x8xf32>) -> tensor<2x5x3x8xf32>
+  %o = linalg.generic {indexing_maps = [affine_map<(b, h, i, x, y) -> (b, h, i, y)>, affine_map<(b, h, i, x, y) -> (b, y, h, x)>, affine_map<(b, h, i, x, y) -> (b, i, h, x)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%p, %v : tensor<2x3x5x5xf32>, tensor<2x5x3x8xf32>) outs(%f : tensor<2x5x3x8xf32>) {
+  ^bb0(%a: f32, %c: f32, %acc: f32):
+    %0 = arith.mulf %a, %c : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  } -> tensor<2x5x3x8xf32>
+  return %o : tensor<2x5x3x8xf32>
+}
+
+// -----
+
+// A concatenation has no linalg root and stays untiled; functions that are
+// not kernels are left alone.
+
+// CHECK-LABEL: func.func @concat(
+// CHECK-NOT:     scf.forall
+// CHECK:         tensor.insert_slice
+// CHECK-LABEL: func.func @not_a_kernel(
+// CHECK-NOT:     scf.forall
+func.func @concat(%x: tensor<1x4x8xf32>, %t: tensor<1x1x8xf32>) -> tensor<1x5x8xf32> attributes {vit.kernel_name = "concat"} {
+  %e = tensor.empty() : tensor<1x5x8xf32>
+  %0 = tensor.insert_slice %t into %e[0, 0, 0] [1, 1, 8] [1, 1, 1] : tensor<1x1x8xf32> into tensor<1x5x8xf32>
+  %1 = tensor.insert_slice %x into %0[0, 1, 0] [1, 4, 8] [1, 1, 1] : tensor<1x4x8xf32> into tensor<1x5x8xf32>
+  return %1 : tensor<1x5x8xf32>
+}
+func.func @not_a_kernel(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
