@@ -5,6 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "vitc/Codegen/CPU/Passes.h"
+#include "vitc/Codegen/CUDA/CudaCodegen.h"
 #include "vitc/Dialect/ViT/Analysis/ModelSummary.h"
 #include "vitc/Dialect/ViT/IR/ViTDialect.h"
 #include "vitc/Dialect/ViT/Transforms/Passes.h"
@@ -114,7 +116,7 @@ cl::opt<std::string>
                 cl::value_desc("file"), cl::cat(weightCategory));
 
 /// Compilation phases, in pipeline order; --emit stops after one.
-enum class Phase { Vit, Fused, Linalg };
+enum class Phase { Vit, Fused, Linalg, Llvm, Ptx };
 
 cl::opt<Phase>
     emit("emit", cl::desc("Stop after a phase and print its IR:"),
@@ -124,7 +126,12 @@ cl::opt<Phase>
                                "into vit.kernel regions"),
                     clEnumValN(Phase::Linalg, "linalg",
                                "kernels outlined into functions, in linalg "
-                               "on tensors")),
+                               "on tensors"),
+                    clEnumValN(Phase::Llvm, "llvm",
+                               "--target cpu: the kernels tiled, vectorized "
+                               "and lowered to the LLVM dialect"),
+                    clEnumValN(Phase::Ptx, "ptx",
+                               "--target cuda:sm_NN: the kernels' PTX")),
          cl::cat(outputCategory));
 cl::opt<std::string>
     targetName("target",
@@ -132,11 +139,6 @@ cl::opt<std::string>
                         "cuda:sm_NN (e.g. cuda:sm_90)"),
                cl::value_desc("target"), cl::init("cpu"),
                cl::cat(outputCategory));
-cl::opt<bool> emulateOnCpu(
-    "emulate-on-cpu",
-    cl::desc("With a cuda target: run the GPU schedules sequentially on "
-             "this CPU instead (a CPU artifact that checks them)"),
-    cl::cat(outputCategory));
 cl::opt<bool> timing("timing", cl::desc("Print the time each phase takes"),
                      cl::cat(outputCategory));
 cl::opt<bool> summary("summary",
@@ -379,6 +381,9 @@ int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   // MLIR's own flags (--mlir-print-ir-after-all, --mlir-print-debuginfo,
   // ...) work as in mlir-opt; --help-hidden lists them.
+  // Passes first, so that pass-name options such as
+  // --mlir-print-ir-after=vit-decompose know them.
+  vitc::vit::registerViTPasses();
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
   mlir::registerAsmPrinterCLOptions();
@@ -411,9 +416,6 @@ int main(int argc, char **argv) {
   if (!target)
     return fail("unknown --target '" + targetName +
                 "'; expected cpu or cuda:sm_NN (e.g. cuda:sm_90)");
-  target->emulateOnCpu = emulateOnCpu;
-  if (emulateOnCpu && target->kind != vitc::TargetOptions::Kind::Cuda)
-    return fail("--emulate-on-cpu applies to a cuda:sm_NN target");
   // Linking with lld in-process resets LLVM's command-line options to their
   // defaults, so read every option needed after code generation now.
   const std::string outputPath = outputFile;
@@ -429,6 +431,8 @@ int main(int argc, char **argv) {
 
   mlir::DialectRegistry registry;
   vitc::registerAllDialects(registry);
+  vitc::cpu::registerCpuCodegenDialects(registry);
+  vitc::cuda::registerCudaCodegenDialects(registry);
   mlir::MLIRContext context(registry);
   mlir::TimingScope frontendTimer = rootTimer.nest("frontend (build IR)");
   Expected<Model> model = buildModel(context);
@@ -455,10 +459,39 @@ int main(int argc, char **argv) {
         vitc::vit::buildViTFusionPipeline(pm);
       }))
     return fail("the fusion pipeline failed (see the diagnostics above)");
+  bool cuda = target->kind == vitc::TargetOptions::Kind::Cuda;
+  if (emitIR && emit == Phase::Llvm && cuda)
+    return fail("--emit=llvm shows CPU code; for --target " + targetName +
+                " use --emit=ptx");
+  if (emitIR && emit == Phase::Ptx && !cuda)
+    return fail("--emit=ptx needs a --target cuda:sm_NN");
   if (emitIR && emit >= Phase::Linalg &&
       failed(vitc::lowerKernelsToLinalg(module)))
     return fail("lowering the kernels to linalg failed (see the diagnostics "
                 "above)");
+  std::string ptx;
+  if (emitIR && emit >= Phase::Llvm) {
+    // Code generation sees the kernel functions only.
+    for (auto function :
+         llvm::make_early_inc_range(module.getOps<mlir::func::FuncOp>()))
+      if (!function->hasAttr("vit.kernel_name"))
+        function.erase();
+    std::string error;
+    if (emit == Phase::Ptx) {
+      vitc::cuda::CudaOptions options;
+      options.sm = target->sm;
+      FailureOr<vitc::cuda::CudaCompileResult> compiled =
+          vitc::cuda::compileKernelsForCuda(module, options, error);
+      if (failed(compiled))
+        return fail(error);
+      ptx = std::move(compiled->ptx);
+    } else if (!runPasses("CPU code generation", [](mlir::PassManager &pm) {
+                 vitc::cpu::buildCpuCodegenPipeline(
+                     pm, vitc::cpu::CpuPipelineOptions());
+               })) {
+      return fail("CPU code generation failed (see the diagnostics above)");
+    }
+  }
 
   if (compile) {
     auto progress = [](const std::string &step) {
@@ -494,7 +527,9 @@ int main(int argc, char **argv) {
   if (summary)
     vitc::vit::printModelSummary(vitc::vit::summarizeModel(function),
                                  output->os());
-  if (emitIR) {
+  if (emitIR && emit == Phase::Ptx) {
+    output->os() << ptx;
+  } else if (emitIR) {
     module.print(output->os());
     output->os() << "\n";
   }

@@ -82,8 +82,9 @@ ModelConfig tinyConfig(InputLayout layout) {
 
 /// Small tiles, so that every kernel but the concatenation has several tiles
 /// and the last row tile is partial (34 rows of linears in tiles of 8).
-CpuOptions smallTiles() {
+CpuOptions smallTiles(std::string cpu = "host") {
   CpuOptions options;
+  options.cpu = std::move(cpu);
   options.rowsPerTile = 8;
   options.columnsPerTile = 16;
   return options;
@@ -303,13 +304,19 @@ double errorBound(const std::vector<float> &reference) {
   return 1e-4 * scale + 1e-5;
 }
 
-class CpuKernelTest : public ::testing::TestWithParam<InputLayout> {};
+/// A model variant and the CPU its kernels are compiled for.
+struct Variant {
+  InputLayout layout;
+  const char *cpu;
+};
+
+class CpuKernelTest : public ::testing::TestWithParam<Variant> {};
 
 TEST_P(CpuKernelTest, MatchesReferenceModel) {
-  ModelConfig config = tinyConfig(GetParam());
+  ModelConfig config = tinyConfig(GetParam().layout);
   ASSERT_EQ(config.validate(), "");
   constexpr int64_t kBatch = 2;
-  CompiledModel model(config, kBatch, smallTiles());
+  CompiledModel model(config, kBatch, smallTiles(GetParam().cpu));
   ASSERT_TRUE(model.ok()) << model.error;
 
   WeightSet weights = makeRandomWeights(config, WeightNaming::Timm, 7);
@@ -337,11 +344,19 @@ TEST_P(CpuKernelTest, MatchesReferenceModel) {
   EXPECT_GT(perturbedError, bound);
 }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, CpuKernelTest,
-                         ::testing::Values(InputLayout::NCHW,
-                                           InputLayout::NHWC),
+// The host (AVX-512 here: 16-lane vectors) and baseline x86-64 (SSE2:
+// 4-lane vectors, fewer registers for accumulators).
+INSTANTIATE_TEST_SUITE_P(Variants, CpuKernelTest,
+                         ::testing::Values(Variant{InputLayout::NCHW, "host"},
+                                           Variant{InputLayout::NHWC, "host"},
+                                           Variant{InputLayout::NCHW,
+                                                   "x86-64"}),
                          [](const auto &info) {
-                           return std::string(toString(info.param));
+                           std::string name =
+                               std::string(toString(info.param.layout)) + "_" +
+                               info.param.cpu;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
                          });
 
 TEST(CpuKernelLibrary, ExportsKernelsAndImportsOnlyLibc) {

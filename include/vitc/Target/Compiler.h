@@ -20,9 +20,6 @@ struct TargetOptions {
   Kind kind = Kind::Cpu;
   /// CUDA compute capability times ten (80 for sm_80).
   int64_t sm = 80;
-  /// CUDA only: compile the GPU schedules for sequential execution on the
-  /// host instead, producing a CPU artifact that checks them.
-  bool emulateOnCpu = false;
   /// CPU: LLVM CPU name ("host" for this machine, "x86-64" portable).
   std::string cpu = "host";
 };

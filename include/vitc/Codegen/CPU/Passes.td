@@ -52,10 +52,10 @@ def CpuKernelInterfacePass
     partial, the full tiles and the partial ones get separate loops, and the
     tile sizes, equal across each loop, fold to constants: every tile then
     has a static shape, which vectorization needs. The tiles of successive
-    loops are numbered one after the other; the tile count is
-    recorded as `vit.num_tiles`. An untiled kernel has one tile and runs
-    only when tile_begin < tile_end. Inputs are marked not writable. The
-    function becomes private: it is called only through the entry point
+    loops are numbered one after the other; the tile count is recorded as
+    `vit.num_tiles`. An untiled kernel has one tile and runs only when
+    tile_begin < tile_end. Inputs are marked not writable. The function
+    becomes private: it is called only through the entry point that
     vit-cpu-emit-entry-points adds, and bufferization may then drop its
     results, which are its output arguments.
   }];
