@@ -116,7 +116,7 @@ cl::opt<std::string>
                 cl::value_desc("file"), cl::cat(weightCategory));
 
 /// Compilation phases, in pipeline order; --emit stops after one.
-enum class Phase { Vit, Fused, Linalg, Llvm, Ptx };
+enum class Phase { Vit, Fused, Linalg, Tiled, Bufferized, Llvm, Ptx };
 
 cl::opt<Phase>
     emit("emit", cl::desc("Stop after a phase and print its IR:"),
@@ -127,6 +127,12 @@ cl::opt<Phase>
                     clEnumValN(Phase::Linalg, "linalg",
                                "kernels outlined into functions, in linalg "
                                "on tensors"),
+                    clEnumValN(Phase::Tiled, "tiled",
+                               "the kernels tiled (and, for the CPU, "
+                               "vectorized) for --target, on tensors"),
+                    clEnumValN(Phase::Bufferized, "bufferized",
+                               "the tiled kernels on buffers, writing "
+                               "their output arguments"),
                     clEnumValN(Phase::Llvm, "llvm",
                                "--target cpu: the kernels tiled, vectorized "
                                "and lowered to the LLVM dialect"),
@@ -470,27 +476,40 @@ int main(int argc, char **argv) {
     return fail("lowering the kernels to linalg failed (see the diagnostics "
                 "above)");
   std::string ptx;
-  if (emitIR && emit >= Phase::Llvm) {
+  if (emitIR && emit >= Phase::Tiled) {
     // Code generation sees the kernel functions only.
     for (auto function :
          llvm::make_early_inc_range(module.getOps<mlir::func::FuncOp>()))
       if (!function->hasAttr("vit.kernel_name"))
         function.erase();
+    vitc::cuda::CudaOptions cudaOptions;
+    cudaOptions.sm = target->sm;
     std::string error;
+    bool generated = true;
     if (emit == Phase::Ptx) {
-      vitc::cuda::CudaOptions options;
-      options.sm = target->sm;
       FailureOr<vitc::cuda::CudaCompileResult> compiled =
-          vitc::cuda::compileKernelsForCuda(module, options, error);
+          vitc::cuda::compileKernelsForCuda(module, cudaOptions, error);
       if (failed(compiled))
         return fail(error);
       ptx = std::move(compiled->ptx);
-    } else if (!runPasses("CPU code generation", [](mlir::PassManager &pm) {
-                 vitc::cpu::buildCpuCodegenPipeline(
-                     pm, vitc::cpu::CpuPipelineOptions());
-               })) {
-      return fail("CPU code generation failed (see the diagnostics above)");
+    } else if (cuda) {
+      generated = runPasses("CUDA schedule", [&](mlir::PassManager &pm) {
+        if (emit == Phase::Tiled)
+          vitc::cuda::buildCudaTilingPipeline(pm, cudaOptions);
+        else
+          vitc::cuda::buildCudaSchedulePipeline(pm, cudaOptions);
+      });
+    } else {
+      generated = runPasses("CPU code generation", [&](mlir::PassManager &pm) {
+        vitc::cpu::buildCpuTilingPipeline(pm, vitc::cpu::CpuPipelineOptions());
+        if (emit >= Phase::Bufferized)
+          vitc::cpu::buildCpuBufferizationPipeline(pm);
+        if (emit >= Phase::Llvm)
+          vitc::cpu::buildCpuToLLVMPipeline(pm);
+      });
     }
+    if (!generated)
+      return fail("code generation failed (see the diagnostics above)");
   }
 
   if (compile) {

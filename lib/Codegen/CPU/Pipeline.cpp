@@ -15,8 +15,8 @@
 
 using namespace mlir;
 
-void vitc::cpu::buildCpuCodegenPipeline(OpPassManager &pm,
-                                        const CpuPipelineOptions &options) {
+void vitc::cpu::buildCpuTilingPipeline(OpPassManager &pm,
+                                       const CpuPipelineOptions &options) {
   // Tiles, the calling convention and vectors, on tensors.
   OpPassManager &kernels = pm.nest<func::FuncOp>();
   kernels.addPass(
@@ -31,6 +31,9 @@ void vitc::cpu::buildCpuCodegenPipeline(OpPassManager &pm,
   // Hoisted accumulators start from the vector just written as their
   // initial value; folding that removes their temporaries.
   kernels.addPass(createCanonicalizerPass());
+}
+
+void vitc::cpu::buildCpuBufferizationPipeline(OpPassManager &pm) {
   pm.addPass(createCpuApproximateMathPass());
 
   // Buffers: every result is written in place into its output argument,
@@ -47,6 +50,9 @@ void vitc::cpu::buildCpuCodegenPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
   bufferization::buildBufferDeallocationPipeline(pm);
+}
+
+void vitc::cpu::buildCpuToLLVMPipeline(OpPassManager &pm) {
 
   // Loops and 1-d vectors, then LLVM.
   OpPassManager &lowering = pm.nest<func::FuncOp>();
@@ -74,6 +80,13 @@ void vitc::cpu::buildCpuCodegenPipeline(OpPassManager &pm,
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCpuEmitEntryPointsPass());
   pm.addPass(createCanonicalizerPass());
+}
+
+void vitc::cpu::buildCpuCodegenPipeline(OpPassManager &pm,
+                                        const CpuPipelineOptions &options) {
+  buildCpuTilingPipeline(pm, options);
+  buildCpuBufferizationPipeline(pm);
+  buildCpuToLLVMPipeline(pm);
 }
 
 void vitc::cpu::registerCpuCodegenPipeline() {

@@ -17,14 +17,19 @@
 using namespace mlir;
 using namespace vitc::cuda;
 
-void vitc::cuda::buildCudaSchedulePipeline(OpPassManager &pm,
-                                           const CudaOptions &options) {
+void vitc::cuda::buildCudaTilingPipeline(OpPassManager &pm,
+                                         const CudaOptions &options) {
   pm.addNestedPass<func::FuncOp>(createCudaNormalizeKernelsPass());
   pm.addPass(createCudaDestinationAbiPass());
   CudaTileAndDistributePassOptions tiling;
   tiling.sm = options.sm;
   tiling.maxTile = options.maxTile;
   pm.addNestedPass<func::FuncOp>(createCudaTileAndDistributePass(tiling));
+}
+
+void vitc::cuda::buildCudaSchedulePipeline(OpPassManager &pm,
+                                           const CudaOptions &options) {
+  buildCudaTilingPipeline(pm, options);
   pm.addNestedPass<func::FuncOp>(createCudaBufferizePass());
 }
 

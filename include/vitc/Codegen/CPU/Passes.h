@@ -52,6 +52,14 @@ struct CpuPipelineOptions
 
 /// Kernel functions in linalg form on tensors to LLVM dialect with one
 /// exported entry point per kernel (see docs/codegen-cpu.md).
+/// The stages of buildCpuCodegenPipeline, which runs them in order: tiles,
+/// the calling convention and vectors on tensors; bufferization; the
+/// lowering to the LLVM dialect with the exported entry points.
+void buildCpuTilingPipeline(mlir::OpPassManager &pm,
+                            const CpuPipelineOptions &options);
+void buildCpuBufferizationPipeline(mlir::OpPassManager &pm);
+void buildCpuToLLVMPipeline(mlir::OpPassManager &pm);
+
 void buildCpuCodegenPipeline(mlir::OpPassManager &pm,
                              const CpuPipelineOptions &options);
 

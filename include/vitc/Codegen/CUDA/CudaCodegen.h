@@ -73,6 +73,11 @@ llvm::FailureOr<CudaCompileResult>
 compileKernelsForCuda(mlir::ModuleOp kernels, const CudaOptions &options,
                       std::string &error);
 
+/// The schedule's first part, on tensors: normalize, destination ABI, tile
+/// to blocks and threads.
+void buildCudaTilingPipeline(mlir::OpPassManager &pm,
+                             const CudaOptions &options);
+
 /// Target-neutral schedule: normalize, destination ABI, tile to blocks and
 /// threads, bufferize. Every kernel function ends as memref code with block
 /// and thread `scf.forall` loops and workgroup-memory buffers.
