@@ -4,15 +4,7 @@
 // does, runs it with the vitrt runtime on fresh random images and compares
 // the logits with the independent reference model.
 //
-// Bound: the kernels compute in fp32 with fp32 accumulation, the reference
-// in double. A dot product of K terms carries a relative error of about
-// sqrt(K) * 2^-24 (~3e-6 for K = 3072) typically; layer norms renormalise
-// after every block, so errors do not compound across depth. Measured on
-// ViT-B/16 here: 2.6e-7. We allow
-//   max |compiled - reference| <= 2e-5 * max(1, max |reference|),
-// which leaves ~100x headroom for other summation orders and CPUs, while a
-// wrong weight, a tanh GELU for an exact one (~1e-3) or a missing epilogue
-// shifts logits far more (DetectsAPerturbedWeight checks this).
+// The bound and its justification are in Numerics.h.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,14 +20,15 @@
 
 #include "gtest/gtest.h"
 
+#include "Numerics.h"
+
 #include <cmath>
 #include <random>
 
 using namespace vitc;
+using namespace vitc::testing;
 
 namespace {
-
-constexpr double kRelativeBound = 2e-5;
 
 struct Case {
   std::string name;
@@ -71,8 +64,9 @@ std::vector<Case> cases() {
       {"nchw_oihw_batch3", small(InputLayout::NCHW, KernelLayout::OIHW), 3},
       {"nhwc_hwio_no_qkv_bias_batch3", keras, 3},
       {"nhwc_oihw_batch1", small(InputLayout::NHWC, KernelLayout::OIHW), 1},
-      {"hugging_face_names_batch3", small(InputLayout::NCHW, KernelLayout::OIHW),
-       3, WeightNaming::HuggingFace},
+      {"hugging_face_names_batch3",
+       small(InputLayout::NCHW, KernelLayout::OIHW), 3,
+       WeightNaming::HuggingFace},
       {"tanh_gelu_patch8_batch3", tanh, 3},
   };
 }
@@ -95,10 +89,9 @@ std::string compile(const ModelConfig &config, const WeightSet &weights,
   mlir::TimingScope timer = timing.getRootScope();
   CompileReport report;
   std::string error;
-  EXPECT_TRUE(compileArtifact(*module, weights, TargetOptions(),
-                              {config.name, config, "test"}, path.str().str(),
-                              timer, [](const std::string &) {}, report,
-                              error))
+  EXPECT_TRUE(compileArtifact(
+      *module, weights, TargetOptions(), {config.name, config, "test"},
+      path.str().str(), timer, [](const std::string &) {}, report, error))
       << error;
   return path.str().str();
 }
@@ -106,8 +99,7 @@ std::string compile(const ModelConfig &config, const WeightSet &weights,
 std::vector<float> run(const std::string &artifact,
                        const std::vector<float> &images, size_t numLogits) {
   vitrt_session *session = nullptr;
-  EXPECT_EQ(vitrt_session_create_from_file(artifact.c_str(), nullptr,
-                                           &session),
+  EXPECT_EQ(vitrt_session_create_from_file(artifact.c_str(), nullptr, &session),
             VITRT_OK)
       << vitrt_last_error();
   std::vector<float> logits(numLogits, std::nanf(""));
@@ -121,29 +113,6 @@ std::vector<float> run(const std::string &artifact,
   return logits;
 }
 
-std::vector<float> randomImages(const ModelConfig &config, int64_t batch,
-                                uint32_t seed) {
-  std::mt19937 generator(seed);
-  std::uniform_real_distribution<float> pixel(-1.0f, 1.0f);
-  std::vector<float> images(batch * config.channels * config.imageSize *
-                            config.imageSize);
-  for (float &value : images)
-    value = pixel(generator);
-  return images;
-}
-
-/// max |a - b| / max(1, max |b|).
-double relativeError(const std::vector<float> &a, const std::vector<float> &b) {
-  double maxDiff = 0, scale = 1;
-  for (size_t i = 0; i < a.size(); ++i) {
-    maxDiff = std::max(maxDiff, std::fabs(double(a[i]) - b[i]));
-    scale = std::max(scale, std::fabs(double(b[i])));
-    if (std::isnan(a[i]))
-      return INFINITY;
-  }
-  return maxDiff / scale;
-}
-
 class CompiledModelTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(CompiledModelTest, MatchesReference) {
@@ -154,8 +123,8 @@ TEST_P(CompiledModelTest, MatchesReference) {
   for (uint32_t seed : {11u, 12u}) {
     std::vector<float> images =
         randomImages(testCase.config, testCase.batch, seed);
-    std::vector<float> expected = reference::runModel(
-        testCase.config, weights, images, testCase.batch);
+    std::vector<float> expected =
+        reference::runModel(testCase.config, weights, images, testCase.batch);
     std::vector<float> actual = run(artifact, images, expected.size());
     EXPECT_LE(relativeError(actual, expected), kRelativeBound)
         << "seed " << seed;
