@@ -44,3 +44,12 @@ config.substitutions.append(("%cmake", '"%s"' % config.cmake_executable))
 # them.
 config.substitutions.append(
     ("%ptxas", shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"))
+
+# Whether the CUDA driver can be loaded here: the no-driver error path is
+# tested where it cannot (every CI machine), the GPU path where it can.
+import ctypes
+try:
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass
