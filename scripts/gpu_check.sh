@@ -81,11 +81,14 @@ for B in $BATCHES; do
   "$BIN/vit-run" "$WORK/cpu_b$B.vitb" --random-input --seed 1 --topk 1 \
     --save-input "$WORK/input_b$B.npy" --output "$WORK/cpu_b$B.npy" >/dev/null
   "$BIN/vit-run" "$WORK/gpu_b$B.vitb" --input "$WORK/input_b$B.npy" \
-    --topk 1 --output "$WORK/gpu_b$B.npy" >/dev/null
+    --topk 1 --output "$WORK/gpu_b$B.npy" >/dev/null ||
+    die "vit-run cannot run the GPU artifact $WORK/gpu_b$B.vitb (error above)"
+  # Progress lines go to stderr; keep them with any error.
   "$BIN/vit-run" "$WORK/gpu_b$B.vitb" --benchmark --warmup "$WARMUP" \
     --iterations "$ITERATIONS" --topk 1 \
-    >"$WORK/bench_b$B.txt" 2>/dev/null ||
-    die "vit-run --benchmark failed on $WORK/gpu_b$B.vitb"
+    >"$WORK/bench_b$B.txt" 2>"$WORK/bench_b$B.err" ||
+    die "vit-run --benchmark failed on $WORK/gpu_b$B.vitb; see $WORK/bench_b$B.err"
+  grep -E 'latency p50|throughput' "$WORK/bench_b$B.txt" | sed "s/^/batch $B: /"
 done
 
 step "Numerics against the CPU artifact and PyTorch; benchmark PyTorch"
