@@ -37,6 +37,8 @@
 
 #include "gtest/gtest.h"
 
+#include "E2E/Numerics.h"
+
 #include <dlfcn.h>
 
 #include <chrono>
@@ -269,17 +271,6 @@ public:
   std::string error;
 };
 
-std::vector<float> randomImages(const ModelConfig &config, int64_t batch,
-                                unsigned seed) {
-  std::mt19937 generator(seed);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  std::vector<float> images(batch * config.channels * config.imageSize *
-                            config.imageSize);
-  for (float &value : images)
-    value = uniform(generator);
-  return images;
-}
-
 /// max |actual - expected|, or infinity if the sizes differ or any value is
 /// NaN.
 double maxAbsDiff(const std::vector<float> &actual,
@@ -321,7 +312,7 @@ TEST_P(CpuKernelTest, MatchesReferenceModel) {
 
   WeightSet weights = makeRandomWeights(config, WeightNaming::Timm, 7);
   std::vector<Tensor> constants = model.evaluateConstants(weights);
-  std::vector<float> images = randomImages(config, kBatch, 11);
+  std::vector<float> images = vitc::testing::randomImages(config, kBatch, 11);
   std::vector<float> reference =
       reference::runModel(config, weights, images, kBatch);
   double bound = errorBound(reference);
@@ -429,7 +420,7 @@ TEST(CpuKernelLibrary, DISABLED_VitB16) {
 
   WeightSet weights = makeRandomWeights(config, WeightNaming::Timm, 7);
   std::vector<Tensor> constants = model.evaluateConstants(weights);
-  std::vector<float> images = randomImages(config, 1, 11);
+  std::vector<float> images = vitc::testing::randomImages(config, 1, 11);
   model.run(images, constants, Schedule::AllTiles);
   start = Clock::now();
   std::vector<float> logits = model.run(images, constants, Schedule::AllTiles);

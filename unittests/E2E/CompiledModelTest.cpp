@@ -20,7 +20,7 @@
 
 #include "gtest/gtest.h"
 
-#include "Numerics.h"
+#include "E2E/Numerics.h"
 
 #include <cmath>
 #include <random>

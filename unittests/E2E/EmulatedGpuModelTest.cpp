@@ -31,7 +31,7 @@
 
 #include "gtest/gtest.h"
 
-#include "Numerics.h"
+#include "E2E/Numerics.h"
 
 #include <cmath>
 #include <cstdlib>
