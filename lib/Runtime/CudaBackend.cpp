@@ -37,40 +37,52 @@ constexpr int kJitErrorLogBufferSizeBytes = 6;
 constexpr unsigned kStreamNonBlocking = 1;
 constexpr int kCaptureModeGlobal = 0;
 
-/// Driver entry points, resolved by name (the versioned names behind the
-/// cuda.h macros).
+/// Driver entry points: the Driver member, the exported symbol (the
+/// versioned name behind the cuda.h macro) and the parameters; all return
+/// CUresult. Listed once, so that a member cannot lack its symbol.
+#define VITRT_CUDA_DRIVER_ENTRY_POINTS(X)                                      \
+  X(init, "cuInit", (unsigned))                                                \
+  X(getErrorString, "cuGetErrorString", (CUresult, const char **))             \
+  X(deviceGetCount, "cuDeviceGetCount", (int *))                               \
+  X(deviceGet, "cuDeviceGet", (CUdevice *, int))                               \
+  X(deviceGetAttribute, "cuDeviceGetAttribute", (int *, int, CUdevice))        \
+  X(primaryCtxRetain, "cuDevicePrimaryCtxRetain", (CUcontext *, CUdevice))     \
+  X(primaryCtxRelease, "cuDevicePrimaryCtxRelease_v2", (CUdevice))             \
+  X(ctxSetCurrent, "cuCtxSetCurrent", (CUcontext))                             \
+  X(moduleLoadDataEx, "cuModuleLoadDataEx",                                    \
+    (CUmodule *, const void *, unsigned, int *, void **))                      \
+  X(moduleUnload, "cuModuleUnload", (CUmodule))                                \
+  X(moduleGetFunction, "cuModuleGetFunction",                                  \
+    (CUfunction *, CUmodule, const char *))                                    \
+  X(funcSetAttribute, "cuFuncSetAttribute", (CUfunction, int, int))            \
+  X(memAlloc, "cuMemAlloc_v2", (CUdeviceptr *, size_t))                        \
+  X(memFree, "cuMemFree_v2", (CUdeviceptr))                                    \
+  X(memcpyHtoD, "cuMemcpyHtoD_v2", (CUdeviceptr, const void *, size_t))        \
+  X(memcpyHtoDAsync, "cuMemcpyHtoDAsync_v2",                                   \
+    (CUdeviceptr, const void *, size_t, CUstream))                             \
+  X(memcpyDtoHAsync, "cuMemcpyDtoHAsync_v2",                                   \
+    (void *, CUdeviceptr, size_t, CUstream))                                   \
+  X(streamCreate, "cuStreamCreate", (CUstream *, unsigned))                    \
+  X(streamDestroy, "cuStreamDestroy_v2", (CUstream))                           \
+  X(streamSynchronize, "cuStreamSynchronize", (CUstream))                      \
+  X(launchKernel, "cuLaunchKernel",                                            \
+    (CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,   \
+     unsigned, CUstream, void **, void **))                                    \
+  X(streamBeginCapture, "cuStreamBeginCapture_v2", (CUstream, int))            \
+  X(streamEndCapture, "cuStreamEndCapture", (CUstream, CUgraph *))             \
+  X(graphInstantiate, "cuGraphInstantiateWithFlags",                           \
+    (CUgraphExec *, CUgraph, unsigned long long))                              \
+  X(graphLaunch, "cuGraphLaunch", (CUgraphExec, CUstream))                     \
+  X(graphExecDestroy, "cuGraphExecDestroy", (CUgraphExec))                     \
+  X(graphDestroy, "cuGraphDestroy", (CUgraph))
+
+/// The driver entry points, resolved by name.
 struct Driver {
   void *library = nullptr;
-  CUresult (*init)(unsigned);
-  CUresult (*getErrorString)(CUresult, const char **);
-  CUresult (*deviceGetCount)(int *);
-  CUresult (*deviceGet)(CUdevice *, int);
-  CUresult (*deviceGetAttribute)(int *, int, CUdevice);
-  CUresult (*primaryCtxRetain)(CUcontext *, CUdevice);
-  CUresult (*primaryCtxRelease)(CUdevice);
-  CUresult (*ctxSetCurrent)(CUcontext);
-  CUresult (*moduleLoadDataEx)(CUmodule *, const void *, unsigned, int *,
-                               void **);
-  CUresult (*moduleUnload)(CUmodule);
-  CUresult (*moduleGetFunction)(CUfunction *, CUmodule, const char *);
-  CUresult (*funcSetAttribute)(CUfunction, int, int);
-  CUresult (*memAlloc)(CUdeviceptr *, size_t);
-  CUresult (*memFree)(CUdeviceptr);
-  CUresult (*memcpyHtoD)(CUdeviceptr, const void *, size_t);
-  CUresult (*memcpyHtoDAsync)(CUdeviceptr, const void *, size_t, CUstream);
-  CUresult (*memcpyDtoHAsync)(void *, CUdeviceptr, size_t, CUstream);
-  CUresult (*streamCreate)(CUstream *, unsigned);
-  CUresult (*streamDestroy)(CUstream);
-  CUresult (*streamSynchronize)(CUstream);
-  CUresult (*launchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
-                           unsigned, unsigned, unsigned, CUstream, void **,
-                           void **);
-  CUresult (*streamBeginCapture)(CUstream, int);
-  CUresult (*streamEndCapture)(CUstream, CUgraph *);
-  CUresult (*graphInstantiate)(CUgraphExec *, CUgraph, unsigned long long);
-  CUresult (*graphLaunch)(CUgraphExec, CUstream);
-  CUresult (*graphExecDestroy)(CUgraphExec);
-  CUresult (*graphDestroy)(CUgraph);
+#define VITRT_DECLARE_ENTRY_POINT(member, symbol, parameters)                  \
+  CUresult(*member) parameters;
+  VITRT_CUDA_DRIVER_ENTRY_POINTS(VITRT_DECLARE_ENTRY_POINT)
+#undef VITRT_DECLARE_ENTRY_POINT
 
   Error open() {
     library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -83,33 +95,9 @@ struct Driver {
       const char *name;
     };
     Entry entries[] = {
-        {&init, "cuInit"},
-        {&getErrorString, "cuGetErrorString"},
-        {&deviceGetCount, "cuDeviceGetCount"},
-        {&deviceGet, "cuDeviceGet"},
-        {&deviceGetAttribute, "cuDeviceGetAttribute"},
-        {&primaryCtxRetain, "cuDevicePrimaryCtxRetain"},
-        {&primaryCtxRelease, "cuDevicePrimaryCtxRelease_v2"},
-        {&ctxSetCurrent, "cuCtxSetCurrent"},
-        {&moduleLoadDataEx, "cuModuleLoadDataEx"},
-        {&moduleUnload, "cuModuleUnload"},
-        {&moduleGetFunction, "cuModuleGetFunction"},
-        {&funcSetAttribute, "cuFuncSetAttribute"},
-        {&memAlloc, "cuMemAlloc_v2"},
-        {&memFree, "cuMemFree_v2"},
-        {&memcpyHtoD, "cuMemcpyHtoD_v2"},
-        {&memcpyHtoDAsync, "cuMemcpyHtoDAsync_v2"},
-        {&memcpyDtoHAsync, "cuMemcpyDtoHAsync_v2"},
-        {&streamCreate, "cuStreamCreate"},
-        {&streamDestroy, "cuStreamDestroy_v2"},
-        {&streamSynchronize, "cuStreamSynchronize"},
-        {&launchKernel, "cuLaunchKernel"},
-        {&streamBeginCapture, "cuStreamBeginCapture_v2"},
-        {&streamEndCapture, "cuStreamEndCapture"},
-        {&graphInstantiate, "cuGraphInstantiateWithFlags"},
-        {&graphLaunch, "cuGraphLaunch"},
-        {&graphExecDestroy, "cuGraphExecDestroy"},
-        {&graphDestroy, "cuGraphDestroy"},
+#define VITRT_ENTRY(member, symbol, parameters) {&member, symbol},
+        VITRT_CUDA_DRIVER_ENTRY_POINTS(VITRT_ENTRY)
+#undef VITRT_ENTRY
     };
     for (Entry &entry : entries) {
       void *symbol = dlsym(library, entry.name);
@@ -122,6 +110,8 @@ struct Driver {
     return {};
   }
 };
+
+#undef VITRT_CUDA_DRIVER_ENTRY_POINTS
 
 class CudaBackend final : public Backend {
 public:
