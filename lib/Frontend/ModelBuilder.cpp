@@ -125,7 +125,7 @@ private:
 OwningOpRef<ModuleOp> buildViTModule(MLIRContext &context,
                                      const ModelConfig &config,
                                      WeightNaming naming, int64_t batchSize) {
-  assert(config.validate().empty() && "building an invalid config");
+  assert(!llvm::errorToBool(config.validate()) && "building an invalid config");
   context.loadDialect<vit::ViTDialect, func::FuncDialect>();
   OpBuilder builder(&context);
   Location loc = NameLoc::get(builder.getStringAttr(config.name));

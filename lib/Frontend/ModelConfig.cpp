@@ -49,13 +49,7 @@ const std::vector<ModelConfig> &presets() {
 
 } // namespace
 
-std::string ModelConfig::validate() const {
-  auto positive = [](const char *field, int64_t value) -> std::string {
-    if (value > 0)
-      return "";
-    return std::string(field) + " must be positive, got " +
-           std::to_string(value);
-  };
+llvm::Error ModelConfig::validate() const {
   for (auto [field, value] :
        {std::pair<const char *, int64_t>{"image_size", imageSize},
         {"patch_size", patchSize},
@@ -64,27 +58,31 @@ std::string ModelConfig::validate() const {
         {"depth", depth},
         {"num_heads", numHeads},
         {"mlp_dim", mlpDim},
-        {"num_classes", numClasses}}) {
-    std::string error = positive(field, value);
-    if (!error.empty())
-      return error;
-  }
+        {"num_classes", numClasses}})
+    if (value <= 0)
+      return llvm::createStringError(std::string(field) +
+                                     " must be positive, got " +
+                                     std::to_string(value));
   if (imageSize % patchSize != 0)
-    return "image_size " + std::to_string(imageSize) +
-           " is not a multiple of patch_size " + std::to_string(patchSize);
+    return llvm::createStringError("image_size " + std::to_string(imageSize) +
+                                   " is not a multiple of patch_size " +
+                                   std::to_string(patchSize));
   if (hiddenSize % numHeads != 0)
-    return "num_heads " + std::to_string(numHeads) +
-           " does not divide hidden_size " + std::to_string(hiddenSize);
+    return llvm::createStringError("num_heads " + std::to_string(numHeads) +
+                                   " does not divide hidden_size " +
+                                   std::to_string(hiddenSize));
   if (!(layerNormEps > 0.0) || !std::isfinite(layerNormEps))
-    return "layer_norm_eps must be a positive finite number";
+    return llvm::createStringError(
+        "layer_norm_eps must be a positive finite number");
   if (int64_t(pixelMean.size()) != channels ||
       int64_t(pixelStd.size()) != channels)
-    return "pixel_mean and pixel_std need one value per channel (" +
-           std::to_string(channels) + ")";
+    return llvm::createStringError(
+        "pixel_mean and pixel_std need one value per channel (" +
+        std::to_string(channels) + ")");
   for (double std : pixelStd)
     if (!(std > 0.0))
-      return "pixel_std values must be positive";
-  return "";
+      return llvm::createStringError("pixel_std values must be positive");
+  return llvm::Error::success();
 }
 
 const std::vector<std::string> &presetNames() {
@@ -138,79 +136,121 @@ std::optional<GeluApproximation> parseGelu(const std::string &text) {
 
 namespace {
 
-/// Reads one JSON value into a config field, or explains why it cannot.
-class JsonFieldReader {
-public:
-  explicit JsonFieldReader(std::string &error) : error(error) {}
+llvm::Error mustBe(llvm::StringRef key, const char *expected) {
+  return llvm::createStringError("config key '" + key.str() + "' must be " +
+                                 expected);
+}
 
-  bool read(llvm::StringRef key, const llvm::json::Value &value,
-            int64_t &field) {
-    if (std::optional<int64_t> number = value.getAsInteger()) {
-      field = *number;
-      return true;
-    }
-    return fail(key, "an integer");
-  }
-  bool read(llvm::StringRef key, const llvm::json::Value &value,
-            double &field) {
-    if (std::optional<double> number = value.getAsNumber()) {
-      field = *number;
-      return true;
-    }
-    return fail(key, "a number");
-  }
-  bool read(llvm::StringRef key, const llvm::json::Value &value, bool &field) {
-    if (std::optional<bool> flag = value.getAsBoolean()) {
-      field = *flag;
-      return true;
-    }
-    return fail(key, "true or false");
-  }
-  bool read(llvm::StringRef key, const llvm::json::Value &value,
-            std::string &field) {
-    if (std::optional<llvm::StringRef> text = value.getAsString()) {
-      field = text->str();
-      return true;
-    }
-    return fail(key, "a string");
-  }
-  bool read(llvm::StringRef key, const llvm::json::Value &value,
-            std::vector<double> &field) {
-    const llvm::json::Array *array = value.getAsArray();
-    if (!array)
-      return fail(key, "an array of numbers");
-    std::vector<double> numbers;
-    for (const llvm::json::Value &element : *array) {
-      std::optional<double> number = element.getAsNumber();
-      if (!number)
-        return fail(key, "an array of numbers");
-      numbers.push_back(*number);
-    }
-    field = std::move(numbers);
-    return true;
-  }
-  template <typename Enum>
-  bool read(llvm::StringRef key, const llvm::json::Value &value, Enum &field,
-            std::optional<Enum> (*parse)(const std::string &),
-            const char *choices) {
-    std::string text;
-    if (!read(key, value, text))
-      return false;
-    if (std::optional<Enum> parsed = parse(text)) {
-      field = *parsed;
-      return true;
-    }
-    return fail(key, choices);
-  }
+// Each readValue stores one JSON value into a config field, or explains why
+// it cannot; the field is untouched on failure.
 
-private:
-  bool fail(llvm::StringRef key, const char *expected) {
-    error = "config key '" + key.str() + "' must be " + expected;
-    return false;
-  }
+llvm::Error readValue(llvm::StringRef key, const llvm::json::Value &value,
+                      int64_t &field) {
+  std::optional<int64_t> number = value.getAsInteger();
+  if (!number)
+    return mustBe(key, "an integer");
+  field = *number;
+  return llvm::Error::success();
+}
 
-  std::string &error;
-};
+llvm::Error readValue(llvm::StringRef key, const llvm::json::Value &value,
+                      double &field) {
+  std::optional<double> number = value.getAsNumber();
+  if (!number)
+    return mustBe(key, "a number");
+  field = *number;
+  return llvm::Error::success();
+}
+
+llvm::Error readValue(llvm::StringRef key, const llvm::json::Value &value,
+                      bool &field) {
+  std::optional<bool> flag = value.getAsBoolean();
+  if (!flag)
+    return mustBe(key, "true or false");
+  field = *flag;
+  return llvm::Error::success();
+}
+
+llvm::Error readValue(llvm::StringRef key, const llvm::json::Value &value,
+                      std::string &field) {
+  std::optional<llvm::StringRef> text = value.getAsString();
+  if (!text)
+    return mustBe(key, "a string");
+  field = text->str();
+  return llvm::Error::success();
+}
+
+llvm::Error readValue(llvm::StringRef key, const llvm::json::Value &value,
+                      std::vector<double> &field) {
+  const llvm::json::Array *array = value.getAsArray();
+  if (!array)
+    return mustBe(key, "an array of numbers");
+  std::vector<double> numbers;
+  for (const llvm::json::Value &element : *array) {
+    std::optional<double> number = element.getAsNumber();
+    if (!number)
+      return mustBe(key, "an array of numbers");
+    numbers.push_back(*number);
+  }
+  field = std::move(numbers);
+  return llvm::Error::success();
+}
+
+template <typename Enum>
+llvm::Error readValue(llvm::StringRef key, const llvm::json::Value &value,
+                      Enum &field,
+                      std::optional<Enum> (*parse)(const std::string &),
+                      const char *choices) {
+  std::string text;
+  if (llvm::Error error = readValue(key, value, text))
+    return error;
+  std::optional<Enum> parsed = parse(text);
+  if (!parsed)
+    return mustBe(key, choices);
+  field = *parsed;
+  return llvm::Error::success();
+}
+
+/// Stores `value` into the field of `config` that `key` names.
+llvm::Error applyOverride(ModelConfig &config, llvm::StringRef key,
+                          const llvm::json::Value &value) {
+  if (key == "name")
+    return readValue(key, value, config.name);
+  if (key == "image_size")
+    return readValue(key, value, config.imageSize);
+  if (key == "patch_size")
+    return readValue(key, value, config.patchSize);
+  if (key == "channels")
+    return readValue(key, value, config.channels);
+  if (key == "hidden_size")
+    return readValue(key, value, config.hiddenSize);
+  if (key == "depth")
+    return readValue(key, value, config.depth);
+  if (key == "num_heads")
+    return readValue(key, value, config.numHeads);
+  if (key == "mlp_dim")
+    return readValue(key, value, config.mlpDim);
+  if (key == "num_classes")
+    return readValue(key, value, config.numClasses);
+  if (key == "qkv_bias")
+    return readValue(key, value, config.qkvBias);
+  if (key == "layer_norm_eps")
+    return readValue(key, value, config.layerNormEps);
+  if (key == "input_layout")
+    return readValue(key, value, config.inputLayout, parseInputLayout,
+                     "\"nchw\" or \"nhwc\"");
+  if (key == "kernel_layout")
+    return readValue(key, value, config.kernelLayout, parseKernelLayout,
+                     "\"oihw\" or \"hwio\"");
+  if (key == "pixel_mean")
+    return readValue(key, value, config.pixelMean);
+  if (key == "pixel_std")
+    return readValue(key, value, config.pixelStd);
+  if (key == "gelu")
+    return readValue(key, value, config.gelu, parseGelu,
+                     "\"exact\" or \"tanh\"");
+  return llvm::createStringError("unknown config key '" + key.str() + "'");
+}
 
 } // namespace
 
@@ -239,65 +279,19 @@ std::string toJson(const ModelConfig &config) {
   return text;
 }
 
-bool applyJsonOverrides(ModelConfig &config, const std::string &jsonText,
-                        std::string &error) {
+llvm::Error applyJsonOverrides(ModelConfig &config,
+                               const std::string &jsonText) {
   llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(jsonText);
-  if (!parsed) {
-    error = "invalid JSON: " + llvm::toString(parsed.takeError());
-    return false;
-  }
+  if (!parsed)
+    return llvm::createStringError("invalid JSON: " +
+                                   llvm::toString(parsed.takeError()));
   const llvm::json::Object *object = parsed->getAsObject();
-  if (!object) {
-    error = "the config must be a JSON object";
-    return false;
-  }
-  JsonFieldReader reader(error);
-  for (const auto &[key, value] : *object) {
-    llvm::StringRef name = key;
-    bool ok;
-    if (name == "name")
-      ok = reader.read(name, value, config.name);
-    else if (name == "image_size")
-      ok = reader.read(name, value, config.imageSize);
-    else if (name == "patch_size")
-      ok = reader.read(name, value, config.patchSize);
-    else if (name == "channels")
-      ok = reader.read(name, value, config.channels);
-    else if (name == "hidden_size")
-      ok = reader.read(name, value, config.hiddenSize);
-    else if (name == "depth")
-      ok = reader.read(name, value, config.depth);
-    else if (name == "num_heads")
-      ok = reader.read(name, value, config.numHeads);
-    else if (name == "mlp_dim")
-      ok = reader.read(name, value, config.mlpDim);
-    else if (name == "num_classes")
-      ok = reader.read(name, value, config.numClasses);
-    else if (name == "qkv_bias")
-      ok = reader.read(name, value, config.qkvBias);
-    else if (name == "layer_norm_eps")
-      ok = reader.read(name, value, config.layerNormEps);
-    else if (name == "input_layout")
-      ok = reader.read(name, value, config.inputLayout, parseInputLayout,
-                       "\"nchw\" or \"nhwc\"");
-    else if (name == "kernel_layout")
-      ok = reader.read(name, value, config.kernelLayout, parseKernelLayout,
-                       "\"oihw\" or \"hwio\"");
-    else if (name == "pixel_mean")
-      ok = reader.read(name, value, config.pixelMean);
-    else if (name == "pixel_std")
-      ok = reader.read(name, value, config.pixelStd);
-    else if (name == "gelu")
-      ok = reader.read(name, value, config.gelu, parseGelu,
-                       "\"exact\" or \"tanh\"");
-    else {
-      error = "unknown config key '" + name.str() + "'";
-      return false;
-    }
-    if (!ok)
-      return false;
-  }
-  return true;
+  if (!object)
+    return llvm::createStringError("the config must be a JSON object");
+  for (const auto &[key, value] : *object)
+    if (llvm::Error error = applyOverride(config, key, value))
+      return error;
+  return llvm::Error::success();
 }
 
 } // namespace vitc

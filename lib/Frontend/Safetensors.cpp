@@ -129,15 +129,13 @@ struct Entry {
   uint64_t begin, end;
 };
 
-/// Checks one header entry. On failure sets `error` to a message without
-/// the origin.
-std::optional<Entry> parseEntry(const std::string &name,
-                                const llvm::json::Value &value,
-                                uint64_t dataSize, std::string &error) {
+/// Checks one header entry. Its error messages do not name the origin.
+llvm::Expected<Entry> parseEntry(const std::string &name,
+                                 const llvm::json::Value &value,
+                                 uint64_t dataSize) {
   std::string tensor = "tensor " + quoteName(name);
   auto fail = [&](const std::string &message) {
-    error = tensor + message;
-    return std::nullopt;
+    return llvm::createStringError(tensor + message);
   };
   const llvm::json::Object *object = value.getAsObject();
   if (!object)
@@ -226,12 +224,10 @@ std::optional<std::string> findOverlap(const std::vector<Entry> &entries) {
 
 } // namespace
 
-std::optional<std::map<std::string, Tensor>>
-parseSafetensors(const char *bytes, size_t size, const std::string &origin,
-                 std::string &error) {
+llvm::Expected<std::map<std::string, Tensor>>
+parseSafetensors(const char *bytes, size_t size, const std::string &origin) {
   auto fail = [&](const std::string &message) {
-    error = origin + ": " + message;
-    return std::nullopt;
+    return llvm::createStringError(origin + ": " + message);
   };
   if (size < 8)
     return fail("file is " + std::to_string(size) +
@@ -274,10 +270,9 @@ parseSafetensors(const char *bytes, size_t size, const std::string &origin,
         return fail("\"__metadata__\" must be an object of strings");
       continue;
     }
-    std::string message;
-    std::optional<Entry> entry = parseEntry(name, value, dataSize, message);
+    llvm::Expected<Entry> entry = parseEntry(name, value, dataSize);
     if (!entry)
-      return fail(message);
+      return fail(llvm::toString(entry.takeError()));
     entries.push_back(std::move(*entry));
   }
   if (std::optional<std::string> overlap = findOverlap(entries))
@@ -297,25 +292,22 @@ parseSafetensors(const char *bytes, size_t size, const std::string &origin,
   return tensors;
 }
 
-std::optional<std::map<std::string, Tensor>>
-readSafetensors(const std::string &path, std::string &error) {
+llvm::Expected<std::map<std::string, Tensor>>
+readSafetensors(const std::string &path) {
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                   /*RequiresNullTerminator=*/false);
-  if (!buffer) {
-    error = path + ": cannot read file: " + buffer.getError().message();
-    return std::nullopt;
-  }
+  if (!buffer)
+    return llvm::createStringError(
+        path + ": cannot read file: " + buffer.getError().message());
   return parseSafetensors((*buffer)->getBufferStart(),
-                          (*buffer)->getBufferSize(), path, error);
+                          (*buffer)->getBufferSize(), path);
 }
 
-bool writeSafetensors(const std::string &path,
-                      const std::map<std::string, Tensor> &tensors,
-                      std::string &error) {
+llvm::Error writeSafetensors(const std::string &path,
+                             const std::map<std::string, Tensor> &tensors) {
   auto fail = [&](const std::string &message) {
-    error = path + ": " + message;
-    return false;
+    return llvm::createStringError(path + ": " + message);
   };
   // Refuse anything the reader would reject instead of writing it.
   for (const auto &[name, tensor] : tensors) {
@@ -381,7 +373,7 @@ bool writeSafetensors(const std::string &path,
     out.clear_error();
     return fail("write failed: " + reason);
   }
-  return true;
+  return llvm::Error::success();
 }
 
 } // namespace vitc

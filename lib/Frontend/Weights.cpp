@@ -263,15 +263,13 @@ std::string andMore(size_t others) {
 
 } // namespace
 
-std::optional<WeightSet> validateWeights(const ModelConfig &config,
-                                         std::map<std::string, Tensor> tensors,
-                                         std::string &error) {
+llvm::Expected<WeightSet>
+validateWeights(const ModelConfig &config,
+                std::map<std::string, Tensor> tensors) {
   // getParamSpecs divides by the patch size; never feed it a broken config.
-  std::string configError = config.validate();
-  if (!configError.empty()) {
-    error = "invalid model config: " + configError;
-    return std::nullopt;
-  }
+  if (llvm::Error configError = config.validate())
+    return llvm::createStringError("invalid model config: " +
+                                   llvm::toString(std::move(configError)));
   WeightNaming naming = detectNaming(tensors);
   std::vector<ParamSpec> specs = getParamSpecs(config, naming);
 
@@ -286,11 +284,10 @@ std::optional<WeightSet> validateWeights(const ModelConfig &config,
       firstMissing = &spec;
     ++numMissing;
   }
-  if (firstMissing) {
-    error = "missing tensor '" + firstMissing->name + "' (expected shape " +
-            formatShape(firstMissing->shape) + ")" + andMore(numMissing - 1);
-    return std::nullopt;
-  }
+  if (firstMissing)
+    return llvm::createStringError(
+        "missing tensor '" + firstMissing->name + "' (expected shape " +
+        formatShape(firstMissing->shape) + ")" + andMore(numMissing - 1));
 
   // With nothing missing, every name beyond the expected ones is extra.
   if (tensors.size() > expected.size()) {
@@ -298,32 +295,29 @@ std::optional<WeightSet> validateWeights(const ModelConfig &config,
       if (expected.count(entry.first))
         continue;
       // The name comes from the file: escape it to keep the error one line.
-      error.clear();
-      llvm::raw_string_ostream stream(error);
+      std::string message;
+      llvm::raw_string_ostream stream(message);
       stream << "unexpected tensor '";
       llvm::printEscapedString(entry.first, stream);
       stream << "' (not part of " << config.name << " with "
              << (naming == WeightNaming::Timm ? "timm" : "Hugging Face")
              << " names)" << andMore(tensors.size() - expected.size() - 1);
-      return std::nullopt;
+      return llvm::createStringError(message);
     }
   }
 
   for (const ParamSpec &spec : specs) {
     const Tensor &tensor = tensors.at(spec.name);
-    if (tensor.shape != spec.shape) {
-      error = "tensor '" + spec.name + "' has shape " +
-              formatShape(tensor.shape) + ", expected " +
-              formatShape(spec.shape);
-      return std::nullopt;
-    }
-    if (tensor.data.size() != static_cast<size_t>(tensor.numElements())) {
-      error = "tensor '" + spec.name + "' holds " +
-              std::to_string(tensor.data.size()) + " values but its shape " +
-              formatShape(tensor.shape) + " needs " +
-              std::to_string(tensor.numElements());
-      return std::nullopt;
-    }
+    if (tensor.shape != spec.shape)
+      return llvm::createStringError("tensor '" + spec.name + "' has shape " +
+                                     formatShape(tensor.shape) + ", expected " +
+                                     formatShape(spec.shape));
+    if (tensor.data.size() != static_cast<size_t>(tensor.numElements()))
+      return llvm::createStringError("tensor '" + spec.name + "' holds " +
+                                     std::to_string(tensor.data.size()) +
+                                     " values but its shape " +
+                                     formatShape(tensor.shape) + " needs " +
+                                     std::to_string(tensor.numElements()));
   }
 
   for (const ParamSpec &spec : specs) {
@@ -331,12 +325,12 @@ std::optional<WeightSet> validateWeights(const ModelConfig &config,
     for (size_t i = 0; i < data.size(); ++i) {
       if (std::isfinite(data[i]))
         continue;
-      error = "tensor '" + spec.name + "' has a non-finite value (" +
-              (std::isnan(data[i]) ? "NaN"
-               : data[i] > 0       ? "+Inf"
-                                   : "-Inf") +
-              ") at flat index " + std::to_string(i);
-      return std::nullopt;
+      return llvm::createStringError("tensor '" + spec.name +
+                                     "' has a non-finite value (" +
+                                     (std::isnan(data[i]) ? "NaN"
+                                      : data[i] > 0       ? "+Inf"
+                                                          : "-Inf") +
+                                     ") at flat index " + std::to_string(i));
     }
   }
 
@@ -346,17 +340,16 @@ std::optional<WeightSet> validateWeights(const ModelConfig &config,
   return weights;
 }
 
-std::optional<WeightSet> loadWeights(const std::string &path,
-                                     const ModelConfig &config,
-                                     std::string &error) {
-  std::optional<std::map<std::string, Tensor>> tensors =
-      readSafetensors(path, error);
+llvm::Expected<WeightSet> loadWeights(const std::string &path,
+                                      const ModelConfig &config) {
+  llvm::Expected<std::map<std::string, Tensor>> tensors = readSafetensors(path);
   if (!tensors)
-    return std::nullopt; // Read errors already start with the path.
-  std::optional<WeightSet> weights =
-      validateWeights(config, std::move(*tensors), error);
+    return tensors.takeError(); // Read errors already start with the path.
+  llvm::Expected<WeightSet> weights =
+      validateWeights(config, std::move(*tensors));
   if (!weights)
-    error = path + ": " + error;
+    return llvm::createStringError(path + ": " +
+                                   llvm::toString(weights.takeError()));
   return weights;
 }
 

@@ -281,7 +281,7 @@ void runEncoderBlock(const ModelConfig &config, const WeightSet &weights,
 
 std::vector<float> runModel(const ModelConfig &config, const WeightSet &weights,
                             const std::vector<float> &images, int64_t batch) {
-  assert(config.validate().empty() && "invalid model config");
+  assert(!llvm::errorToBool(config.validate()) && "invalid model config");
   const int64_t channels = config.channels, patch = config.patchSize,
                 width = config.hiddenSize, patches = config.numPatches(),
                 tokens = config.numTokens(), classes = config.numClasses;

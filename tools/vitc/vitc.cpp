@@ -195,9 +195,9 @@ Expected<vitc::ModelConfig> resolveConfig() {
         MemoryBuffer::getFile(configFile);
     if (!text)
       return failure(configFile + ": " + text.getError().message());
-    std::string error;
-    if (!vitc::applyJsonOverrides(config, (*text)->getBuffer().str(), error))
-      return failure(configFile + ": " + error);
+    if (Error error =
+            vitc::applyJsonOverrides(config, (*text)->getBuffer().str()))
+      return failure(configFile + ": " + toString(std::move(error)));
   }
   applyFlag(imageSize, config.imageSize);
   applyFlag(patchSize, config.patchSize);
@@ -217,9 +217,8 @@ Expected<vitc::ModelConfig> resolveConfig() {
         applyEnumFlag(gelu, vitc::parseGelu, config.gelu, "exact or tanh")})
     if (error)
       return failure(*error);
-  std::string invalid = config.validate();
-  if (!invalid.empty())
-    return failure("invalid model config: " + invalid);
+  if (Error invalid = config.validate())
+    return failure("invalid model config: " + toString(std::move(invalid)));
   return config;
 }
 
@@ -241,12 +240,10 @@ resolveWeights(const vitc::ModelConfig &config) {
         vitc::makeRandomWeights(config, *naming, seed));
   if (weightsFile.empty())
     return std::optional<vitc::WeightSet>();
-  std::string error;
-  std::optional<vitc::WeightSet> weights =
-      vitc::loadWeights(weightsFile, config, error);
+  Expected<vitc::WeightSet> weights = vitc::loadWeights(weightsFile, config);
   if (!weights)
-    return failure(error);
-  return weights;
+    return weights.takeError();
+  return std::optional<vitc::WeightSet>(std::move(*weights));
 }
 
 Expected<mlir::OwningOpRef<mlir::ModuleOp>>
@@ -305,11 +302,10 @@ Expected<Model> readModel(mlir::MLIRContext &context) {
   if (!weightsFile.empty()) {
     // The names and shapes are checked against the IR's vit.weight ops
     // when the constants are evaluated.
-    std::string error;
-    std::optional<std::map<std::string, vitc::Tensor>> tensors =
-        vitc::readSafetensors(weightsFile, error);
+    Expected<std::map<std::string, vitc::Tensor>> tensors =
+        vitc::readSafetensors(weightsFile);
     if (!tensors)
-      return failure(error);
+      return tensors.takeError();
     model.weights =
         vitc::WeightSet{vitc::WeightNaming::Timm, std::move(*tensors)};
   }
@@ -334,9 +330,8 @@ Expected<Model> buildModel(mlir::MLIRContext &context) {
   if (!saveWeights.empty()) {
     if (!*weights)
       return failure("--save-weights needs --weights or --random-weights");
-    std::string error;
-    if (!vitc::writeSafetensors(saveWeights, (*weights)->tensors, error))
-      return failure(error);
+    if (Error error = vitc::writeSafetensors(saveWeights, (*weights)->tensors))
+      return std::move(error);
   }
   vitc::WeightNaming naming =
       *weights ? (*weights)->naming : *vitc::parseWeightNaming(weightNames);

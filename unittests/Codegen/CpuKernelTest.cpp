@@ -305,7 +305,7 @@ class CpuKernelTest : public ::testing::TestWithParam<Variant> {};
 
 TEST_P(CpuKernelTest, MatchesReferenceModel) {
   ModelConfig config = tinyConfig(GetParam().layout);
-  ASSERT_EQ(config.validate(), "");
+  ASSERT_EQ(llvm::toString(config.validate()), "");
   constexpr int64_t kBatch = 2;
   CompiledModel model(config, kBatch, smallTiles(GetParam().cpu));
   ASSERT_TRUE(model.ok()) << model.error;

@@ -22,7 +22,7 @@ TEST(ModelConfigTest, EveryPresetNameResolvesToAValidConfig) {
     std::optional<ModelConfig> config = lookupPreset(name);
     ASSERT_TRUE(config.has_value()) << name;
     EXPECT_EQ(config->name, name);
-    EXPECT_EQ(config->validate(), "") << name;
+    EXPECT_EQ(llvm::toString(config->validate()), "") << name;
   }
   EXPECT_FALSE(lookupPreset("vit-z99").has_value());
 }
@@ -67,24 +67,25 @@ TEST(ModelConfigTest, KerasPresetIsChannelsLastWithoutQkvBias) {
 TEST(ModelConfigTest, ValidateRejectsBadConfigs) {
   ModelConfig config = preset("vit-b16");
   config.numHeads = 7;
-  EXPECT_EQ(config.validate(), "num_heads 7 does not divide hidden_size 768");
+  EXPECT_EQ(llvm::toString(config.validate()),
+            "num_heads 7 does not divide hidden_size 768");
 
   config = preset("vit-b16");
   config.imageSize = 225;
-  EXPECT_EQ(config.validate(),
+  EXPECT_EQ(llvm::toString(config.validate()),
             "image_size 225 is not a multiple of patch_size 16");
 
   for (double eps : {0.0, -1e-6, std::nan("")}) {
     config = preset("vit-b16");
     config.layerNormEps = eps;
-    EXPECT_EQ(config.validate(),
+    EXPECT_EQ(llvm::toString(config.validate()),
               "layer_norm_eps must be a positive finite number")
         << eps;
   }
 
   config = preset("vit-b16");
   config.depth = 0;
-  EXPECT_EQ(config.validate(), "depth must be positive, got 0");
+  EXPECT_EQ(llvm::toString(config.validate()), "depth must be positive, got 0");
 }
 
 TEST(ModelConfigTest, EnumStringsRoundTrip) {
@@ -101,14 +102,12 @@ TEST(ModelConfigTest, EnumStringsRoundTrip) {
 
 TEST(ModelConfigTest, JsonOverridesSetFields) {
   ModelConfig config = preset("vit-b16");
-  std::string error;
-  ASSERT_TRUE(applyJsonOverrides(
+  llvm::Error error = applyJsonOverrides(
       config,
       R"({"name": "small", "depth": 4, "image_size": 32, "patch_size": 8,
           "qkv_bias": false, "layer_norm_eps": 1e-5, "input_layout": "nhwc",
-          "kernel_layout": "hwio", "gelu": "tanh", "num_classes": 10})",
-      error))
-      << error;
+          "kernel_layout": "hwio", "gelu": "tanh", "num_classes": 10})");
+  ASSERT_FALSE(bool(error)) << llvm::toString(std::move(error));
   EXPECT_EQ(config.name, "small");
   EXPECT_EQ(config.depth, 4);
   EXPECT_EQ(config.imageSize, 32);
@@ -121,7 +120,7 @@ TEST(ModelConfigTest, JsonOverridesSetFields) {
   EXPECT_EQ(config.numClasses, 10);
   // Untouched fields keep their preset values.
   EXPECT_EQ(config.hiddenSize, 768);
-  EXPECT_EQ(config.validate(), "");
+  EXPECT_EQ(llvm::toString(config.validate()), "");
 }
 
 TEST(ModelConfigTest, JsonOverrideErrors) {
@@ -143,16 +142,15 @@ TEST(ModelConfigTest, JsonOverrideErrors) {
         Case{R"({"gelu": 1})", "config key 'gelu' must be a string"},
         Case{R"([1, 2])", "the config must be a JSON object"}}) {
     ModelConfig config;
-    std::string error;
-    EXPECT_FALSE(applyJsonOverrides(config, c.json, error)) << c.json;
-    EXPECT_EQ(error, c.expected) << c.json;
+    EXPECT_EQ(llvm::toString(applyJsonOverrides(config, c.json)), c.expected)
+        << c.json;
   }
 }
 
 TEST(ModelConfigTest, InvalidJsonIsReported) {
   ModelConfig config;
-  std::string error;
-  EXPECT_FALSE(applyJsonOverrides(config, R"({"depth": )", error));
+  std::string error =
+      llvm::toString(applyJsonOverrides(config, R"({"depth": )"));
   EXPECT_EQ(error.rfind("invalid JSON: ", 0), 0u) << error;
 }
 
@@ -166,9 +164,9 @@ TEST(ModelConfigJson, RoundTripsEveryField) {
     vitc::ModelConfig restored;
     restored.name = "other";
     restored.pixelMean = {0.1, 0.2, 0.3};
-    std::string error;
-    ASSERT_TRUE(vitc::applyJsonOverrides(restored, vitc::toJson(preset), error))
-        << error;
+    llvm::Error error =
+        vitc::applyJsonOverrides(restored, vitc::toJson(preset));
+    ASSERT_FALSE(bool(error)) << llvm::toString(std::move(error));
     EXPECT_EQ(vitc::toJson(restored), vitc::toJson(preset));
     EXPECT_EQ(restored.pixelMean, preset.pixelMean);
     EXPECT_EQ(restored.qkvBias, preset.qkvBias);
@@ -178,16 +176,17 @@ TEST(ModelConfigJson, RoundTripsEveryField) {
 
 TEST(ModelConfigJson, PixelStatisticsAreValidated) {
   vitc::ModelConfig config = *vitc::lookupPreset("vit-b16");
-  std::string error;
-  EXPECT_FALSE(vitc::applyJsonOverrides(config, R"({"pixel_mean": "x"})",
-                                        error));
-  EXPECT_EQ(error, "config key 'pixel_mean' must be an array of numbers");
-  ASSERT_TRUE(
-      vitc::applyJsonOverrides(config, R"({"pixel_std": [1, 2]})", error));
-  EXPECT_EQ(config.validate(),
+  EXPECT_EQ(llvm::toString(
+                vitc::applyJsonOverrides(config, R"({"pixel_mean": "x"})")),
+            "config key 'pixel_mean' must be an array of numbers");
+  llvm::Error error =
+      vitc::applyJsonOverrides(config, R"({"pixel_std": [1, 2]})");
+  ASSERT_FALSE(bool(error)) << llvm::toString(std::move(error));
+  EXPECT_EQ(llvm::toString(config.validate()),
             "pixel_mean and pixel_std need one value per channel (3)");
   config.pixelStd = {1, 0, 1};
-  EXPECT_EQ(config.validate(), "pixel_std values must be positive");
+  EXPECT_EQ(llvm::toString(config.validate()),
+            "pixel_std values must be positive");
   EXPECT_EQ(vitc::lookupPreset("vit-b16-keras")->pixelMean,
             (std::vector<double>{0.5, 0.5, 0.5}));
 }

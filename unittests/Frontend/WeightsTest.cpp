@@ -69,10 +69,11 @@ bool bitEqual(const Tensor &lhs, const Tensor &rhs) {
   return true;
 }
 
-std::optional<WeightSet> validate(const ModelConfig &config,
-                                  std::map<std::string, Tensor> tensors,
-                                  std::string &error) {
-  return validateWeights(config, std::move(tensors), error);
+/// The message validateWeights fails with, or "" if it accepts `tensors`.
+std::string validationError(const ModelConfig &config,
+                            std::map<std::string, Tensor> tensors) {
+  return llvm::toString(
+      validateWeights(config, std::move(tensors)).takeError());
 }
 
 TEST(WeightsTest, TensorBasics) {
@@ -281,8 +282,7 @@ TEST(WeightsTest, RandomWeightsFollowTheDocumentedDistributions) {
   ModelConfig config = preset("vit-ti16");
   std::vector<ParamSpec> specs = getParamSpecs(config, WeightNaming::Timm);
   WeightSet weights = makeRandomWeights(config, WeightNaming::Timm, 42);
-  std::string error;
-  ASSERT_TRUE(validate(config, weights.tensors, error)) << error;
+  ASSERT_EQ(validationError(config, weights.tensors), "");
 
   // Per kind: running sums of the values scaled to the unit interval
   // [-1, 1], whose uniform distribution has mean 0 and variance 1/3.
@@ -347,10 +347,10 @@ TEST(WeightsDeathTest, GetOfAnUnknownNameAborts) {
 TEST(WeightsTest, ValidateAcceptsCompleteWeightsAndDetectsNaming) {
   for (WeightNaming naming : {WeightNaming::Timm, WeightNaming::HuggingFace}) {
     WeightSet random = makeRandomWeights(tinyConfig(), naming, 5);
-    std::string error;
-    std::optional<WeightSet> weights =
-        validate(tinyConfig(), random.tensors, error);
-    ASSERT_TRUE(weights.has_value()) << toString(naming) << ": " << error;
+    llvm::Expected<WeightSet> weights =
+        validateWeights(tinyConfig(), random.tensors);
+    ASSERT_TRUE(bool(weights))
+        << toString(naming) << ": " << llvm::toString(weights.takeError());
     EXPECT_EQ(weights->naming, naming);
     EXPECT_EQ(weights->tensors.size(), random.tensors.size());
   }
@@ -360,58 +360,53 @@ TEST(WeightsTest, ValidateReportsMissingTensors) {
   std::map<std::string, Tensor> tensors =
       makeRandomWeights(tinyConfig(), WeightNaming::Timm, 5).tensors;
   tensors.erase("blocks.1.mlp.fc1.bias");
-  std::string error;
-  EXPECT_FALSE(validate(tinyConfig(), tensors, error));
-  EXPECT_EQ(error, "missing tensor 'blocks.1.mlp.fc1.bias' (expected shape "
-                   "[16])");
+  EXPECT_EQ(validationError(tinyConfig(), tensors),
+            "missing tensor 'blocks.1.mlp.fc1.bias' (expected shape "
+            "[16])");
 
   tensors.erase("head.weight");
   tensors.erase("blocks.0.attn.qkv.weight");
   tensors["extra"] = {{1}, {0.0f}}; // Missing tensors are reported first.
-  EXPECT_FALSE(validate(tinyConfig(), tensors, error));
-  EXPECT_EQ(error, "missing tensor 'blocks.0.attn.qkv.weight' (expected shape "
-                   "[24, 8]) and 2 more");
+  EXPECT_EQ(validationError(tinyConfig(), tensors),
+            "missing tensor 'blocks.0.attn.qkv.weight' (expected shape "
+            "[24, 8]) and 2 more");
 }
 
 TEST(WeightsTest, ValidateReportsUnexpectedTensors) {
   std::map<std::string, Tensor> tensors =
       makeRandomWeights(tinyConfig(), WeightNaming::Timm, 5).tensors;
   tensors["foo"] = {{1}, {0.0f}};
-  std::string error;
-  EXPECT_FALSE(validate(tinyConfig(), tensors, error));
-  EXPECT_EQ(error,
+  EXPECT_EQ(validationError(tinyConfig(), tensors),
             "unexpected tensor 'foo' (not part of tiny with timm names)");
 
   tensors.erase("foo");
   tensors["bad\nname"] = {{1}, {0.0f}};
-  EXPECT_FALSE(validate(tinyConfig(), tensors, error));
   EXPECT_EQ(
-      error,
+      validationError(tinyConfig(), tensors),
       "unexpected tensor 'bad\\0Aname' (not part of tiny with timm names)");
   tensors.erase("bad\nname");
 
   // A qkv bias on a model built without one.
   ModelConfig noBias = tinyConfig();
   noBias.qkvBias = false;
-  EXPECT_FALSE(validate(noBias, tensors, error));
-  EXPECT_EQ(error, "unexpected tensor 'blocks.0.attn.qkv.bias' (not part of "
-                   "tiny with timm names) and 1 more");
+  EXPECT_EQ(validationError(noBias, tensors),
+            "unexpected tensor 'blocks.0.attn.qkv.bias' (not part of "
+            "tiny with timm names) and 1 more");
 }
 
 TEST(WeightsTest, ValidateReportsWrongShapes) {
   std::map<std::string, Tensor> tensors =
       makeRandomWeights(tinyConfig(), WeightNaming::Timm, 5).tensors;
   tensors["blocks.0.attn.qkv.weight"] = {{8, 8}, std::vector<float>(64)};
-  std::string error;
-  EXPECT_FALSE(validate(tinyConfig(), tensors, error));
-  EXPECT_EQ(error, "tensor 'blocks.0.attn.qkv.weight' has shape [8, 8], "
-                   "expected [24, 8]");
+  EXPECT_EQ(validationError(tinyConfig(), tensors),
+            "tensor 'blocks.0.attn.qkv.weight' has shape [8, 8], "
+            "expected [24, 8]");
 
   tensors = makeRandomWeights(tinyConfig(), WeightNaming::Timm, 5).tensors;
   tensors["norm.bias"].data.pop_back();
-  EXPECT_FALSE(validate(tinyConfig(), tensors, error));
-  EXPECT_EQ(error, "tensor 'norm.bias' holds 7 values but its shape [8] "
-                   "needs 8");
+  EXPECT_EQ(validationError(tinyConfig(), tensors),
+            "tensor 'norm.bias' holds 7 values but its shape [8] "
+            "needs 8");
 }
 
 TEST(WeightsTest, ValidateRejectsNonFiniteValues) {
@@ -429,9 +424,7 @@ TEST(WeightsTest, ValidateRejectsNonFiniteValues) {
     std::map<std::string, Tensor> tensors =
         makeRandomWeights(tinyConfig(), WeightNaming::Timm, 5).tensors;
     tensors["norm.weight"].data[3] = c.value;
-    std::string error;
-    EXPECT_FALSE(validate(tinyConfig(), tensors, error));
-    EXPECT_EQ(error, c.expected);
+    EXPECT_EQ(validationError(tinyConfig(), tensors), c.expected);
   }
 }
 
@@ -439,14 +432,12 @@ TEST(WeightsTest, ValidateDetectsHuggingFaceFromItsNames) {
   std::map<std::string, Tensor> tensors =
       makeRandomWeights(tinyConfig(), WeightNaming::HuggingFace, 5).tensors;
   tensors.erase("classifier.bias");
-  std::string error;
-  EXPECT_FALSE(validate(tinyConfig(), tensors, error));
-  EXPECT_EQ(error, "missing tensor 'classifier.bias' (expected shape [3])");
+  EXPECT_EQ(validationError(tinyConfig(), tensors),
+            "missing tensor 'classifier.bias' (expected shape [3])");
 
   // Only the classifier is enough to recognise the scheme.
-  EXPECT_FALSE(validate(
-      tinyConfig(), {{"classifier.weight", {{3, 8}, std::vector<float>(24)}}},
-      error));
+  std::string error = validationError(
+      tinyConfig(), {{"classifier.weight", {{3, 8}, std::vector<float>(24)}}});
   EXPECT_EQ(error.rfind("missing tensor "
                         "'vit.embeddings.patch_embeddings.projection.weight'",
                         0),
@@ -456,17 +447,16 @@ TEST(WeightsTest, ValidateDetectsHuggingFaceFromItsNames) {
   tensors =
       makeRandomWeights(tinyConfig(), WeightNaming::HuggingFace, 5).tensors;
   tensors["head.weight"] = {{3, 8}, std::vector<float>(24)};
-  EXPECT_FALSE(validate(tinyConfig(), tensors, error));
-  EXPECT_EQ(error, "unexpected tensor 'head.weight' (not part of tiny with "
-                   "Hugging Face names)");
+  EXPECT_EQ(validationError(tinyConfig(), tensors),
+            "unexpected tensor 'head.weight' (not part of tiny with "
+            "Hugging Face names)");
 }
 
 TEST(WeightsTest, ValidateRejectsAnInvalidConfig) {
   ModelConfig config = tinyConfig();
   config.patchSize = 0;
-  std::string error;
-  EXPECT_FALSE(validate(config, {}, error));
-  EXPECT_EQ(error, "invalid model config: patch_size must be positive, got 0");
+  EXPECT_EQ(validationError(config, {}),
+            "invalid model config: patch_size must be positive, got 0");
 }
 
 class LoadWeightsTest : public ::testing::Test {
@@ -484,35 +474,34 @@ protected:
 TEST_F(LoadWeightsTest, LoadsWhatWasWritten) {
   WeightSet random =
       makeRandomWeights(tinyConfig(), WeightNaming::HuggingFace, 9);
-  std::string error;
-  ASSERT_TRUE(writeSafetensors(path.str().str(), random.tensors, error))
-      << error;
-  std::optional<WeightSet> loaded =
-      loadWeights(path.str().str(), tinyConfig(), error);
-  ASSERT_TRUE(loaded.has_value()) << error;
+  llvm::Error error = writeSafetensors(path.str().str(), random.tensors);
+  ASSERT_FALSE(bool(error)) << llvm::toString(std::move(error));
+  llvm::Expected<WeightSet> loaded =
+      loadWeights(path.str().str(), tinyConfig());
+  ASSERT_TRUE(bool(loaded)) << llvm::toString(loaded.takeError());
   EXPECT_EQ(loaded->naming, WeightNaming::HuggingFace);
   for (const auto &[name, tensor] : random.tensors)
     EXPECT_TRUE(bitEqual(tensor, loaded->get(name))) << name;
 }
 
 TEST_F(LoadWeightsTest, PrefixesValidationErrorsWithThePath) {
-  std::string error;
-  ASSERT_TRUE(writeSafetensors(
+  llvm::Error error = writeSafetensors(
       path.str().str(),
-      makeRandomWeights(tinyConfig(), WeightNaming::Timm, 9).tensors, error));
+      makeRandomWeights(tinyConfig(), WeightNaming::Timm, 9).tensors);
+  ASSERT_FALSE(bool(error)) << llvm::toString(std::move(error));
   ModelConfig deeper = tinyConfig();
   deeper.depth = 3;
-  EXPECT_FALSE(loadWeights(path.str().str(), deeper, error));
-  EXPECT_EQ(error, path.str().str() +
-                       ": missing tensor 'blocks.2.norm1.weight' (expected "
-                       "shape [8]) and 11 more");
+  EXPECT_EQ(llvm::toString(loadWeights(path.str().str(), deeper).takeError()),
+            path.str().str() +
+                ": missing tensor 'blocks.2.norm1.weight' (expected "
+                "shape [8]) and 11 more");
 
   // Read errors already name the path; it is not repeated.
   std::ofstream(path.str().str(), std::ios::binary) << "\x01\x02\x03\x04";
-  EXPECT_FALSE(loadWeights(path.str().str(), tinyConfig(), error));
-  EXPECT_EQ(error, path.str().str() +
-                       ": file is 4 bytes long, too short for the 8-byte "
-                       "header length (file truncated?)");
+  EXPECT_EQ(
+      llvm::toString(loadWeights(path.str().str(), tinyConfig()).takeError()),
+      path.str().str() + ": file is 4 bytes long, too short for the 8-byte "
+                         "header length (file truncated?)");
 }
 
 } // namespace

@@ -1,13 +1,15 @@
 //===- ModelConfig.h - ViT model hyper-parameters and presets ---*- C++ -*-===//
 //
 // A Vision Transformer is fully described by a ModelConfig plus named
-// weights. This header is plain C++ so that the reference model and, later,
-// tools outside the compiler can share it.
+// weights. This header needs LLVM Support (for llvm::Error) but not MLIR, so
+// that the reference model and tools outside the compiler can share it.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef VITC_FRONTEND_MODELCONFIG_H
 #define VITC_FRONTEND_MODELCONFIG_H
+
+#include "llvm/Support/Error.h"
 
 #include <cstdint>
 #include <optional>
@@ -53,9 +55,9 @@ struct ModelConfig {
   int64_t numTokens() const { return numPatches() + 1; }
   int64_t headDim() const { return hiddenSize / numHeads; }
 
-  /// Returns an empty string if the configuration is usable, otherwise a
-  /// message naming the first offending field.
-  std::string validate() const;
+  /// Succeeds if the configuration is usable; otherwise fails with a message
+  /// naming the first offending field.
+  llvm::Error validate() const;
 };
 
 /// Names of all presets, in a stable order for --help texts.
@@ -78,10 +80,9 @@ std::string toJson(const ModelConfig &config);
 /// Overrides fields of `config` from a JSON object such as
 /// {"depth": 4, "input_layout": "nhwc"}. Keys are the snake_case field names
 /// (see docs/model-config.md). Unknown keys and values of the wrong type are
-/// errors. Returns false and sets `error` on failure; `config` is then
-/// unspecified.
-bool applyJsonOverrides(ModelConfig &config, const std::string &jsonText,
-                        std::string &error);
+/// errors. On failure `config` is unspecified.
+llvm::Error applyJsonOverrides(ModelConfig &config,
+                               const std::string &jsonText);
 
 } // namespace vitc
 

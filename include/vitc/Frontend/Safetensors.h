@@ -12,9 +12,10 @@
 
 #include "vitc/Frontend/Weights.h"
 
+#include "llvm/Support/Error.h"
+
 #include <cstddef>
 #include <map>
-#include <optional>
 #include <string>
 
 namespace vitc {
@@ -23,20 +24,17 @@ namespace vitc {
 /// converted to fp32; any other dtype is an error naming the tensor.
 /// `origin` names the source (usually the path): every error is one line
 /// starting with "<origin>: ".
-std::optional<std::map<std::string, Tensor>>
-parseSafetensors(const char *bytes, size_t size, const std::string &origin,
-                 std::string &error);
+llvm::Expected<std::map<std::string, Tensor>>
+parseSafetensors(const char *bytes, size_t size, const std::string &origin);
 
 /// Reads and parses a safetensors file.
-std::optional<std::map<std::string, Tensor>>
-readSafetensors(const std::string &path, std::string &error);
+llvm::Expected<std::map<std::string, Tensor>>
+readSafetensors(const std::string &path);
 
-/// Writes `tensors` as F32 safetensors, names in sorted order. Returns false
-/// and sets `error` if the file cannot be written or a tensor's data does not
-/// match its shape.
-bool writeSafetensors(const std::string &path,
-                      const std::map<std::string, Tensor> &tensors,
-                      std::string &error);
+/// Writes `tensors` as F32 safetensors, names in sorted order. Fails if the
+/// file cannot be written or a tensor's data does not match its shape.
+llvm::Error writeSafetensors(const std::string &path,
+                             const std::map<std::string, Tensor> &tensors);
 
 } // namespace vitc
 

@@ -15,6 +15,8 @@
 #include "vitc/Frontend/ModelConfig.h"
 #include "vitc/Support/Format.h"
 
+#include "llvm/Support/Error.h"
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -106,17 +108,16 @@ WeightSet makeRandomWeights(const ModelConfig &config, WeightNaming naming,
 /// some naming scheme, with the expected shapes and only finite values. The
 /// scheme is Hugging Face if any name starts with "vit." or "classifier.",
 /// timm otherwise. Checks run in this order: missing tensors, unexpected
-/// tensors, shapes, values. On failure returns std::nullopt and sets `error`
-/// to a one-line message naming the offending tensor.
-std::optional<WeightSet> validateWeights(const ModelConfig &config,
-                                         std::map<std::string, Tensor> tensors,
-                                         std::string &error);
+/// tensors, shapes, values. On failure the error is a one-line message naming
+/// the offending tensor.
+llvm::Expected<WeightSet>
+validateWeights(const ModelConfig &config,
+                std::map<std::string, Tensor> tensors);
 
 /// Reads a safetensors checkpoint and validates it against `config`. Every
 /// error starts with `path`.
-std::optional<WeightSet> loadWeights(const std::string &path,
-                                     const ModelConfig &config,
-                                     std::string &error);
+llvm::Expected<WeightSet> loadWeights(const std::string &path,
+                                      const ModelConfig &config);
 
 } // namespace vitc
 
