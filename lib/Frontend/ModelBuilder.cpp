@@ -130,7 +130,7 @@ OwningOpRef<ModuleOp> buildViTModule(MLIRContext &context,
   OpBuilder builder(&context);
   Location loc = NameLoc::get(builder.getStringAttr(config.name));
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
-  module->getOperation()->setAttr("vit.model",
+  module->getOperation()->setAttr(kModelNameAttr,
                                   builder.getStringAttr(config.name));
 
   SmallVector<int64_t> imageShape =

@@ -1,24 +1,23 @@
 //===- vitc.cpp - The vitc compiler driver --------------------------------===//
 //
 // Builds a ViT from a preset (plus overrides) or reads vit-dialect IR, checks
-// the weights, and prints the model IR or a Keras-style summary.
+// the weights, and then prints a summary, stops the compiler pipeline after
+// a phase and prints its IR (--emit), or compiles an artifact (-o). The
+// pipeline itself is the library's (vitc/Compiler/Pipeline.h).
 //
 //===----------------------------------------------------------------------===//
 
-#include "vitc/Codegen/CPU/Passes.h"
-#include "vitc/Codegen/CUDA/CudaCodegen.h"
+#include "vitc/Compiler/Compiler.h"
+#include "vitc/Compiler/Pipeline.h"
 #include "vitc/Dialect/ViT/Analysis/ModelSummary.h"
-#include "vitc/Dialect/ViT/IR/ViTDialect.h"
-#include "vitc/Dialect/ViT/Transforms/Passes.h"
 #include "vitc/Frontend/ModelBuilder.h"
 #include "vitc/Frontend/Safetensors.h"
 #include "vitc/Frontend/Weights.h"
-#include "vitc/InitAllDialects.h"
-#include "vitc/Target/Compiler.h"
-#include "vitc/Target/Lowering.h"
+#include "vitc/InitAll.h"
 #include "vitc/Version.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -115,8 +114,7 @@ cl::opt<std::string>
                 cl::desc("Write the weights in use to a safetensors file"),
                 cl::value_desc("file"), cl::cat(weightCategory));
 
-/// Compilation phases, in pipeline order; --emit stops after one.
-enum class Phase { Vit, Fused, Linalg, Tiled, Bufferized, Llvm, Ptx };
+using vitc::Phase;
 
 cl::opt<Phase>
     emit("emit", cl::desc("Stop after a phase and print its IR:"),
@@ -125,8 +123,8 @@ cl::opt<Phase>
                                "decomposed ops with fused epilogues, grouped "
                                "into vit.kernel regions"),
                     clEnumValN(Phase::Linalg, "linalg",
-                               "kernels outlined into functions, in linalg "
-                               "on tensors"),
+                               "kernels outlined into functions (one per "
+                               "distinct kernel), in linalg on tensors"),
                     clEnumValN(Phase::Tiled, "tiled",
                                "the kernels tiled (and, for the CPU, "
                                "vectorized) for --target, on tensors"),
@@ -145,6 +143,12 @@ cl::opt<std::string>
                         "cuda:sm_NN (e.g. cuda:sm_90)"),
                cl::value_desc("target"), cl::init("cpu"),
                cl::cat(outputCategory));
+cl::opt<std::string>
+    cpuName("cpu",
+            cl::desc("--target cpu: the LLVM CPU name to generate code for "
+                     "(host: this machine; e.g. x86-64-v3 for AVX2, "
+                     "x86-64-v4 for AVX-512)"),
+            cl::value_desc("name"), cl::init("host"), cl::cat(outputCategory));
 cl::opt<bool> timing("timing", cl::desc("Print the time each phase takes"),
                      cl::cat(outputCategory));
 cl::opt<bool> summary("summary",
@@ -254,8 +258,7 @@ parseInputModule(mlir::MLIRContext &context) {
     return failure(error);
   SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(buffer), SMLoc());
-  // Parse errors are reported with their location by this handler.
-  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  // Parse errors reach the tool's diagnostic handler with their location.
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
   if (!module)
@@ -297,7 +300,8 @@ Expected<Model> readModel(mlir::MLIRContext &context) {
     return module.takeError();
   Model model;
   model.module = std::move(*module);
-  if (auto name = (*model.module)->getAttrOfType<mlir::StringAttr>("vit.model"))
+  if (auto name = (*model.module)
+                      ->getAttrOfType<mlir::StringAttr>(vitc::kModelNameAttr))
     model.name = name.str();
   if (!weightsFile.empty()) {
     // The names and shapes are checked against the IR's vit.weight ops
@@ -345,9 +349,56 @@ Expected<Model> buildModel(mlir::MLIRContext &context) {
   return std::move(model);
 }
 
-int fail(const std::string &message) {
+int fail(const Twine &message) {
   WithColor::error(errs(), "vitc") << message << "\n";
   return 1;
+}
+
+/// Where a diagnostic points, as a user reads it: "file:line:col" for
+/// parsed IR, the layer name ("blocks.3.mlp") for built IR, nothing for an
+/// unknown location.
+std::string describeLocation(mlir::Location location) {
+  if (auto file = dyn_cast<mlir::FileLineColLoc>(location))
+    return (file.getFilename().getValue() + ":" + Twine(file.getLine()) + ":" +
+            Twine(file.getColumn()))
+        .str();
+  if (auto name = dyn_cast<mlir::NameLoc>(location)) {
+    std::string within = describeLocation(name.getChildLoc());
+    return name.getName().str() + (within.empty() ? "" : " (" + within + ")");
+  }
+  if (auto fused = dyn_cast<mlir::FusedLoc>(location))
+    for (mlir::Location part : fused.getLocations())
+      if (std::string described = describeLocation(part); !described.empty())
+        return described;
+  if (auto call = dyn_cast<mlir::CallSiteLoc>(location))
+    return describeLocation(call.getCallee());
+  return "";
+}
+
+/// Prints every diagnostic once, as `vitc: error: <location>: <message>`
+/// (without a location where it is unknown), with its notes.
+void printDiagnostic(mlir::Diagnostic &diagnostic) {
+  raw_ostream &os = errs();
+  switch (diagnostic.getSeverity()) {
+  case mlir::DiagnosticSeverity::Error:
+    WithColor::error(os, "vitc");
+    break;
+  case mlir::DiagnosticSeverity::Warning:
+    WithColor::warning(os, "vitc");
+    break;
+  case mlir::DiagnosticSeverity::Note:
+    WithColor::note(os, "vitc");
+    break;
+  case mlir::DiagnosticSeverity::Remark:
+    WithColor::remark(os, "vitc");
+    break;
+  }
+  std::string location = describeLocation(diagnostic.getLocation());
+  if (!location.empty())
+    os << location << ": ";
+  os << diagnostic << "\n";
+  for (mlir::Diagnostic &note : diagnostic.getNotes())
+    printDiagnostic(note);
 }
 
 /// The command line, for the artifact's metadata.
@@ -365,8 +416,8 @@ std::string mebibytes(int64_t bytes) {
 }
 
 void printReport(const vitc::CompileReport &report, raw_ostream &os) {
-  os << "  kernels:   " << report.kernels << " ("
-     << mebibytes(report.moduleBytes) << " of code)\n"
+  os << "  kernels:   " << report.kernels << " distinct, " << report.dispatches
+     << " dispatches (" << mebibytes(report.moduleBytes) << " of code)\n"
      << "  constants: " << report.constants << " tensors, "
      << mebibytes(report.constantBytes) << "\n"
      << "  arena:     " << mebibytes(report.arenaBytes) << " ("
@@ -376,18 +427,28 @@ void printReport(const vitc::CompileReport &report, raw_ostream &os) {
     os << "ptxas report:\n" << report.ptxasReport;
 }
 
+/// The PTX of the end of the CUDA pipeline.
+Expected<std::string> readPtx(mlir::ModuleOp module) {
+  auto binary =
+      module.lookupSymbol<mlir::gpu::BinaryOp>(vitc::kCudaKernelModuleName);
+  if (!binary || binary.getObjects().size() != 1)
+    return failure("the CUDA pipeline produced no PTX");
+  return cast<mlir::gpu::ObjectAttr>(binary.getObjects()[0]).getObject().str();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  // MLIR's own flags (--mlir-print-ir-after-all, --mlir-print-debuginfo,
-  // ...) work as in mlir-opt; --help-hidden lists them.
-  // Passes first, so that pass-name options such as
-  // --mlir-print-ir-after=vit-decompose know them.
-  vitc::vit::registerViTPasses();
+  // MLIR's own flags (--mlir-print-ir-after-all, --mlir-timing,
+  // --mlir-pass-pipeline-crash-reproducer, ...) work as in mlir-opt, for
+  // every pass of the pipeline; --help-hidden lists them. Passes are
+  // registered first, so that --mlir-print-ir-after=<pass> knows them.
+  vitc::registerAllPasses();
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
   mlir::registerAsmPrinterCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
   cl::HideUnrelatedOptions({&modelCategory, &weightCategory, &outputCategory});
   cl::SetVersionPrinter([](raw_ostream &os) {
     os << "vitc " << VITC_VERSION_STRING << " (LLVM/MLIR "
@@ -413,10 +474,17 @@ int main(int argc, char **argv) {
     }
     return 0;
   }
-  std::optional<vitc::TargetOptions> target = vitc::parseTarget(targetName);
-  if (!target)
-    return fail("unknown --target '" + targetName +
-                "'; expected cpu or cuda:sm_NN (e.g. cuda:sm_90)");
+  if (targetName != "cpu" && cpuName.getNumOccurrences())
+    return fail("--cpu applies to --target cpu only");
+  Expected<vitc::TargetOptions> target = vitc::parseTarget(targetName, cpuName);
+  if (!target) {
+    std::string message = toString(target.takeError());
+    // The target string came from --target; a CPU name from --cpu.
+    if (StringRef(message).starts_with("unknown target"))
+      return fail("unknown --target '" + targetName +
+                  "'; expected cpu or cuda:sm_NN (e.g. cuda:sm_90)");
+    return fail("--cpu: " + message);
+  }
   // Linking with lld in-process resets LLVM's command-line options to their
   // defaults, so read every option needed after code generation now.
   const std::string outputPath = outputFile;
@@ -425,16 +493,27 @@ int main(int argc, char **argv) {
   if (!emitIR && !summary && !compile && saveWeights.empty())
     return fail("nothing to do: pass -o <file>.vitb, --emit=<phase>, "
                 "--summary or --save-weights");
+  if (emitIR && emit == Phase::Llvm && target->isCuda())
+    return fail("--emit=llvm shows CPU code; for --target " + targetName +
+                " use --emit=ptx");
+  if (emitIR && emit == Phase::Ptx && !target->isCuda())
+    return fail("--emit=ptx needs a --target cuda:sm_NN");
 
+  // --timing, or MLIR's --mlir-timing (with its display options).
   mlir::DefaultTimingManager timingManager;
-  timingManager.setEnabled(timing);
+  mlir::applyDefaultTimingManagerCLOptions(timingManager);
+  if (timing)
+    timingManager.setEnabled(true);
   mlir::TimingScope rootTimer = timingManager.getRootScope();
 
   mlir::DialectRegistry registry;
   vitc::registerAllDialects(registry);
-  vitc::cpu::registerCpuCodegenDialects(registry);
-  vitc::cuda::registerCudaCodegenDialects(registry);
   mlir::MLIRContext context(registry);
+  mlir::ScopedDiagnosticHandler diagnostics(&context,
+                                            [](mlir::Diagnostic &diagnostic) {
+                                              printDiagnostic(diagnostic);
+                                              return mlir::success();
+                                            });
   mlir::TimingScope frontendTimer = rootTimer.nest("frontend (build IR)");
   Expected<Model> model = buildModel(context);
   frontendTimer.stop();
@@ -444,81 +523,24 @@ int main(int argc, char **argv) {
   if (compile && !model->weights)
     return fail("compiling needs weights: pass --weights <file>.safetensors "
                 "or --random-weights");
-
-  auto runPasses = [&](const char *name,
-                       function_ref<void(mlir::PassManager &)> build) {
-    mlir::PassManager pm(&context);
-    if (failed(mlir::applyPassManagerCLOptions(pm)))
-      return false;
-    mlir::TimingScope passTimer = rootTimer.nest(name);
-    pm.enableTiming(passTimer);
-    build(pm);
-    return succeeded(pm.run(module));
+  auto configure = [&](mlir::PassManager &pm) {
+    return mlir::applyPassManagerCLOptions(pm);
   };
-  if ((compile || emit >= Phase::Fused) &&
-      !runPasses("fusion passes", [](mlir::PassManager &pm) {
-        vitc::vit::buildViTFusionPipeline(pm);
-      }))
-    return fail("the fusion pipeline failed (see the diagnostics above)");
-  bool cuda = target->kind == vitc::TargetOptions::Kind::Cuda;
-  if (emitIR && emit == Phase::Llvm && cuda)
-    return fail("--emit=llvm shows CPU code; for --target " + targetName +
-                " use --emit=ptx");
-  if (emitIR && emit == Phase::Ptx && !cuda)
-    return fail("--emit=ptx needs a --target cuda:sm_NN");
-  if (emitIR && emit >= Phase::Linalg &&
-      failed(vitc::lowerKernelsToLinalg(module)))
-    return fail("lowering the kernels to linalg failed (see the diagnostics "
-                "above)");
-  std::string ptx;
-  if (emitIR && emit >= Phase::Tiled) {
-    // Code generation sees the kernel functions only.
-    for (auto function :
-         llvm::make_early_inc_range(module.getOps<mlir::func::FuncOp>()))
-      if (!function->hasAttr("vit.kernel_name"))
-        function.erase();
-    vitc::cuda::CudaOptions cudaOptions;
-    cudaOptions.sm = target->sm;
-    std::string error;
-    bool generated = true;
-    if (emit == Phase::Ptx) {
-      FailureOr<vitc::cuda::CudaCompileResult> compiled =
-          vitc::cuda::compileKernelsForCuda(module, cudaOptions, error);
-      if (failed(compiled))
-        return fail(error);
-      ptx = std::move(compiled->ptx);
-    } else if (cuda) {
-      generated = runPasses("CUDA schedule", [&](mlir::PassManager &pm) {
-        if (emit == Phase::Tiled)
-          vitc::cuda::buildCudaTilingPipeline(pm, cudaOptions);
-        else
-          vitc::cuda::buildCudaSchedulePipeline(pm, cudaOptions);
-      });
-    } else {
-      generated = runPasses("CPU code generation", [&](mlir::PassManager &pm) {
-        vitc::cpu::buildCpuTilingPipeline(pm, vitc::cpu::CpuPipelineOptions());
-        if (emit >= Phase::Bufferized)
-          vitc::cpu::buildCpuBufferizationPipeline(pm);
-        if (emit >= Phase::Llvm)
-          vitc::cpu::buildCpuToLLVMPipeline(pm);
-      });
-    }
-    if (!generated)
-      return fail("code generation failed (see the diagnostics above)");
-  }
 
   if (compile) {
-    auto progress = [](const std::string &step) {
+    vitc::CompileSession session;
+    session.configure = configure;
+    session.progress = [](StringRef step) {
       errs() << "vitc: " << step << "...\n";
     };
+    session.timer = &rootTimer;
     vitc::ArtifactDescription description{model->name, model->config,
                                           commandLine(argc, argv)};
     vitc::CompileReport report;
-    std::string error;
     auto start = std::chrono::steady_clock::now();
-    if (!vitc::compileArtifact(module, *model->weights, *target, description,
-                               outputPath, rootTimer, progress, report, error))
-      return fail(error);
+    if (failed(vitc::compileArtifact(module, *model->weights, *target,
+                                     description, outputPath, session, report)))
+      return 1;
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();
@@ -528,11 +550,25 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  if (emitIR && emit > Phase::Vit) {
+    vitc::PipelineOptions options;
+    options.target = *target;
+    options.last = emit;
+    mlir::PassManager pm(&context);
+    if (failed(configure(pm)))
+      return 1;
+    mlir::TimingScope pipelineTimer = rootTimer.nest("pipeline");
+    pm.enableTiming(pipelineTimer);
+    vitc::buildCompilerPipeline(pm, options);
+    if (failed(pm.run(module)))
+      return 1;
+  }
+
   auto function =
       module.lookupSymbol<mlir::func::FuncOp>(vitc::kEntryFunctionName);
   if (summary && !function)
-    return fail(std::string("the module has no function @") +
-                vitc::kEntryFunctionName + " to summarise");
+    return fail("the module has no function @" + vitc::kEntryFunctionName +
+                " to summarise");
   std::string error;
   std::unique_ptr<ToolOutputFile> output =
       mlir::openOutputFile(outputPath, &error);
@@ -542,7 +578,10 @@ int main(int argc, char **argv) {
     vitc::vit::printModelSummary(vitc::vit::summarizeModel(function),
                                  output->os());
   if (emitIR && emit == Phase::Ptx) {
-    output->os() << ptx;
+    Expected<std::string> ptx = readPtx(module);
+    if (!ptx)
+      return fail(toString(ptx.takeError()));
+    output->os() << *ptx;
   } else if (emitIR) {
     module.print(output->os());
     output->os() << "\n";

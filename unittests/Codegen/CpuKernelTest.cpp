@@ -18,15 +18,13 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "vitc/Codegen/CPU/KernelCompiler.h"
+#include "vitc/Codegen/CPU/Serialize.h"
 
-#include "vitc/Codegen/CPU/Passes.h"
-#include "vitc/Conversion/Passes.h"
-#include "vitc/Dialect/ViT/Transforms/Passes.h"
+#include "vitc/Compiler/ConstantEvaluator.h"
+#include "vitc/Compiler/Pipeline.h"
 #include "vitc/Frontend/ModelBuilder.h"
-#include "vitc/InitAllDialects.h"
+#include "vitc/InitAll.h"
 #include "vitc/Reference/ReferenceModel.h"
-#include "vitc/Target/ConstantEvaluator.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
@@ -82,14 +80,23 @@ ModelConfig tinyConfig(InputLayout layout) {
   return config;
 }
 
+/// `cpu` resolved, with the default tiles.
+CpuTarget targetFor(const char *cpu = "host") {
+  llvm::Expected<CpuTarget> target = resolveCpuTarget(cpu);
+  if (!target) {
+    ADD_FAILURE() << llvm::toString(target.takeError());
+    return CpuTarget();
+  }
+  return *target;
+}
+
 /// Small tiles, so that every kernel but the concatenation has several tiles
 /// and the last row tile is partial (34 rows of linears in tiles of 8).
-CpuOptions smallTiles(std::string cpu = "host") {
-  CpuOptions options;
-  options.cpu = std::move(cpu);
-  options.rowsPerTile = 8;
-  options.columnsPerTile = 16;
-  return options;
+CpuTarget smallTiles(const char *cpu = "host") {
+  CpuTarget target = targetFor(cpu);
+  target.codegen.rowsPerTile = 8;
+  target.codegen.columnsPerTile = 16;
+  return target;
 }
 
 /// How the dispatch loop calls each kernel.
@@ -137,33 +144,48 @@ public:
 class CompiledModel {
 public:
   CompiledModel(const ModelConfig &config, int64_t batch,
-                const CpuOptions &options)
+                const CpuTarget &target)
       : config(config), batch(batch) {
     mlir::DialectRegistry registry;
     registerAllDialects(registry);
-    registerCpuCodegenDialects(registry);
     context.appendDialectRegistry(registry);
+    llvm::raw_string_ostream diagnostics(error);
+    mlir::ScopedDiagnosticHandler handler(
+        &context, [&](mlir::Diagnostic &diagnostic) {
+          diagnostics << diagnostic.getLocation() << ": " << diagnostic << "\n";
+        });
     module = buildViTModule(context, config, WeightNaming::Timm, batch);
+    // The compiler's pipeline; the test keeps what it hands over (the
+    // constants function and the dispatch list) to run the model itself.
+    host = mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
+    PipelineOptions options;
+    options.target.cpu = target;
+    options.last = Phase::Llvm;
+    options.constantsHook = [&](mlir::func::FuncOp constants) {
+      host->push_back(constants.clone());
+      return mlir::success();
+    };
+    options.dispatchesHook = [&](mlir::func::FuncOp dispatches) {
+      entry = dispatches.clone();
+      host->push_back(entry);
+      for (auto function : dispatches->getParentOfType<mlir::ModuleOp>()
+                               .getOps<mlir::func::FuncOp>())
+        if (isKernelFunction(function))
+          kernelSymbols.push_back(function.getSymName().str());
+      return mlir::success();
+    };
     mlir::PassManager pm(&context);
-    vit::buildViTFusionPipeline(pm);
-    pm.addPass(vit::createViTOutlineKernelsPass());
-    pm.addPass(createConvertViTToLinalgPass());
+    buildCompilerPipeline(pm, options);
     if (failed(pm.run(*module))) {
-      error = "lowering to kernels failed";
+      diagnostics << "the pipeline failed";
       return;
     }
-    entry = module->lookupSymbol<mlir::func::FuncOp>(kEntryFunctionName);
-
-    // The back end takes the kernel functions alone.
-    kernels = mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
-    for (auto function : module->getOps<mlir::func::FuncOp>())
-      if (isKernelFunction(function))
-        kernels->push_back(function.clone());
-    mlir::FailureOr<CpuCompileResult> result =
-        compileKernelsForCpu(*kernels, options, error);
-    if (failed(result))
+    llvm::Expected<CpuObject> object = serializeCpuKernels(*module, target);
+    if (!object) {
+      error = llvm::toString(object.takeError());
       return;
-    compiled = std::move(*result);
+    }
+    compiled = std::move(*object);
     library = std::make_unique<LoadedLibrary>(compiled.sharedObject);
     if (!library->handle) {
       error = "dlopen failed: " + std::string(dlerror());
@@ -184,12 +206,12 @@ public:
 
   /// Evaluates the constants function on `weights`.
   std::vector<Tensor> evaluateConstants(const WeightSet &weights) {
-    auto constants = module->lookupSymbol<mlir::func::FuncOp>("vit_constants");
-    std::string message;
-    std::optional<std::vector<Tensor>> values =
-        vitc::evaluateConstants(constants, weights, message);
-    EXPECT_TRUE(values) << message;
-    return values.value_or(std::vector<Tensor>{});
+    auto constants = host->lookupSymbol<mlir::func::FuncOp>(
+        constantsFunctionName(kEntryFunctionName));
+    mlir::FailureOr<EvaluatedConstants> values =
+        vitc::evaluateConstants(constants, weights);
+    EXPECT_TRUE(succeeded(values));
+    return succeeded(values) ? values->copy() : std::vector<Tensor>{};
   }
 
   /// Runs the dispatch list of @vit and returns the logits.
@@ -263,9 +285,12 @@ public:
   int64_t batch;
   mlir::MLIRContext context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
-  mlir::OwningOpRef<mlir::ModuleOp> kernels;
+  /// The constants function and the dispatch list (@vit) the pipeline
+  /// handed over, and the kernel symbols in module order.
+  mlir::OwningOpRef<mlir::ModuleOp> host;
   mlir::func::FuncOp entry;
-  CpuCompileResult compiled;
+  std::vector<std::string> kernelSymbols;
+  CpuObject compiled;
   std::unique_ptr<LoadedLibrary> library;
   std::map<std::string, std::pair<KernelEntry, int64_t>> entryPoints;
   std::string error;
@@ -358,9 +383,7 @@ TEST(CpuKernelLibrary, ExportsKernelsAndImportsOnlyLibc) {
   // One kernel per function, in module order; the big ones have several
   // tiles (layer norms: 34 rows in tiles of 8; attention: 2 images x 2
   // heads x 3 row tiles; linears: rows x column tiles).
-  std::vector<std::string> functions;
-  for (auto function : model.kernels->getOps<mlir::func::FuncOp>())
-    functions.push_back(function.getSymName().str());
+  std::vector<std::string> functions = model.kernelSymbols;
   ASSERT_EQ(model.compiled.kernels.size(), functions.size());
   for (auto [kernel, function] :
        llvm::zip_equal(model.compiled.kernels, functions)) {
@@ -370,9 +393,9 @@ TEST(CpuKernelLibrary, ExportsKernelsAndImportsOnlyLibc) {
   std::map<std::string, int64_t> tiles;
   for (const CompiledKernel &kernel : model.compiled.kernels)
     tiles[kernel.symbol] = kernel.numTiles;
-  EXPECT_EQ(tiles.at("blocks_0_norm1"), 2 * 3);
-  EXPECT_EQ(tiles.at("blocks_0_attn_core"), 2 * 2 * 3);
-  EXPECT_EQ(tiles.at("blocks_0_mlp_fc1"), 5 * (64 / 16));
+  EXPECT_EQ(tiles.at("blocks_N_normN_norm"), 2 * 3);
+  EXPECT_EQ(tiles.at("blocks_N_attn_core"), 2 * 2 * 3);
+  EXPECT_EQ(tiles.at("blocks_N_mlp_fc1"), 5 * (64 / 16));
   EXPECT_EQ(tiles.at("class_pos_embed"), 1);
 
   // Only the entry points are exported; imports come from the C library.
@@ -411,7 +434,7 @@ TEST(CpuKernelLibrary, DISABLED_VitB16) {
   };
   ModelConfig config = *lookupPreset("vit-b16");
   Clock::time_point start = Clock::now();
-  CompiledModel model(config, /*batch=*/1, CpuOptions());
+  CompiledModel model(config, /*batch=*/1, targetFor());
   ASSERT_TRUE(model.ok()) << model.error;
   std::printf("compile (build, fuse, lower, codegen, link): %.2f s, %zu "
               "kernels, %zu bytes\n",

@@ -8,12 +8,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "vitc/Dialect/ViT/Transforms/Passes.h"
+#include "vitc/Compiler/Compiler.h"
 #include "vitc/Frontend/ModelBuilder.h"
-#include "vitc/InitAllDialects.h"
+#include "vitc/InitAll.h"
 #include "vitc/Reference/ReferenceModel.h"
 #include "vitc/Runtime/vitrt.h"
-#include "vitc/Target/Compiler.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
@@ -77,22 +76,25 @@ std::string compile(const ModelConfig &config, const WeightSet &weights,
   mlir::DialectRegistry registry;
   registerAllDialects(registry);
   mlir::MLIRContext context(registry);
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(
+      &context, [&](mlir::Diagnostic &diagnostic) {
+        llvm::raw_string_ostream(diagnostics) << diagnostic << "\n";
+      });
   mlir::OwningOpRef<mlir::ModuleOp> module =
       buildViTModule(context, config, weights.naming, batch);
-  mlir::PassManager pm(&context);
-  vit::buildViTFusionPipeline(pm);
-  EXPECT_TRUE(succeeded(pm.run(*module)));
+  llvm::Expected<TargetOptions> host = parseTarget("cpu");
+  EXPECT_TRUE(bool(host)) << llvm::toString(host.takeError());
+  if (!host)
+    return "";
 
   llvm::SmallString<128> path;
   EXPECT_FALSE(llvm::sys::fs::createTemporaryFile("e2e", "vitb", path));
-  mlir::DefaultTimingManager timing;
-  mlir::TimingScope timer = timing.getRootScope();
   CompileReport report;
-  std::string error;
-  EXPECT_TRUE(compileArtifact(
-      *module, weights, TargetOptions(), {config.name, config, "test"},
-      path.str().str(), timer, [](const std::string &) {}, report, error))
-      << error;
+  EXPECT_TRUE(succeeded(compileArtifact(*module, weights, *host,
+                                        {config.name, config, "test"}, path,
+                                        CompileSession(), report)))
+      << diagnostics;
   return path.str().str();
 }
 

@@ -1,14 +1,15 @@
 //===- EmulatedGpuModelTest.cpp - Emulated GPU schedules vs the reference -===//
 //
-// Each case builds a tiny ViT, fuses and lowers it exactly as vitc does
-// (vitc::lowerModel), runs the CUDA back end's schedule of every kernel
-// sequentially on the CPU (vitc::cuda::emulateGpuScheduleOnCpu: the same
-// block/thread tiling, workgroup-memory staging and partial tiles as the
-// PTX, with the block and thread loops run one after the other), and then
-// executes the lowered ExecutionPlan by hand: one arena of plan.arenaBytes,
-// constants from LoweredModel::constants, the image as input 0 and a logits
-// buffer as output 0, one `_mlir_ciface_<kernel>` call per dispatch. The
-// logits are compared with the independent reference model.
+// Each case builds a tiny ViT, runs vitc's pipeline to the linalg phase and
+// plans its dispatches exactly as vitc does, runs the CUDA back end's
+// schedule of every kernel sequentially on the CPU
+// (vitc::cuda::buildGpuScheduleForCpuEmulation: the same block/thread
+// tiling, workgroup-memory staging and partial tiles as the PTX, with the
+// block and thread loops run one after the other), and then executes the
+// ExecutionPlan by hand: one arena of plan.arenaBytes, the evaluated
+// constants, the image as input 0 and a logits buffer as output 0, one
+// `_mlir_ciface_<kernel>` call per dispatch. The logits are compared with
+// the independent reference model.
 //
 // The bound and its justification are in Numerics.h; a 5% error in every
 // fifth weight of one linear breaks it (DetectsAPerturbedWeight).
@@ -16,11 +17,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "vitc/Codegen/CUDA/CudaCodegen.h"
-#include "vitc/Dialect/ViT/Transforms/Passes.h"
+#include "vitc/Compiler/ConstantEvaluator.h"
+#include "vitc/Compiler/Pipeline.h"
 #include "vitc/Frontend/ModelBuilder.h"
-#include "vitc/InitAllDialects.h"
+#include "vitc/InitAll.h"
+#include "vitc/Plan/ExecutionPlan.h"
 #include "vitc/Reference/ReferenceModel.h"
-#include "vitc/Target/Lowering.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -118,10 +120,14 @@ int64_t numElements(const std::vector<int64_t> &shape) {
   return count;
 }
 
-/// A lowered, emulated model ready to run.
+/// A compiled, emulated model ready to run.
 struct EmulatedModel {
   std::unique_ptr<mlir::MLIRContext> context;
-  LoweredModel lowered;
+  /// The kernel functions, the plan of their dispatches and the constants
+  /// the plan binds.
+  mlir::OwningOpRef<mlir::ModuleOp> kernels;
+  ExecutionPlan plan;
+  std::vector<Tensor> constants;
   /// Operand shapes of each kernel (inputs, then the result), recorded from
   /// the tensor signatures before emulation rewrote them.
   std::map<std::string, std::vector<std::vector<int64_t>>> shapes;
@@ -138,25 +144,36 @@ std::unique_ptr<EmulatedModel> build(const ModelConfig &config,
   auto model = std::make_unique<EmulatedModel>();
   mlir::DialectRegistry registry;
   registerAllDialects(registry);
-  cuda::registerCudaCodegenDialects(registry);
   model->context = std::make_unique<mlir::MLIRContext>(registry);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
+  model->kernels =
       buildViTModule(*model->context, config, weights.naming, batch);
+  // vitc's pipeline to the linalg phase, and its hand-over of the constants
+  // and the dispatch list.
+  PipelineOptions options;
+  options.target.kind = TargetOptions::Kind::Cuda;
+  options.target.cuda.maxTile = maxTile;
+  options.last = Phase::Linalg;
+  options.constantsHook = [&](mlir::func::FuncOp constants) {
+    mlir::FailureOr<EvaluatedConstants> values =
+        evaluateConstants(constants, weights);
+    if (succeeded(values))
+      model->constants = values->copy();
+    return mlir::LogicalResult(values);
+  };
   mlir::PassManager pm(model->context.get());
-  vit::buildViTFusionPipeline(pm);
-  if (failed(pm.run(*module))) {
-    ADD_FAILURE() << "fusion pipeline failed";
+  buildCompilerPipeline(pm, options);
+  pm.addPass(createExtractKernelsPass([&](mlir::func::FuncOp entry) {
+    mlir::FailureOr<ExecutionPlan> plan = planExecution(entry);
+    if (succeeded(plan))
+      model->plan = std::move(*plan);
+    return mlir::LogicalResult(plan);
+  }));
+  if (failed(pm.run(*model->kernels))) {
+    ADD_FAILURE() << "the pipeline failed";
     return model;
   }
-  std::string error;
-  std::optional<LoweredModel> lowered = lowerModel(*module, weights, error);
-  if (!lowered) {
-    ADD_FAILURE() << "lowerModel: " << error;
-    return model;
-  }
-  model->lowered = std::move(*lowered);
 
-  mlir::ModuleOp kernels = *model->lowered.kernels;
+  mlir::ModuleOp kernels = *model->kernels;
   mlir::Builder builder(model->context.get());
   for (auto func : kernels.getOps<mlir::func::FuncOp>()) {
     std::vector<std::vector<int64_t>> operands;
@@ -180,16 +197,16 @@ std::unique_ptr<EmulatedModel> build(const ModelConfig &config,
     func->setAttr("llvm.emit_c_interface", builder.getUnitAttr());
   }
 
-  cuda::CudaOptions options;
-  options.maxTile = maxTile;
-  if (failed(cuda::emulateGpuScheduleOnCpu(kernels, options, error))) {
-    ADD_FAILURE() << "emulateGpuScheduleOnCpu: " << error;
+  mlir::PassManager emulation(model->context.get());
+  cuda::buildGpuScheduleForCpuEmulation(emulation, options.target.cuda);
+  if (failed(emulation.run(kernels))) {
+    ADD_FAILURE() << "the emulation pipeline failed";
     return model;
   }
 
   // After the destination ABI each kernel takes its inputs, then its output
   // buffer, and returns nothing: check every dispatched C interface.
-  for (const PlannedDispatch &dispatch : model->lowered.plan.dispatches) {
+  for (const PlannedDispatch &dispatch : model->plan.dispatches) {
     auto found = model->shapes.find(dispatch.symbol);
     if (found == model->shapes.end()) {
       ADD_FAILURE() << "no kernel @" << dispatch.symbol;
@@ -208,7 +225,7 @@ std::unique_ptr<EmulatedModel> build(const ModelConfig &config,
       return model;
     }
     auto tile =
-        wrapper->getAttrOfType<mlir::DenseI64ArrayAttr>("vit.cuda.block_tile");
+        wrapper->getAttrOfType<mlir::DenseI64ArrayAttr>(kCudaBlockTileAttr);
     if (!tile) {
       ADD_FAILURE() << "@" << dispatch.symbol << " has no vit.cuda.block_tile";
       return model;
@@ -242,7 +259,7 @@ std::unique_ptr<EmulatedModel> build(const ModelConfig &config,
 std::vector<float> run(EmulatedModel &model, std::vector<float> images,
                        size_t numLogits) {
   std::vector<float> logits(numLogits, std::nanf(""));
-  const ExecutionPlan &plan = model.lowered.plan;
+  const ExecutionPlan &plan = model.plan;
   // Aligned like the runtime's arena; filled with NaN so that a read of an
   // unwritten range poisons the logits.
   size_t arenaBytes = (std::max<int64_t>(plan.arenaBytes, kArenaAlignment) +
@@ -275,7 +292,7 @@ std::vector<float> run(EmulatedModel &model, std::vector<float> images,
         data = logits.data();
         break;
       case PlannedBinding::Kind::Constant: {
-        Tensor &constant = model.lowered.constants.at(binding.index);
+        Tensor &constant = model.constants.at(binding.index);
         EXPECT_EQ(elements, constant.numElements()) << dispatch.symbol;
         data = constant.data.data();
         break;
@@ -312,7 +329,7 @@ TEST_P(EmulatedGpuModelTest, MatchesReference) {
   std::unique_ptr<EmulatedModel> model =
       build(testCase.config, weights, testCase.batch, testCase.maxTile);
   ASSERT_TRUE(model->engine);
-  EXPECT_GT(model->lowered.plan.dispatches.size(), 4u);
+  EXPECT_GT(model->plan.dispatches.size(), 4u);
   // The cap took effect (so small shapes get many blocks and partial
   // tiles), and the default schedule is really a different one.
   if (testCase.maxTile > 0)
@@ -331,8 +348,7 @@ TEST_P(EmulatedGpuModelTest, MatchesReference) {
     double error = relativeError(actual, expected);
     std::printf("%s seed %u: %zu dispatches, largest block tile %lld, max "
                 "relative error %.3g\n",
-                testCase.name.c_str(), seed,
-                model->lowered.plan.dispatches.size(),
+                testCase.name.c_str(), seed, model->plan.dispatches.size(),
                 static_cast<long long>(model->largestTile), error);
     EXPECT_LE(error, kRelativeBound) << "seed " << seed;
   }

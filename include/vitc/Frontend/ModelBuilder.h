@@ -5,14 +5,12 @@
 
 #include "vitc/Frontend/ModelConfig.h"
 #include "vitc/Frontend/Weights.h"
+#include "vitc/Support/KernelContract.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
 namespace vitc {
-
-/// Name of the entry function the builder emits.
-inline constexpr const char *kEntryFunctionName = "vit";
 
 /// Builds a module holding one function, @vit, that maps an image batch of
 /// `batchSize` images (in config.inputLayout) to [batchSize, numClasses]

@@ -17,6 +17,7 @@ namespace vitc::cpu {
 } // namespace vitc::cpu
 
 using namespace mlir;
+using namespace vitc;
 using namespace vitc::cpu;
 
 /// Emits `void <symbol>(ptr bindings, i64 begin, i64 end)` calling `impl`,

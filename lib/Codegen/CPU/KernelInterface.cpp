@@ -22,6 +22,7 @@ namespace vitc::cpu {
 } // namespace vitc::cpu
 
 using namespace mlir;
+using namespace vitc;
 using namespace vitc::cpu;
 
 /// Follows `result` back through the ops that write into a destination

@@ -16,7 +16,7 @@
 using namespace mlir;
 
 void vitc::cpu::buildCpuTilingPipeline(OpPassManager &pm,
-                                       const CpuPipelineOptions &options) {
+                                       const CpuCodegenOptions &options) {
   // Tiles, the calling convention and vectors, on tensors.
   OpPassManager &kernels = pm.nest<func::FuncOp>();
   kernels.addPass(
@@ -53,7 +53,6 @@ void vitc::cpu::buildCpuBufferizationPipeline(OpPassManager &pm) {
 }
 
 void vitc::cpu::buildCpuToLLVMPipeline(OpPassManager &pm) {
-
   // Loops and 1-d vectors, then LLVM.
   OpPassManager &lowering = pm.nest<func::FuncOp>();
   lowering.addPass(createCpuLowerCopiesPass());
@@ -82,17 +81,15 @@ void vitc::cpu::buildCpuToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
 }
 
-void vitc::cpu::buildCpuCodegenPipeline(OpPassManager &pm,
-                                        const CpuPipelineOptions &options) {
-  buildCpuTilingPipeline(pm, options);
-  buildCpuBufferizationPipeline(pm);
-  buildCpuToLLVMPipeline(pm);
-}
-
 void vitc::cpu::registerCpuCodegenPipeline() {
   PassPipelineRegistration<CpuPipelineOptions>(
       "vit-cpu-codegen-pipeline",
       "Compile kernel functions (linalg on tensors) to LLVM dialect with one "
       "exported entry point per kernel",
-      buildCpuCodegenPipeline);
+      [](OpPassManager &pm, const CpuPipelineOptions &options) {
+        buildCpuTilingPipeline(pm, {options.rowsPerTile, options.columnsPerTile,
+                                    options.vectorWidth});
+        buildCpuBufferizationPipeline(pm);
+        buildCpuToLLVMPipeline(pm);
+      });
 }

@@ -22,6 +22,7 @@ namespace vitc::cpu {
 } // namespace vitc::cpu
 
 using namespace mlir;
+using namespace vitc;
 using namespace vitc::cpu;
 
 /// The linalg op computing the kernel's single result, looking through

@@ -26,6 +26,7 @@ namespace vitc::cpu {
 } // namespace vitc::cpu
 
 using namespace mlir;
+using namespace vitc;
 using namespace vitc::cpu;
 
 /// Longest vector tile taken from an extent with a suitable divisor, and

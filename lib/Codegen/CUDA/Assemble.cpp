@@ -50,12 +50,11 @@ struct CudaAssemblePass
         !target.getChip().consume_front("sm_") ||
         target.getChip().drop_front(3).getAsInteger(10, sm))
       return binary.emitError("expected PTX for an NVVM sm_XX target");
-    std::vector<uint8_t> cubin;
-    std::string report, error;
-    llvm::StringMap<PtxasKernelStats> stats;
-    if (failed(assembleWithPtxas(executable, object.getObject(), sm, cubin,
-                                 report, stats, error)))
-      return binary.emitError(error);
+    llvm::Expected<PtxasResult> assembled =
+        assembleWithPtxas(executable, object.getObject(), sm);
+    if (!assembled)
+      return binary.emitError(llvm::toString(assembled.takeError()));
+    const llvm::StringMap<PtxasKernelStats> &stats = assembled->stats;
     bool spills = false;
     SmallVector<StringRef> names(stats.keys());
     llvm::sort(names);

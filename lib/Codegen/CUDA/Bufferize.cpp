@@ -13,6 +13,7 @@ namespace vitc::cuda {
 } // namespace vitc::cuda
 
 using namespace mlir;
+using namespace vitc;
 using namespace vitc::cuda;
 
 static bool isWorkgroupMemory(MemRefType type) {

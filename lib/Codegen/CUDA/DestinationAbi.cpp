@@ -18,6 +18,7 @@ namespace vitc::cuda {
 } // namespace vitc::cuda
 
 using namespace mlir;
+using namespace vitc;
 using namespace vitc::cuda;
 
 /// The buffer type of a kernel argument: the tensor's shape, dense.

@@ -20,6 +20,7 @@ namespace vitc::cuda {
 } // namespace vitc::cuda
 
 using namespace mlir;
+using namespace vitc;
 using namespace vitc::cuda;
 
 /// Maps the block loop of `kernel` to a gpu.launch of `threads` threads per
@@ -156,7 +157,7 @@ static LogicalResult outline(func::FuncOp kernel, gpu::LaunchOp launch,
     sharedBytes += type.getNumElements() *
                    llvm::divideCeil(type.getElementTypeBitWidth(), 8);
   });
-  kernel->setAttr(kSharedMemoryAttrName, b.getI64IntegerAttr(sharedBytes));
+  kernel->setAttr(kCudaSharedMemoryAttr, b.getI64IntegerAttr(sharedBytes));
 
   b.setInsertionPoint(launch);
   gpu::LaunchFuncOp::create(b, loc, function, grid, block,
@@ -185,12 +186,12 @@ struct CudaMapToGpuPass
     OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
     gpu::GPUModuleOp gpuModule;
     for (auto kernel : module.getOps<func::FuncOp>()) {
-      auto threads = kernel->getAttrOfType<IntegerAttr>(kBlockSizeAttrName);
+      auto threads = kernel->getAttrOfType<IntegerAttr>(kCudaBlockSizeAttr);
       if (!isKernelFunction(kernel) || !threads)
         continue;
       if (!gpuModule)
         gpuModule =
-            gpu::GPUModuleOp::create(b, module.getLoc(), kKernelModuleName);
+            gpu::GPUModuleOp::create(b, module.getLoc(), kCudaKernelModuleName);
       FailureOr<gpu::LaunchOp> launch = mapToLaunch(kernel, threads.getInt());
       if (failed(launch) || failed(outline(kernel, *launch, gpuModule)))
         return signalPassFailure();

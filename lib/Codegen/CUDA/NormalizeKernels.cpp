@@ -25,6 +25,7 @@ namespace vitc::cuda {
 } // namespace vitc::cuda
 
 using namespace mlir;
+using namespace vitc;
 using namespace vitc::cuda;
 
 //===----------------------------------------------------------------------===//

@@ -10,7 +10,6 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -27,10 +26,14 @@ void vitc::cuda::buildCudaTilingPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createCudaTileAndDistributePass(tiling));
 }
 
+void vitc::cuda::buildCudaBufferizationPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createCudaBufferizePass());
+}
+
 void vitc::cuda::buildCudaSchedulePipeline(OpPassManager &pm,
                                            const CudaOptions &options) {
   buildCudaTilingPipeline(pm, options);
-  pm.addNestedPass<func::FuncOp>(createCudaBufferizePass());
+  buildCudaBufferizationPipeline(pm);
 }
 
 /// Loops and index arithmetic to the LLVM-level ops both targets share.
@@ -42,9 +45,8 @@ static void buildLoopLowering(OpPassManager &pm) {
   pm.addPass(createSCFToControlFlowPass());
 }
 
-void vitc::cuda::buildCudaToPtxPipeline(OpPassManager &pm,
-                                        const CudaOptions &options) {
-  buildCudaSchedulePipeline(pm, options);
+void vitc::cuda::buildCudaMapToPtxPipeline(OpPassManager &pm,
+                                           const CudaOptions &options) {
   pm.addPass(createCudaMapToGpuPass());
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   kernels.addNestedPass<gpu::GPUFuncOp>(createConvertLinalgToLoopsPass());
@@ -70,6 +72,12 @@ void vitc::cuda::buildCudaToPtxPipeline(OpPassManager &pm,
   pm.addPass(createGpuModuleToBinaryPass(binary));
 }
 
+void vitc::cuda::buildCudaToPtxPipeline(OpPassManager &pm,
+                                        const CudaOptions &options) {
+  buildCudaSchedulePipeline(pm, options);
+  buildCudaMapToPtxPipeline(pm, options);
+}
+
 void vitc::cuda::buildGpuScheduleForCpuEmulation(OpPassManager &pm,
                                                  const CudaOptions &options) {
   buildCudaSchedulePipeline(pm, options);
@@ -88,23 +96,6 @@ void vitc::cuda::buildGpuScheduleForCpuEmulation(OpPassManager &pm,
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
-}
-
-LogicalResult vitc::cuda::emulateGpuScheduleOnCpu(ModuleOp module,
-                                                  const CudaOptions &options,
-                                                  std::string &error) {
-  MLIRContext *ctx = module.getContext();
-  DialectRegistry registry;
-  registerCudaCodegenDialects(registry);
-  ctx->appendDialectRegistry(registry);
-  llvm::raw_string_ostream os(error);
-  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diagnostic) {
-    os << diagnostic.getLocation() << ": " << diagnostic << "\n";
-    return success();
-  });
-  PassManager pm(ctx);
-  buildGpuScheduleForCpuEmulation(pm, options);
-  return pm.run(module);
 }
 
 namespace {

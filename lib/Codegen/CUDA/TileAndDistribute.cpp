@@ -41,6 +41,7 @@ namespace vitc::cuda {
 } // namespace vitc::cuda
 
 using namespace mlir;
+using namespace vitc;
 using namespace vitc::cuda;
 
 /// Mapping of `count` loops to linear ids, the innermost loop fastest, so
@@ -532,10 +533,10 @@ struct CudaTileAndDistributePass
 
       kernel.getBody().takeBody(trial->getBody());
       Builder b(&getContext());
-      kernel->setAttr(kBlockSizeAttrName, b.getI64IntegerAttr(*threads));
-      kernel->setAttr("vit.cuda.kernel_kind",
+      kernel->setAttr(kCudaBlockSizeAttr, b.getI64IntegerAttr(*threads));
+      kernel->setAttr(kCudaKernelKindAttr,
                       b.getStringAttr(stringifyKernelKind(kind)));
-      kernel->setAttr("vit.cuda.block_tile", b.getDenseI64ArrayAttr(tiles));
+      kernel->setAttr(kCudaBlockTileAttr, b.getDenseI64ArrayAttr(tiles));
       return success();
     }
     return kernel.emitError("no block tile fits in ")

@@ -1,12 +1,17 @@
 //===- CudaCodegenTest.cpp - The CUDA back end's C++ entry points ---------===//
 //
-// compileKernelsForCuda on a linear kernel (PTX, cubin, launch description,
-// ptxas statistics) and on invalid input, and emulateGpuScheduleOnCpu run
-// through the ExecutionEngine against a double-precision reference.
+// vitc's pipeline from the linalg phase to PTX and serializeCudaKernels on a
+// linear kernel (PTX, cubin, launch description, ptxas statistics) and on
+// invalid input, and the schedule emulated on the CPU
+// (buildGpuScheduleForCpuEmulation) run through the ExecutionEngine against
+// a double-precision reference.
 //
 //===----------------------------------------------------------------------===//
 
 #include "vitc/Codegen/CUDA/CudaCodegen.h"
+
+#include "vitc/Compiler/Pipeline.h"
+#include "vitc/InitAll.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
@@ -64,13 +69,33 @@ class CudaCodegenTest : public ::testing::Test {
 protected:
   CudaCodegenTest() {
     DialectRegistry registry;
-    registerCudaCodegenDialects(registry);
+    vitc::registerAllDialects(registry);
     context.appendDialectRegistry(registry);
     context.loadAllAvailableDialects();
   }
 
   OwningOpRef<ModuleOp> parse(StringRef source) {
     return parseSourceString<ModuleOp>(source, ParserConfig(&context));
+  }
+
+  /// vitc's pipeline from the linalg phase to PTX, then the serialization,
+  /// as `vitc --target cuda:sm_<options.sm> -o` runs them.
+  llvm::Expected<CudaCompileResult> compile(ModuleOp module,
+                                            const CudaOptions &options) {
+    std::string diagnostics;
+    ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diagnostic) {
+      llvm::raw_string_ostream(diagnostics) << diagnostic << "\n";
+    });
+    vitc::PipelineOptions pipeline;
+    pipeline.target.kind = vitc::TargetOptions::Kind::Cuda;
+    pipeline.target.cuda = options;
+    pipeline.first = vitc::Phase::Linalg;
+    pipeline.last = vitc::Phase::Ptx;
+    PassManager pm(&context);
+    vitc::buildCompilerPipeline(pm, pipeline);
+    if (failed(pm.run(module)))
+      return llvm::createStringError(diagnostics);
+    return serializeCudaKernels(module, options);
   }
 
   MLIRContext context;
@@ -81,10 +106,8 @@ TEST_F(CudaCodegenTest, CompilesKernelsToPtxAndCubin) {
   ASSERT_TRUE(module);
   CudaOptions options;
   options.sm = 90;
-  std::string error;
-  FailureOr<CudaCompileResult> result =
-      compileKernelsForCuda(*module, options, error);
-  ASSERT_TRUE(succeeded(result)) << error;
+  llvm::Expected<CudaCompileResult> result = compile(*module, options);
+  ASSERT_TRUE(bool(result)) << llvm::toString(result.takeError());
 
   EXPECT_NE(result->ptx.find(".target sm_90"), std::string::npos);
   EXPECT_NE(result->ptx.find(".visible .entry linear("), std::string::npos);
@@ -112,11 +135,6 @@ TEST_F(CudaCodegenTest, CompilesKernelsToPtxAndCubin) {
   EXPECT_EQ(launch.spillStoreBytes, 0);
   EXPECT_EQ(launch.spillLoadBytes, 0);
   EXPECT_NE(result->ptxasReport.find("linear"), std::string::npos);
-
-  // The input module is left as it was.
-  EXPECT_TRUE(isa<RankedTensorType>(
-      module->lookupSymbol<func::FuncOp>("linear").getFunctionType().getInput(
-          0)));
 }
 
 TEST_F(CudaCodegenTest, ReportsWhatItCannotCompile) {
@@ -127,12 +145,15 @@ TEST_F(CudaCodegenTest, ReportsWhatItCannotCompile) {
     }
   )mlir");
   ASSERT_TRUE(module);
-  std::string error;
-  EXPECT_TRUE(failed(compileKernelsForCuda(*module, CudaOptions(), error)));
+  llvm::Expected<CudaCompileResult> result = compile(*module, CudaOptions());
+  ASSERT_FALSE(bool(result));
+  std::string error = llvm::toString(result.takeError());
   EXPECT_NE(error.find("statically shaped"), std::string::npos) << error;
 
   OwningOpRef<ModuleOp> empty = parse("module {}");
-  EXPECT_TRUE(failed(compileKernelsForCuda(*empty, CudaOptions(), error)));
+  result = compile(*empty, CudaOptions());
+  ASSERT_FALSE(bool(result));
+  error = llvm::toString(result.takeError());
   EXPECT_NE(error.find("no kernel functions"), std::string::npos) << error;
 }
 
@@ -144,9 +165,9 @@ TEST_F(CudaCodegenTest, EmulatesTheScheduleOnTheCpu) {
   // Small tiles: 10 x 6 blocks of 4 x 4 with several thread loops each.
   CudaOptions options;
   options.maxTile = 4;
-  std::string error;
-  ASSERT_TRUE(succeeded(emulateGpuScheduleOnCpu(*module, options, error)))
-      << error;
+  PassManager pm(&context);
+  buildGpuScheduleForCpuEmulation(pm, options);
+  ASSERT_TRUE(succeeded(pm.run(*module)));
   auto engine = ExecutionEngine::create(*module);
   ASSERT_TRUE(static_cast<bool>(engine)) << llvm::toString(engine.takeError());
 

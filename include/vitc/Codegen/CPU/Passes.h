@@ -3,6 +3,9 @@
 #ifndef VITC_CODEGEN_CPU_PASSES_H
 #define VITC_CODEGEN_CPU_PASSES_H
 
+#include "vitc/Codegen/CPU/Serialize.h"
+#include "vitc/Support/KernelContract.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -17,24 +20,13 @@
 
 namespace vitc::cpu {
 
-/// Attribute naming the kernel a function implements (set by
-/// vit-outline-kernels); only functions carrying it are compiled.
-inline constexpr llvm::StringLiteral kKernelNameAttr = "vit.kernel_name";
-/// Number of independent tiles of a compiled kernel (an i64 on the function).
-inline constexpr llvm::StringLiteral kNumTilesAttr = "vit.num_tiles";
-
-/// Whether `op` is a function that implements a kernel.
-inline bool isKernelFunction(mlir::Operation *op) {
-  return op->hasAttr(kKernelNameAttr);
-}
-
 #define GEN_PASS_DECL
 #include "vitc/Codegen/CPU/Passes.h.inc"
 
 #define GEN_PASS_REGISTRATION
 #include "vitc/Codegen/CPU/Passes.h.inc"
 
-/// Options of the kernel code generation pipeline.
+/// Options of the registered `vit-cpu-codegen-pipeline`.
 struct CpuPipelineOptions
     : public mlir::PassPipelineOptions<CpuPipelineOptions> {
   Option<int64_t> rowsPerTile{*this, "rows-per-tile",
@@ -51,24 +43,18 @@ struct CpuPipelineOptions
 };
 
 /// Kernel functions in linalg form on tensors to LLVM dialect with one
-/// exported entry point per kernel (see docs/codegen-cpu.md).
-/// The stages of buildCpuCodegenPipeline, which runs them in order: tiles,
-/// the calling convention and vectors on tensors; bufferization; the
-/// lowering to the LLVM dialect with the exported entry points.
+/// exported entry point per kernel (see docs/codegen-cpu.md), in three
+/// stages that the compiler pipeline runs in order (vitc/Compiler/
+/// Pipeline.h): tiles, the calling convention and vectors on tensors;
+/// bufferization; the lowering to the LLVM dialect with the exported entry
+/// points.
 void buildCpuTilingPipeline(mlir::OpPassManager &pm,
-                            const CpuPipelineOptions &options);
+                            const CpuCodegenOptions &options);
 void buildCpuBufferizationPipeline(mlir::OpPassManager &pm);
 void buildCpuToLLVMPipeline(mlir::OpPassManager &pm);
 
-void buildCpuCodegenPipeline(mlir::OpPassManager &pm,
-                             const CpuPipelineOptions &options);
-
-/// Registers the pipeline above as `vit-cpu-codegen-pipeline`.
+/// Registers the three stages as `vit-cpu-codegen-pipeline`.
 void registerCpuCodegenPipeline();
-
-/// Registers the dialects and interface implementations (tiling,
-/// bufferization, conversion to LLVM) the pipeline needs.
-void registerCpuCodegenDialects(mlir::DialectRegistry &registry);
 
 } // namespace vitc::cpu
 

@@ -1,8 +1,9 @@
 //===- CudaCodegen.h - Kernel functions to PTX and cubin --------*- C++ -*-===//
 //
-// Entry points of the CUDA backend: compile the kernel functions of a module
-// (outlined `vit.kernel`s in linalg form) into one PTX module, and run the
-// same schedules on the CPU to check their numerics without a GPU.
+// The CUDA back end: the stages of its pipeline (the compiler pipeline,
+// vitc/Compiler/Pipeline.h, runs them in order), the same schedule run on
+// the CPU to check numerics without a GPU, and the serialization of the
+// pipeline's result (PTX, launch configurations, ptxas).
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,10 +11,10 @@
 #define VITC_CODEGEN_CUDA_CUDACODEGEN_H
 
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Error.h"
 
 #include <cstdint>
 #include <string>
@@ -61,31 +62,27 @@ struct CudaCompileResult {
   std::string ptxasReport;
 };
 
-/// Registers the dialects, interfaces and translations the CUDA pipelines
-/// need (on top of vitc::registerAllDialects).
-void registerCudaCodegenDialects(mlir::DialectRegistry &registry);
-
-/// Compiles the kernel functions of `kernels` (functions with
-/// `vit.kernel_name`, tensors in and out, in linalg form) into PTX for
-/// `sm_<options.sm>` and, where ptxas is found, a cubin. `kernels` is not
-/// modified. On failure, `error` holds the diagnostics.
-llvm::FailureOr<CudaCompileResult>
-compileKernelsForCuda(mlir::ModuleOp kernels, const CudaOptions &options,
-                      std::string &error);
-
 /// The schedule's first part, on tensors: normalize, destination ABI, tile
 /// to blocks and threads.
 void buildCudaTilingPipeline(mlir::OpPassManager &pm,
                              const CudaOptions &options);
 
-/// Target-neutral schedule: normalize, destination ABI, tile to blocks and
-/// threads, bufferize. Every kernel function ends as memref code with block
-/// and thread `scf.forall` loops and workgroup-memory buffers.
+/// The schedule's second part: bufferization. Every kernel function ends as
+/// memref code with block and thread `scf.forall` loops and workgroup-memory
+/// buffers.
+void buildCudaBufferizationPipeline(mlir::OpPassManager &pm);
+
+/// The scheduled kernels mapped to the GPU, lowered to NVVM and PTX: host
+/// functions launching the kernels and a `gpu.binary @vit_kernels` with the
+/// PTX of every kernel.
+void buildCudaMapToPtxPipeline(mlir::OpPassManager &pm,
+                               const CudaOptions &options);
+
+/// Target-neutral schedule: the tiling and bufferization stages.
 void buildCudaSchedulePipeline(mlir::OpPassManager &pm,
                                const CudaOptions &options);
 
-/// The schedule, then the GPU mapping, NVVM and PTX (`gpu.binary` with the
-/// PTX of every kernel in `gpu.module @vit_kernels`).
+/// All three stages: kernel functions to PTX.
 void buildCudaToPtxPipeline(mlir::OpPassManager &pm,
                             const CudaOptions &options);
 
@@ -97,10 +94,12 @@ void buildCudaToPtxPipeline(mlir::OpPassManager &pm,
 void buildGpuScheduleForCpuEmulation(mlir::OpPassManager &pm,
                                      const CudaOptions &options);
 
-/// Runs buildGpuScheduleForCpuEmulation on `module` in place.
-mlir::LogicalResult emulateGpuScheduleOnCpu(mlir::ModuleOp module,
-                                            const CudaOptions &options,
-                                            std::string &error);
+/// Reads the end of the CUDA pipeline, `module` (host functions launching
+/// the kernels and `gpu.binary @vit_kernels`): the PTX and every kernel's
+/// launch configuration; then assembles the PTX with ptxas where it is
+/// found (options.ptxasPath, PATH, /usr/local/cuda/bin).
+llvm::Expected<CudaCompileResult>
+serializeCudaKernels(mlir::ModuleOp module, const CudaOptions &options);
 
 /// Registers `vit-cuda-schedule`, `vit-cuda-to-ptx` and
 /// `vit-cuda-emulate-on-cpu` (each with an `sm` option).
@@ -115,13 +114,18 @@ struct PtxasKernelStats {
   int64_t sharedMemoryBytes = 0;
 };
 
-/// Runs `ptxas -v` on `ptx` for `sm_<sm>`, returning the cubin, ptxas's
-/// report and the statistics of every kernel by entry name. Fails with the
-/// report in `error` if ptxas fails.
-mlir::LogicalResult
-assembleWithPtxas(llvm::StringRef ptxas, llvm::StringRef ptx, int64_t sm,
-                  std::vector<uint8_t> &cubin, std::string &report,
-                  llvm::StringMap<PtxasKernelStats> &stats, std::string &error);
+struct PtxasResult {
+  std::vector<uint8_t> cubin;
+  /// ptxas's `-v` output.
+  std::string report;
+  /// The statistics of every kernel, by entry name.
+  llvm::StringMap<PtxasKernelStats> stats;
+};
+
+/// Runs `ptxas -v` on `ptx` for `sm_<sm>`. Fails with ptxas's report if
+/// ptxas fails.
+llvm::Expected<PtxasResult> assembleWithPtxas(llvm::StringRef ptxas,
+                                              llvm::StringRef ptx, int64_t sm);
 
 /// The ptxas to use: `path` if not empty, else from PATH or
 /// /usr/local/cuda/bin; empty if none is found.

@@ -3,6 +3,8 @@
 #ifndef VITC_CODEGEN_CUDA_PASSES_H
 #define VITC_CODEGEN_CUDA_PASSES_H
 
+#include "vitc/Support/KernelContract.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -22,22 +24,6 @@ namespace vitc::cuda {
 
 #define GEN_PASS_REGISTRATION
 #include "vitc/Codegen/CUDA/Passes.h.inc"
-
-/// Kernel functions are the outlined `vit.kernel`s; the passes leave every
-/// other function alone.
-inline bool isKernelFunction(mlir::func::FuncOp function) {
-  return function->hasAttr("vit.kernel_name") && !function.isExternal();
-}
-
-/// Attribute with the threads per block of a scheduled kernel function.
-inline constexpr llvm::StringLiteral kBlockSizeAttrName = "vit.cuda.block_size";
-
-/// Attribute with the static shared memory of a kernel mapped to the GPU.
-inline constexpr llvm::StringLiteral kSharedMemoryAttrName =
-    "vit.cuda.shared_memory_bytes";
-
-/// The `gpu.module` holding every kernel.
-inline constexpr llvm::StringLiteral kKernelModuleName = "vit_kernels";
 
 } // namespace vitc::cuda
 

@@ -30,7 +30,7 @@ static std::string layerName(Operation *op, StringRef type,
 ModelSummary summarizeModel(func::FuncOp function) {
   ModelSummary summary;
   if (auto module = function->getParentOfType<ModuleOp>())
-    if (auto model = module->getAttrOfType<StringAttr>("vit.model"))
+    if (auto model = module->getAttrOfType<StringAttr>(vitc::kModelNameAttr))
       summary.modelName = model.str();
   if (function.getNumArguments() > 0)
     if (auto type = dyn_cast<ShapedType>(function.getArgumentTypes()[0]))

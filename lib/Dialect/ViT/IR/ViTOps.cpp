@@ -25,7 +25,7 @@ bool vitc::vit::isWeightOnly(Value value) {
     // A weight moved out by vit-externalize-constants.
     auto function = dyn_cast<FunctionOpInterface>(owner);
     return function &&
-           function.getArgAttr(argument.getArgNumber(), kConstantAttrName);
+           function.getArgAttr(argument.getArgNumber(), vitc::kConstantAttr);
   }
   Operation *producer = value.getDefiningOp();
   if (isa<WeightOp>(producer))

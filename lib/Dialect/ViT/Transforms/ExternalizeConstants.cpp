@@ -51,7 +51,7 @@ struct ViTExternalizeConstantsPass
     Builder builder(&getContext());
     for (auto [index, constant] : llvm::enumerate(constants.takeVector())) {
       unsigned position = entry.getNumArguments();
-      auto marker = builder.getNamedAttr(kConstantAttrName,
+      auto marker = builder.getNamedAttr(vitc::kConstantAttr,
                                          builder.getI64IntegerAttr(index));
       if (failed(entry.insertArgument(position, constant.getType(),
                                       builder.getDictionaryAttr(marker),
@@ -73,7 +73,7 @@ struct ViTExternalizeConstantsPass
     OpBuilder builder(entry->getContext());
     builder.setInsertionPointAfter(entry);
     auto function = func::FuncOp::create(
-        builder, entry.getLoc(), (entry.getName() + "_constants").str(),
+        builder, entry.getLoc(), vitc::constantsFunctionName(entry.getName()),
         builder.getFunctionType({}, llvm::map_to_vector(constants, [](Value v) {
                                   return v.getType();
                                 })));

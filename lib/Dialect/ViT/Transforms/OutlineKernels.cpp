@@ -42,7 +42,11 @@ struct ViTOutlineKernelsPass
           builder, kernel.getLoc(), symbolFor(kernel.getName()),
           builder.getFunctionType(kernel.getInputs().getTypes(),
                                   kernel.getResultTypes()));
-      function->setAttr("vit.kernel_name", kernel.getNameAttr());
+      function->setAttr(vitc::kKernelNameAttr, kernel.getNameAttr());
+      int64_t macs = 0;
+      kernel.walk([&](MacCountOpInterface op) { macs += op.getMacCount(); });
+      function->setAttr(vitc::kMultiplyAccumulatesAttr,
+                        builder.getI64IntegerAttr(macs));
       // Renames on a clash, so the call below must use the final name.
       symbols.insert(function);
       function.getBody().takeBody(kernel.getBody());

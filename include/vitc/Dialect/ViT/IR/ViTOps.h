@@ -11,6 +11,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "vitc/Dialect/ViT/IR/ViTDialect.h"
+#include "vitc/Support/KernelContract.h"
 
 #include "vitc/Dialect/ViT/IR/ViTInterfaces.h.inc"
 
@@ -18,10 +19,6 @@
 #include "vitc/Dialect/ViT/IR/ViTOps.h.inc"
 
 namespace vitc::vit {
-
-/// Marks an entry-function argument that holds a compile-time constant; its
-/// value is the constant's index.
-inline constexpr llvm::StringLiteral kConstantAttrName = "vit.constant";
 
 /// Whether `value` is computed from `vit.weight`s alone (looking through
 /// vit.kernel arguments), i.e. is compile-time work on parameters rather

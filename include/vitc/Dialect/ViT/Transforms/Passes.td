@@ -84,12 +84,29 @@ def ViTOutlineKernelsPass : Pass<"vit-outline-kernels", "mlir::ModuleOp"> {
     dispatch list of the model, and each kernel function can be lowered and
     compiled on its own for any target. Symbols are the kernel names with
     characters other than letters, digits and `_` replaced by `_`; each
-    function carries `vit.kernel_name` with the original name.
+    function carries `vit.kernel_name` with the original name and
+    `vit.multiply_accumulates` with the multiply-accumulates of one call
+    (counted on its vit ops, which know them).
   }];
   let options = [
     Option<"entryPoint", "entry-point", "std::string", /*default=*/"\"vit\"",
            "Name of the function whose kernels are outlined">,
   ];
+}
+
+def ViTDeduplicateKernelsPass
+    : Pass<"vit-deduplicate-kernels", "mlir::ModuleOp"> {
+  let summary = "Keep one function per distinct kernel";
+  let description = [{
+    Kernel functions (with `vit.kernel_name`) that are identical up to
+    locations, i.e. differ only in which constants and intermediate values
+    their callers pass (every block's `norm1`, `attn.qkv`, `mlp.fc1`, ...),
+    become one function: the calls of the others call the first, and the
+    others are erased. The shared function is named after what its members'
+    names have in common, with `*` for the dot-separated parts that differ
+    (`blocks.*.mlp.fc1`, symbol `@blocks_N_mlp_fc1`). Each distinct kernel
+    is then lowered and compiled once, however many times it is dispatched.
+  }];
 }
 
 #endif // VITC_DIALECT_VIT_TRANSFORMS_PASSES_TD

@@ -1,8 +1,8 @@
 //===- ExecutionPlanTest.cpp - Dispatch list and arena planning -----------===//
 
-#include "vitc/Target/ExecutionPlan.h"
+#include "vitc/Plan/ExecutionPlan.h"
 
-#include "vitc/InitAllDialects.h"
+#include "vitc/InitAll.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
@@ -25,8 +25,14 @@ protected:
   std::optional<ExecutionPlan> plan(const char *ir, std::string &error) {
     module = mlir::parseSourceString<mlir::ModuleOp>(ir, &context);
     EXPECT_TRUE(module) << ir;
-    return planExecution(module->lookupSymbol<mlir::func::FuncOp>("vit"),
-                         error);
+    mlir::ScopedDiagnosticHandler handler(
+        &context,
+        [&](mlir::Diagnostic &diagnostic) { error = diagnostic.str(); });
+    mlir::FailureOr<ExecutionPlan> result =
+        planExecution(module->lookupSymbol<mlir::func::FuncOp>("vit"));
+    if (failed(result))
+      return std::nullopt;
+    return std::move(*result);
   }
 
   mlir::MLIRContext context;
@@ -94,6 +100,36 @@ TEST_F(ExecutionPlanTest, LongLivedTensorKeepsItsSlot) {
   EXPECT_NE(dOffset, bOffset);
   EXPECT_EQ(result->arenaBytes, 3 * kArenaAlignment);
   EXPECT_EQ(result->dispatches[3].bindings[1].offset, aOffset);
+}
+
+TEST_F(ExecutionPlanTest, DescribesEachKernelOnce) {
+  // Two kernels, one of them shared by three dispatches: the plan lists
+  // each once, in order of first dispatch, with what its attributes say.
+  std::string error;
+  std::optional<ExecutionPlan> result = plan(R"mlir(
+    func.func private @norm(tensor<8xf32>) -> tensor<8xf32>
+        attributes {vit.kernel_name = "blocks.*.norm1",
+                    vit.multiply_accumulates = 0 : i64}
+    func.func private @fc(tensor<8xf32>) -> tensor<8xf32>
+        attributes {vit.kernel_name = "blocks.*.mlp.fc1",
+                    vit.multiply_accumulates = 64 : i64}
+    func.func @vit(%x: tensor<8xf32>) -> tensor<8xf32> {
+      %a = call @fc(%x) : (tensor<8xf32>) -> tensor<8xf32>
+      %b = call @norm(%a) : (tensor<8xf32>) -> tensor<8xf32>
+      %c = call @fc(%b) : (tensor<8xf32>) -> tensor<8xf32>
+      %d = call @fc(%c) : (tensor<8xf32>) -> tensor<8xf32>
+      return %d : tensor<8xf32>
+    })mlir",
+                                             error);
+  ASSERT_TRUE(result) << error;
+  ASSERT_EQ(result->kernels.size(), 2u);
+  EXPECT_EQ(result->kernels[0].symbol, "fc");
+  EXPECT_EQ(result->kernels[0].name, "blocks.*.mlp.fc1");
+  EXPECT_EQ(result->kernels[0].multiplyAccumulates, 64);
+  EXPECT_EQ(result->kernels[0].dispatches, 3);
+  EXPECT_EQ(result->kernels[1].symbol, "norm");
+  EXPECT_EQ(result->kernels[1].dispatches, 1);
+  EXPECT_EQ(result->dispatches.size(), 4u);
 }
 
 TEST_F(ExecutionPlanTest, RejectsOtherOps) {

@@ -1,6 +1,6 @@
 //===- ConstantEvaluator.cpp - Compile-time weight work on the host -------===//
 
-#include "vitc/Target/ConstantEvaluator.h"
+#include "vitc/Compiler/ConstantEvaluator.h"
 
 #include "vitc/Dialect/ViT/IR/ViTOps.h"
 
@@ -49,24 +49,31 @@ Tensor gather(ArrayRef<int64_t> shape, IndexFn sourceIndex,
   return result;
 }
 
-class Evaluator {
-public:
-  Evaluator(const WeightSet &weights, std::string &error)
-      : weights(weights), error(error) {}
+} // namespace
 
-  std::optional<std::vector<Tensor>> run(func::FuncOp function) {
+class ConstantEvaluator {
+public:
+  explicit ConstantEvaluator(const WeightSet &weights) : weights(weights) {}
+
+  FailureOr<EvaluatedConstants> run(func::FuncOp function) {
     for (Operation &op : function.getBody().front()) {
       if (auto ret = dyn_cast<func::ReturnOp>(op)) {
-        std::vector<Tensor> results;
-        for (Value value : ret.getOperands())
-          results.push_back(values.at(value));
+        EvaluatedConstants results;
+        for (Value value : ret.getOperands()) {
+          auto weight = weightValues.find(value);
+          if (weight != weightValues.end()) {
+            results.values.push_back(weight->second);
+            continue;
+          }
+          results.owned.push_back(std::make_unique<Tensor>(take(value)));
+          results.values.push_back(results.owned.back().get());
+        }
         return results;
       }
       if (failed(evaluate(&op)))
-        return std::nullopt;
+        return failure();
     }
-    error = "the constants function has no return";
-    return std::nullopt;
+    return function.emitError("the constants function has no return");
   }
 
 private:
@@ -75,7 +82,7 @@ private:
         .Case([&](vit::WeightOp weight) { return evaluateWeight(weight); })
         .Case<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(
             [&](auto reshape) {
-              Tensor result = values.at(reshape.getSrc());
+              Tensor result = take(reshape.getSrc());
               result.shape = shapeOf(reshape.getResult());
               return define(reshape.getResult(), std::move(result));
             })
@@ -86,40 +93,39 @@ private:
           return evaluateTranspose(transpose);
         })
         .Case([&](arith::AddFOp add) {
-          Tensor result = values.at(add.getLhs());
-          const Tensor &rhs = values.at(add.getRhs());
+          const Tensor &rhs = get(add.getRhs());
+          Tensor result = take(add.getLhs());
           for (size_t i = 0; i < result.data.size(); ++i)
             result.data[i] += rhs.data[i];
           return define(add.getResult(), std::move(result));
         })
         // Only the shape of a transpose's destination matters.
         .Case([&](tensor::EmptyOp) { return success(); })
-        .Default([&](Operation *other) {
-          error = "cannot evaluate '" + other->getName().getStringRef().str() +
-                  "' at compile time";
-          return failure();
+        .Default([&](Operation *other) -> LogicalResult {
+          return other->emitError("cannot evaluate '")
+                 << other->getName() << "' at compile time";
         });
   }
 
   LogicalResult evaluateWeight(vit::WeightOp op) {
     auto found = weights.tensors.find(op.getName().str());
-    if (found == weights.tensors.end()) {
-      error = "the IR reads weight '" + op.getName().str() +
-              "', which the weights do not have";
-      return failure();
-    }
+    if (found == weights.tensors.end())
+      return op.emitError("the IR reads weight '")
+             << op.getName() << "', which the weights do not have";
     std::vector<int64_t> expected = shapeOf(op.getResult());
-    if (found->second.shape != expected) {
-      error = "weight '" + op.getName().str() + "' has shape " +
-              formatShape(found->second.shape) + ", the IR expects " +
-              formatShape(expected);
-      return failure();
-    }
-    return define(op.getResult(), found->second);
+    if (found->second.shape != expected)
+      return op.emitError("weight '")
+             << op.getName() << "' has shape "
+             << formatShape(found->second.shape) << ", the IR expects "
+             << formatShape(expected);
+    // Read in place: most weights are constants as they are, and are
+    // copied once, into the results.
+    weightValues[op.getResult()] = &found->second;
+    return success();
   }
 
   LogicalResult evaluateSlice(tensor::ExtractSliceOp slice) {
-    const Tensor &source = values.at(slice.getSource());
+    const Tensor &source = get(slice.getSource());
     std::vector<int64_t> sourceStrides = stridesOf(source.shape);
     ArrayRef<int64_t> offsets = slice.getStaticOffsets();
     ArrayRef<int64_t> sizes = slice.getStaticSizes();
@@ -145,7 +151,7 @@ private:
     std::vector<const Tensor *> owner;
     std::vector<int64_t> positionInOwner;
     for (Value input : concat.getInputs()) {
-      const Tensor &tensor = values.at(input);
+      const Tensor &tensor = get(input);
       for (int64_t i = 0; i < tensor.shape[dim]; ++i) {
         owner.push_back(&tensor);
         positionInOwner.push_back(i);
@@ -169,7 +175,7 @@ private:
   }
 
   LogicalResult evaluateTranspose(linalg::TransposeOp transpose) {
-    const Tensor &input = values.at(transpose.getInput());
+    const Tensor &input = get(transpose.getInput());
     std::vector<int64_t> inputStrides = stridesOf(input.shape);
     ArrayRef<int64_t> permutation = transpose.getPermutation();
     // Result dimension d walks input dimension permutation[d].
@@ -186,21 +192,40 @@ private:
   }
 
   LogicalResult define(Value value, Tensor tensor) {
-    values[value] = std::move(tensor);
+    computed[value] = std::move(tensor);
     return success();
   }
 
+  const Tensor &get(Value value) const {
+    auto weight = weightValues.find(value);
+    return weight != weightValues.end() ? *weight->second : computed.at(value);
+  }
+
+  /// The value of `value` for a consumer to keep: moved out when that
+  /// consumer is its only use, else copied.
+  Tensor take(Value value) {
+    auto found = computed.find(value);
+    if (found != computed.end() && value.hasOneUse())
+      return std::move(found->second);
+    return get(value);
+  }
+
   const WeightSet &weights;
-  std::string &error;
-  llvm::DenseMap<Value, Tensor> values;
+  /// Weights the function reads, by value, and the tensors it computed.
+  llvm::DenseMap<Value, const Tensor *> weightValues;
+  llvm::DenseMap<Value, Tensor> computed;
 };
 
-} // namespace
+std::vector<Tensor> EvaluatedConstants::copy() const {
+  std::vector<Tensor> copies;
+  for (const Tensor *value : values)
+    copies.push_back(*value);
+  return copies;
+}
 
-std::optional<std::vector<Tensor>> evaluateConstants(func::FuncOp constants,
-                                                     const WeightSet &weights,
-                                                     std::string &error) {
-  return Evaluator(weights, error).run(constants);
+FailureOr<EvaluatedConstants> evaluateConstants(func::FuncOp constants,
+                                                const WeightSet &weights) {
+  return ConstantEvaluator(weights).run(constants);
 }
 
 } // namespace vitc

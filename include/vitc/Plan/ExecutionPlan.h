@@ -1,12 +1,11 @@
 //===- ExecutionPlan.h - Dispatch order, bindings and memory plan -*- C++ -*-//
 
-#ifndef VITC_TARGET_EXECUTIONPLAN_H
-#define VITC_TARGET_EXECUTIONPLAN_H
+#ifndef VITC_PLAN_EXECUTIONPLAN_H
+#define VITC_PLAN_EXECUTIONPLAN_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,8 +29,20 @@ struct PlannedDispatch {
   std::vector<PlannedBinding> bindings;
 };
 
+/// A kernel function the dispatches call, as its attributes describe it.
+struct PlannedKernel {
+  std::string symbol;
+  /// `vit.kernel_name` ("blocks.*.mlp.fc1").
+  std::string name;
+  /// `vit.multiply_accumulates` of one call (0 if absent).
+  int64_t multiplyAccumulates = 0;
+  int64_t dispatches = 0;
+};
+
 struct ExecutionPlan {
   std::vector<PlannedDispatch> dispatches;
+  /// The distinct kernels, in order of first dispatch.
+  std::vector<PlannedKernel> kernels;
   /// Bytes of the one arena holding every intermediate tensor.
   int64_t arenaBytes = 0;
   /// What the arena would need without reuse, for the compile report.
@@ -45,11 +56,10 @@ inline constexpr int64_t kArenaAlignment = 256;
 /// Plans an entry function whose body is a sequence of `func.call`s to
 /// kernel functions (see vit-outline-kernels) followed by a return. Each
 /// intermediate tensor gets an arena range; ranges are reused once the last
-/// kernel reading a tensor has run (first fit by liveness). Returns
-/// std::nullopt with `error` set if the function has another shape.
-std::optional<ExecutionPlan> planExecution(mlir::func::FuncOp entry,
-                                           std::string &error);
+/// kernel reading a tensor has run (first fit by liveness). Reports an
+/// error on the offending op if the function has another shape.
+mlir::FailureOr<ExecutionPlan> planExecution(mlir::func::FuncOp entry);
 
 } // namespace vitc
 
-#endif // VITC_TARGET_EXECUTIONPLAN_H
+#endif // VITC_PLAN_EXECUTIONPLAN_H

@@ -1,15 +1,10 @@
-//===- CompileKernels.cpp - Kernel functions to PTX and cubin -------------===//
+//===- Serialize.cpp - The CUDA pipeline's result to PTX, cubin, launches -===//
 
 #include "vitc/Codegen/CUDA/CudaCodegen.h"
 #include "vitc/Codegen/CUDA/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/CompilationInterfaces.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/Target/LLVM/NVVM/Target.h"
-#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -17,18 +12,8 @@
 #include "llvm/Support/Regex.h"
 
 using namespace mlir;
+using namespace vitc;
 using namespace vitc::cuda;
-
-void vitc::cuda::registerCudaCodegenDialects(DialectRegistry &registry) {
-  // The pipelines touch most of upstream's code generation dialects and
-  // rely on their interface models (tiling, bufferization, value bounds,
-  // conversion to LLVM, the NVVM target); registering all of them keeps
-  // this list from drifting behind the pipelines.
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registerAllToLLVMIRTranslations(registry);
-  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
-}
 
 std::string vitc::cuda::findPtxas(StringRef path) {
   if (!path.empty())
@@ -79,19 +64,14 @@ static void parsePtxasReport(StringRef report,
   }
 }
 
-LogicalResult
-vitc::cuda::assembleWithPtxas(StringRef ptxas, StringRef ptx, int64_t sm,
-                              std::vector<uint8_t> &cubin, std::string &report,
-                              llvm::StringMap<PtxasKernelStats> &stats,
-                              std::string &error) {
+llvm::Expected<PtxasResult>
+vitc::cuda::assembleWithPtxas(StringRef ptxas, StringRef ptx, int64_t sm) {
   SmallString<128> ptxPath, cubinPath, logPath;
   int fd;
   if (llvm::sys::fs::createTemporaryFile("vitc", "ptx", fd, ptxPath) ||
       llvm::sys::fs::createTemporaryFile("vitc", "cubin", cubinPath) ||
-      llvm::sys::fs::createTemporaryFile("vitc-ptxas", "log", logPath)) {
-    error = "cannot create temporary files for ptxas";
-    return failure();
-  }
+      llvm::sys::fs::createTemporaryFile("vitc-ptxas", "log", logPath))
+    return llvm::createStringError("cannot create temporary files for ptxas");
   llvm::FileRemover removePtx(ptxPath), removeCubin(cubinPath),
       removeLog(logPath);
   {
@@ -106,65 +86,34 @@ vitc::cuda::assembleWithPtxas(StringRef ptxas, StringRef ptx, int64_t sm,
   int status = llvm::sys::ExecuteAndWait(ptxas, args, /*Env=*/std::nullopt,
                                          redirects, /*SecondsToWait=*/0,
                                          /*MemoryLimit=*/0, &message);
+  PtxasResult result;
   if (auto log = llvm::MemoryBuffer::getFile(logPath))
-    report = (*log)->getBuffer().str();
-  if (status != 0) {
-    error = ptxas.str() + " failed" + (message.empty() ? "" : ": " + message) +
-            "\n" + report;
-    return failure();
-  }
+    result.report = (*log)->getBuffer().str();
+  if (status != 0)
+    return llvm::createStringError(ptxas + " failed" +
+                                   (message.empty() ? "" : ": " + message) +
+                                   "\n" + result.report);
   auto binary = llvm::MemoryBuffer::getFile(cubinPath, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
-  if (!binary) {
-    error = "ptxas wrote no cubin";
-    return failure();
-  }
-  cubin.assign((*binary)->getBufferStart(), (*binary)->getBufferEnd());
-  parsePtxasReport(report, stats);
-  return success();
+  if (!binary)
+    return llvm::createStringError("ptxas wrote no cubin");
+  result.cubin.assign((*binary)->getBufferStart(), (*binary)->getBufferEnd());
+  parsePtxasReport(result.report, result.stats);
+  return result;
 }
 
-FailureOr<CudaCompileResult>
-vitc::cuda::compileKernelsForCuda(ModuleOp kernels, const CudaOptions &options,
-                                  std::string &error) {
-  MLIRContext *ctx = kernels.getContext();
-  DialectRegistry registry;
-  registerCudaCodegenDialects(registry);
-  ctx->appendDialectRegistry(registry);
-
-  // Only the kernel functions: callers (the model's entry function) and
-  // weight computations stay with the host.
-  OwningOpRef<ModuleOp> module = ModuleOp::create(kernels.getLoc());
-  for (auto function : kernels.getOps<func::FuncOp>())
-    if (isKernelFunction(function))
-      module->push_back(function.clone());
-  if (module->getBody()->empty()) {
-    error = "no kernel functions (functions with vit.kernel_name) to compile";
-    return failure();
-  }
-
-  std::string diagnostics;
-  llvm::raw_string_ostream os(diagnostics);
-  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diagnostic) {
-    os << diagnostic.getLocation() << ": " << diagnostic << "\n";
-    return success();
-  });
-  PassManager pm(ctx);
-  buildCudaToPtxPipeline(pm, options);
-  if (failed(pm.run(*module))) {
-    error = diagnostics;
-    return failure();
-  }
-
+llvm::Expected<CudaCompileResult>
+vitc::cuda::serializeCudaKernels(ModuleOp module, const CudaOptions &options) {
   CudaCompileResult result;
-  auto binary = module->lookupSymbol<gpu::BinaryOp>(kKernelModuleName);
-  if (!binary || binary.getObjects().size() != 1) {
-    error = "the pipeline produced no PTX";
-    return failure();
-  }
+  auto binary = module.lookupSymbol<gpu::BinaryOp>(kCudaKernelModuleName);
+  if (!binary || binary.getObjects().size() != 1)
+    return llvm::createStringError(
+        "no kernel functions (functions with vit.kernel_name) were compiled: "
+        "the module has no gpu.binary @" +
+        kCudaKernelModuleName + " with one PTX object");
   result.ptx = cast<gpu::ObjectAttr>(binary.getObjects()[0]).getObject().str();
 
-  for (auto function : module->getOps<func::FuncOp>()) {
+  for (auto function : module.getOps<func::FuncOp>()) {
     function.walk([&](gpu::LaunchFuncOp launch) {
       LaunchInfo info;
       info.symbol = launch.getKernelName().str();
@@ -175,7 +124,7 @@ vitc::cuda::compileKernelsForCuda(ModuleOp kernels, const CudaOptions &options,
         (index < 3 ? info.grid[index] : info.block[index - 3]) =
             getConstantIntValue(size).value_or(0);
       if (auto shared =
-              function->getAttrOfType<IntegerAttr>(kSharedMemoryAttrName))
+              function->getAttrOfType<IntegerAttr>(kCudaSharedMemoryAttr))
         info.staticSharedMemoryBytes = shared.getInt();
       result.kernels.push_back(std::move(info));
     });
@@ -184,13 +133,15 @@ vitc::cuda::compileKernelsForCuda(ModuleOp kernels, const CudaOptions &options,
   std::string ptxas = findPtxas(options.ptxasPath);
   if (ptxas.empty())
     return result;
-  llvm::StringMap<PtxasKernelStats> stats;
-  if (failed(assembleWithPtxas(ptxas, result.ptx, options.sm, result.cubin,
-                               result.ptxasReport, stats, error)))
-    return failure();
+  llvm::Expected<PtxasResult> assembled =
+      assembleWithPtxas(ptxas, result.ptx, options.sm);
+  if (!assembled)
+    return assembled.takeError();
+  result.cubin = std::move(assembled->cubin);
+  result.ptxasReport = std::move(assembled->report);
   for (LaunchInfo &info : result.kernels) {
-    auto it = stats.find(info.symbol);
-    if (it == stats.end())
+    auto it = assembled->stats.find(info.symbol);
+    if (it == assembled->stats.end())
       continue;
     info.registers = it->second.registers;
     info.spillStoreBytes = it->second.spillStoreBytes;

@@ -1,8 +1,10 @@
 //===- ExecutionPlan.cpp - Dispatch order, bindings and memory plan -------===//
 
-#include "vitc/Target/ExecutionPlan.h"
+#include "vitc/Plan/ExecutionPlan.h"
 
-#include "vitc/Dialect/ViT/IR/ViTOps.h"
+#include "vitc/Support/KernelContract.h"
+
+#include "mlir/IR/SymbolTable.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SetVector.h"
@@ -68,8 +70,7 @@ private:
 
 } // namespace
 
-std::optional<ExecutionPlan> planExecution(func::FuncOp entry,
-                                           std::string &error) {
+FailureOr<ExecutionPlan> planExecution(func::FuncOp entry) {
   Block &body = entry.getBody().front();
   auto ret = cast<func::ReturnOp>(body.getTerminator());
 
@@ -77,11 +78,10 @@ std::optional<ExecutionPlan> planExecution(func::FuncOp entry,
   llvm::DenseMap<Value, int64_t> lastUse;
   int64_t numDispatches = 0;
   for (Operation &op : body.without_terminator()) {
-    if (!isa<func::CallOp>(op) || op.getNumResults() != 1) {
-      error = "cannot plan '" + op.getName().getStringRef().str() +
-              "': the entry function must only call single-result kernels";
-      return std::nullopt;
-    }
+    if (!isa<func::CallOp>(op) || op.getNumResults() != 1)
+      return op.emitError("cannot plan '")
+             << op.getName()
+             << "': the entry function must only call single-result kernels";
     for (Value operand : op.getOperands())
       lastUse[operand] = numDispatches;
     ++numDispatches;
@@ -95,7 +95,7 @@ std::optional<ExecutionPlan> planExecution(func::FuncOp entry,
     PlannedBinding binding{PlannedBinding::Kind::Input, numInputs, 0,
                            byteSize(argument.getType())};
     if (auto constant = entry.getArgAttrOfType<IntegerAttr>(
-            argument.getArgNumber(), vit::kConstantAttrName))
+            argument.getArgNumber(), kConstantAttr))
       binding = {PlannedBinding::Kind::Constant, constant.getInt(), 0,
                  binding.size};
     else
@@ -106,9 +106,27 @@ std::optional<ExecutionPlan> planExecution(func::FuncOp entry,
     placed[value] = {PlannedBinding::Kind::Output, int64_t(index), 0,
                      byteSize(value.getType())};
 
+  llvm::StringMap<size_t> kernelIndex;
   int64_t dispatchIndex = 0;
   for (Operation &op : body.without_terminator()) {
     auto call = cast<func::CallOp>(op);
+    auto [kernel, added] =
+        kernelIndex.try_emplace(call.getCallee(), plan.kernels.size());
+    if (added) {
+      auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+          call, call.getCalleeAttr());
+      if (!callee)
+        return call.emitError("cannot plan a call of '")
+               << call.getCallee() << "': no such function";
+      PlannedKernel described{call.getCallee().str()};
+      if (auto name = callee->getAttrOfType<StringAttr>(kKernelNameAttr))
+        described.name = name.str();
+      if (auto macs =
+              callee->getAttrOfType<IntegerAttr>(kMultiplyAccumulatesAttr))
+        described.multiplyAccumulates = macs.getInt();
+      plan.kernels.push_back(std::move(described));
+    }
+    ++plan.kernels[kernel->second].dispatches;
     Value result = call.getResult(0);
     if (!placed.count(result)) {
       int64_t size = byteSize(result.getType());

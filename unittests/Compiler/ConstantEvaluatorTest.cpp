@@ -1,8 +1,8 @@
 //===- ConstantEvaluatorTest.cpp - Host evaluation of weight work ---------===//
 
-#include "vitc/Target/ConstantEvaluator.h"
+#include "vitc/Compiler/ConstantEvaluator.h"
 
-#include "vitc/InitAllDialects.h"
+#include "vitc/InitAll.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Parser/Parser.h"
@@ -14,7 +14,8 @@ using namespace vitc;
 namespace {
 
 /// Parses `ir` (a module with one function @c) and evaluates @c on
-/// `weights`.
+/// `weights`; `error` receives the message of the diagnostic reported on
+/// failure.
 class ConstantEvaluatorTest : public ::testing::Test {
 protected:
   ConstantEvaluatorTest() {
@@ -23,12 +24,18 @@ protected:
     context.appendDialectRegistry(registry);
   }
 
-  std::optional<std::vector<Tensor>> evaluate(const char *ir,
-                                              std::string &error) {
+  std::optional<EvaluatedConstants> evaluate(const char *ir,
+                                             std::string &error) {
     module = mlir::parseSourceString<mlir::ModuleOp>(ir, &context);
     EXPECT_TRUE(module) << ir;
-    return evaluateConstants(module->lookupSymbol<mlir::func::FuncOp>("c"),
-                             weights, error);
+    mlir::ScopedDiagnosticHandler handler(
+        &context,
+        [&](mlir::Diagnostic &diagnostic) { error = diagnostic.str(); });
+    mlir::FailureOr<EvaluatedConstants> results = evaluateConstants(
+        module->lookupSymbol<mlir::func::FuncOp>("c"), weights);
+    if (failed(results))
+      return std::nullopt;
+    return std::move(*results);
   }
 
   /// Adds weight `name` of `shape` holding 0, 1, 2, ...

@@ -1,0 +1,88 @@
+//===- Pipeline.cpp - The one compiler pipeline, by phase -----------------===//
+
+#include "vitc/Compiler/Pipeline.h"
+
+#include "vitc/Codegen/CPU/Passes.h"
+#include "vitc/Conversion/Passes.h"
+#include "vitc/Dialect/ViT/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace vitc {
+
+static constexpr llvm::StringLiteral kPhaseNames[] = {
+    "vit", "fused", "linalg", "tiled", "bufferized", "llvm", "ptx"};
+
+StringRef stringifyPhase(Phase phase) {
+  return kPhaseNames[static_cast<int>(phase)];
+}
+
+std::optional<Phase> parsePhase(StringRef name) {
+  for (auto [index, phaseName] : llvm::enumerate(kPhaseNames))
+    if (name == phaseName)
+      return static_cast<Phase>(index);
+  return std::nullopt;
+}
+
+std::string TargetOptions::describe() const {
+  if (isCuda())
+    return "cuda sm_" + std::to_string(cuda.sm);
+  return cpu.describe();
+}
+
+llvm::Expected<TargetOptions> parseTarget(StringRef text, StringRef cpuName) {
+  TargetOptions target;
+  if (text == "cpu") {
+    llvm::Expected<cpu::CpuTarget> resolved = cpu::resolveCpuTarget(cpuName);
+    if (!resolved)
+      return resolved.takeError();
+    target.cpu = std::move(*resolved);
+    return target;
+  }
+  StringRef rest = text;
+  int64_t sm = 0;
+  if (!rest.consume_front("cuda:sm_") || rest.getAsInteger(10, sm) || sm < 50 ||
+      sm > 200)
+    return llvm::createStringError(
+        "unknown target '" + text +
+        "'; expected cpu or cuda:sm_NN (e.g. cuda:sm_90)");
+  target.kind = TargetOptions::Kind::Cuda;
+  target.cuda.sm = sm;
+  return target;
+}
+
+void buildCompilerPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  // Whether the pipeline produces `phase`, i.e. runs its passes.
+  auto runs = [&](Phase phase) {
+    return options.first < phase && phase <= options.last;
+  };
+  if (runs(Phase::Fused))
+    vit::buildViTFusionPipeline(pm);
+  if (runs(Phase::Linalg)) {
+    pm.addPass(createEvaluateConstantsPass(options.constantsHook));
+    pm.addPass(vit::createViTOutlineKernelsPass());
+    pm.addPass(vit::createViTDeduplicateKernelsPass());
+    pm.addPass(createConvertViTToLinalgPass());
+  }
+  if (runs(Phase::Tiled))
+    pm.addPass(createExtractKernelsPass(options.dispatchesHook));
+
+  const TargetOptions &target = options.target;
+  if (target.isCuda()) {
+    if (runs(Phase::Tiled))
+      cuda::buildCudaTilingPipeline(pm, target.cuda);
+    if (runs(Phase::Bufferized))
+      cuda::buildCudaBufferizationPipeline(pm);
+    if (runs(Phase::Ptx))
+      cuda::buildCudaMapToPtxPipeline(pm, target.cuda);
+    return;
+  }
+  if (runs(Phase::Tiled))
+    cpu::buildCpuTilingPipeline(pm, target.cpu.codegen);
+  if (runs(Phase::Bufferized))
+    cpu::buildCpuBufferizationPipeline(pm);
+  if (runs(Phase::Llvm))
+    cpu::buildCpuToLLVMPipeline(pm);
+}
+
+} // namespace vitc
