@@ -36,7 +36,7 @@ std::unique_ptr<vitb::TensorInfoT> describe(const char *name, Type type) {
 FailureOr<ModelFacts> readFacts(ModuleOp module) {
   auto entry = module.lookupSymbol<func::FuncOp>(kEntryFunctionName);
   if (!entry || entry.getNumResults() != 1 || entry.getNumArguments() == 0)
-    return module.emitError("the module has no @")
+    return emitError(module.getLoc(), "the module has no @")
            << kEntryFunctionName
            << " function taking an image and returning logits";
   ModelFacts facts;
@@ -161,6 +161,13 @@ llvm::Error serializeCuda(ModuleOp module, const cuda::CudaOptions &options,
   return llvm::Error::success();
 }
 
+/// Reports an error of a step outside the pass pipeline. It is about the
+/// whole model, not an op, and is reported without a location (emitting it
+/// on the module would print the whole module with it).
+LogicalResult reportError(ModuleOp module, const Twine &message) {
+  return emitError(UnknownLoc::get(module.getContext()), message);
+}
+
 } // namespace
 
 LogicalResult compileArtifact(ModuleOp module, const WeightSet &weights,
@@ -225,7 +232,7 @@ LogicalResult compileArtifact(ModuleOp module, const WeightSet &weights,
           ? serializeCuda(module, target.cuda, planned, artifact, report)
           : serializeCpu(module, target.cpu, planned, artifact);
   if (serialized)
-    return module.emitError(llvm::toString(std::move(serialized)));
+    return reportError(module, llvm::toString(std::move(serialized)));
   serializeTimer.stop();
 
   llvm::StringMap<uint32_t> kernelIndex;
@@ -239,7 +246,7 @@ LogicalResult compileArtifact(ModuleOp module, const WeightSet &weights,
   llvm::Expected<std::vector<std::unique_ptr<vitb::DispatchT>>> dispatches =
       describeDispatches(plan, kernelIndex);
   if (!dispatches)
-    return module.emitError(llvm::toString(dispatches.takeError()));
+    return reportError(module, llvm::toString(dispatches.takeError()));
   artifact.dispatches = std::move(*dispatches);
   artifact.arena_bytes = plan.arenaBytes;
   artifact.inputs.push_back(std::move(facts->input));
@@ -266,7 +273,7 @@ LogicalResult compileArtifact(ModuleOp module, const WeightSet &weights,
   progress("writing " + path);
   TimingScope writeTimer = timer.nest("write artifact");
   if (llvm::Error error = writeArtifact(artifact, named, path))
-    return module.emitError(llvm::toString(std::move(error)));
+    return reportError(module, llvm::toString(std::move(error)));
   writeTimer.stop();
 
   report.kernels = artifact.kernels.size();

@@ -24,7 +24,7 @@ struct EvaluateConstantsPass
     std::string name = vitc::constantsFunctionName(entryPoint);
     auto constants = module.lookupSymbol<func::FuncOp>(name);
     if (!constants || constants.isExternal()) {
-      module.emitError() << "no constants function @" << name
+      emitError(module.getLoc()) << "no constants function @" << name
                          << " with a body; run the fusion pipeline first";
       return signalPassFailure();
     }

@@ -24,7 +24,7 @@ struct ExtractKernelsPass
     if (hook) {
       auto entry = module.lookupSymbol<func::FuncOp>(entryPoint);
       if (!entry || entry.isExternal()) {
-        module.emitError() << "no entry function @" << entryPoint
+        emitError(module.getLoc()) << "no entry function @" << entryPoint
                            << " with a body to plan";
         return signalPassFailure();
       }

@@ -149,7 +149,7 @@ cl::opt<std::string>
                      "(host: this machine; e.g. x86-64-v3 for AVX2, "
                      "x86-64-v4 for AVX-512)"),
             cl::value_desc("name"), cl::init("host"), cl::cat(outputCategory));
-cl::opt<bool> timing("timing", cl::desc("Print the time each phase takes"),
+cl::opt<bool> timing("timing", cl::desc("Print the time each phase and pass takes"),
                      cl::cat(outputCategory));
 cl::opt<bool> summary("summary",
                       cl::desc("Print per-layer output shapes, parameters "

@@ -11,7 +11,7 @@ func::FuncOp vitc::vit::lookupEntryFunction(ModuleOp module, StringRef name) {
   auto entry = module.lookupSymbol<func::FuncOp>(name);
   if (entry && !entry.isExternal())
     return entry;
-  module.emitError() << "no entry function @" << name << " with a body";
+  emitError(module.getLoc()) << "no entry function @" << name << " with a body";
   return {};
 }
 
