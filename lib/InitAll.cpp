@@ -5,6 +5,7 @@
 #include "vitc/Codegen/CPU/Passes.h"
 #include "vitc/Codegen/CUDA/CudaCodegen.h"
 #include "vitc/Codegen/CUDA/Passes.h"
+#include "vitc/Codegen/Common/Passes.h"
 #include "vitc/Compiler/Passes.h"
 #include "vitc/Conversion/Passes.h"
 #include "vitc/Dialect/ViT/IR/ViTDialect.h"
@@ -33,6 +34,7 @@ void vitc::registerAllPasses() {
   vit::registerViTPipelines();
   registerVitcConversionPasses();
   registerVitcCompilerPasses();
+  registerVitcCodegenCommonPasses();
   cpu::registerVitcCodegenCPUPasses();
   cpu::registerCpuCodegenPipeline();
   cuda::registerVitcCodegenCUDAPasses();

@@ -1,6 +1,7 @@
 //===- Pipeline.cpp - Kernel functions to LLVM dialect --------------------===//
 
 #include "vitc/Codegen/CPU/Passes.h"
+#include "vitc/Codegen/Common/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
@@ -21,7 +22,8 @@ void vitc::cpu::buildCpuTilingPipeline(OpPassManager &pm,
   OpPassManager &kernels = pm.nest<func::FuncOp>();
   kernels.addPass(
       createCpuTileKernelsPass({options.rowsPerTile, options.columnsPerTile}));
-  kernels.addPass(createCpuKernelInterfacePass());
+  kernels.addPass(createCpuOutputArgumentsPass());
+  kernels.addPass(createCpuTileRangePass());
   // Tile sizes that became constants make the tiles' types static.
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCpuVectorizePass({options.vectorWidth}));
@@ -34,7 +36,11 @@ void vitc::cpu::buildCpuTilingPipeline(OpPassManager &pm,
 }
 
 void vitc::cpu::buildCpuBufferizationPipeline(OpPassManager &pm) {
-  pm.addPass(createCpuApproximateMathPass());
+  // MLIR's standard set of approximations; rsqrt becomes 1 / sqrt, sqrt
+  // itself being an instruction.
+  ApproximateMathPassOptions approximateMath;
+  approximateMath.expand = {"rsqrt"};
+  pm.addPass(createApproximateMathPass(approximateMath));
 
   // Buffers: every result is written in place into its output argument,
   // whose now redundant return value is dropped; temporaries are freed.

@@ -1,6 +1,6 @@
 //===- Vectorize.cpp - Static tiles of every linalg op, vectorized --------===//
 //
-// Kernel tiles have static shapes (see vit-cpu-kernel-interface) but are
+// Kernel tiles have static shapes (see vit-cpu-tile-range) but are
 // far bigger than vector registers. Every op is tiled again, to one element
 // along every dimension except the one that is contiguous in memory for all
 // operands using it (the vector dimension) and, for contractions, small

@@ -4,11 +4,14 @@
 // runtime allocated. Giving kernel functions that signature before tiling
 // lets the op computing a result write its tiles straight into the output
 // (after empty-tensor elimination), instead of into a temporary that would
-// need a copy launched after the kernel.
+// need a copy launched after the kernel. Unlike the CPU's output arguments
+// (vit-cpu-output-arguments), the kernel moves to memrefs here; see
+// vitc/Codegen/Common/Destination.h for what the two share.
 //
 //===----------------------------------------------------------------------===//
 
 #include "vitc/Codegen/CUDA/Passes.h"
+#include "vitc/Codegen/Common/Destination.h"
 
 #include "mlir/IR/SymbolTable.h"
 
@@ -36,19 +39,10 @@ static SmallVector<Operation *> materializeInto(OpBuilder &b, Location loc,
   SmallVector<Operation *> moved;
   while (value.hasOneUse()) {
     Operation *reshape = value.getDefiningOp();
-    if (auto expand = dyn_cast_or_null<tensor::ExpandShapeOp>(reshape)) {
-      dest = memref::CollapseShapeOp::create(b, loc, dest,
-                                             expand.getReassociationIndices());
-      value = expand.getSrc();
-    } else if (auto collapse =
-                   dyn_cast_or_null<tensor::CollapseShapeOp>(reshape)) {
-      dest = memref::ExpandShapeOp::create(
-          b, loc, collapse.getSrcType().getShape(), dest,
-          collapse.getReassociationIndices());
-      value = collapse.getSrc();
-    } else {
+    if (!isTensorReshape(reshape))
       break;
-    }
+    dest = reshapeDestinationToSource(b, loc, reshape, dest);
+    value = reshape->getOperand(0);
     moved.push_back(reshape);
   }
   bufferization::MaterializeInDestinationOp::create(

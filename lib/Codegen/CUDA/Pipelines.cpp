@@ -2,6 +2,7 @@
 
 #include "vitc/Codegen/CUDA/CudaCodegen.h"
 #include "vitc/Codegen/CUDA/Passes.h"
+#include "vitc/Codegen/Common/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Affine/Transforms/Passes.h"
@@ -18,7 +19,16 @@ using namespace vitc::cuda;
 
 void vitc::cuda::buildCudaTilingPipeline(OpPassManager &pm,
                                          const CudaOptions &options) {
-  pm.addNestedPass<func::FuncOp>(createCudaNormalizeKernelsPass());
+  // Kernels into a form that tiles into one launch, evaluating the same
+  // formulas as the CPU emulation and needing no libdevice; sqrt and rsqrt
+  // stay for vit-cuda-math-to-intrinsics.
+  OpPassManager &kernels = pm.nest<func::FuncOp>();
+  kernels.addPass(createCudaGatherDataMovementPass());
+  kernels.addPass(createCudaFoldReshapesPass());
+  ApproximateMathPassOptions approximateMath;
+  approximateMath.functions = {"exp", "erf", "tanh"};
+  approximateMath.kernelsOnly = true;
+  kernels.addPass(createApproximateMathPass(approximateMath));
   pm.addPass(createCudaDestinationAbiPass());
   CudaTileAndDistributePassOptions tiling;
   tiling.sm = options.sm;

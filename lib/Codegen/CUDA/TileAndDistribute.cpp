@@ -506,7 +506,8 @@ struct CudaTileAndDistributePass
     if (!root)
       return kernel.emitError(
           "expected one kernel result computed by a linalg op; run "
-          "vit-cuda-normalize-kernels and vit-cuda-destination-abi first");
+          "vit-cuda-gather-data-movement, vit-cuda-fold-reshapes and "
+          "vit-cuda-destination-abi first");
 
     for (ArrayRef<int64_t> tiles :
          getBlockTileCandidates(kind, root, target, maxTile)) {

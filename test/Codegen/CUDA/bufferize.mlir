@@ -1,4 +1,6 @@
-// RUN: vitc-opt %s -convert-vit-to-linalg -vit-cuda-normalize-kernels \
+// RUN: vitc-opt %s -convert-vit-to-linalg -vit-cuda-gather-data-movement \
+// RUN:     -vit-cuda-fold-reshapes \
+// RUN:     -vit-approximate-math="functions=exp,erf,tanh kernels-only=true" \
 // RUN:     -vit-cuda-destination-abi -vit-cuda-tile-and-distribute \
 // RUN:     -vit-cuda-bufferize | FileCheck %s
 

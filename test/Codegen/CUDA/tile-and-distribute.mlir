@@ -1,9 +1,13 @@
 // RUN: vitc-opt %s -split-input-file -verify-diagnostics \
-// RUN:     -convert-vit-to-linalg -vit-cuda-normalize-kernels \
+// RUN:     -convert-vit-to-linalg -vit-cuda-gather-data-movement \
+// RUN:     -vit-cuda-fold-reshapes \
+// RUN:     -vit-approximate-math="functions=exp,erf,tanh kernels-only=true" \
 // RUN:     -vit-cuda-destination-abi -vit-cuda-tile-and-distribute \
 // RUN: | FileCheck %s
 // RUN: vitc-opt %s -split-input-file -verify-diagnostics \
-// RUN:     -convert-vit-to-linalg -vit-cuda-normalize-kernels \
+// RUN:     -convert-vit-to-linalg -vit-cuda-gather-data-movement \
+// RUN:     -vit-cuda-fold-reshapes \
+// RUN:     -vit-approximate-math="functions=exp,erf,tanh kernels-only=true" \
 // RUN:     -vit-cuda-destination-abi \
 // RUN:     -vit-cuda-tile-and-distribute="max-tile=4" \
 // RUN: | FileCheck %s --check-prefix=SMALL

@@ -34,16 +34,32 @@ def CpuTileKernelsPass : Pass<"vit-cpu-tile-kernels", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
-def CpuKernelInterfacePass
-    : Pass<"vit-cpu-kernel-interface", "mlir::func::FuncOp"> {
-  let summary = "Give kernel functions an output argument and a tile range";
+def CpuOutputArgumentsPass
+    : Pass<"vit-cpu-output-arguments", "mlir::func::FuncOp"> {
+  let summary = "Compute the results of kernel functions into output arguments";
   let description = [{
     Rewrites each kernel function `(inputs) -> (results)` into
-    `(inputs, outputs, tile_begin: index, tile_end: index) -> (results)`
-    in which every result is computed in place into its output argument
-    (the `tensor.empty` at the start of its destination chain is replaced by
-    the argument, reshaped as needed) and is equivalent to it, so
-    bufferization writes straight into the caller's buffer.
+    `(inputs, outputs) -> (results)` in which every result is computed in
+    place into its output argument (the `tensor.empty` at the start of its
+    destination chain is replaced by the argument, reshaped as needed, and a
+    result computed by no chain is copied with
+    `bufferization.materialize_in_destination`) and is equivalent to it, so
+    bufferization writes straight into the caller's buffer. Inputs are
+    marked not writable. The function becomes private: it is called only
+    through the entry point that vit-cpu-emit-entry-points adds, and
+    bufferization may then drop its results, which are its output
+    arguments.
+  }];
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
+def CpuTileRangePass : Pass<"vit-cpu-tile-range", "mlir::func::FuncOp"> {
+  let summary = "Make kernel functions compute a range of their tiles";
+  let description = [{
+    Appends `tile_begin: index, tile_end: index` to the arguments of each
+    kernel function, whose last arguments must be the output arguments of
+    vit-cpu-output-arguments.
 
     Each tile loop (`scf.forall` from vit-cpu-tile-kernels) becomes
     `scf.for` loops over the linear indices of its tiles that fall in
@@ -54,14 +70,10 @@ def CpuKernelInterfacePass
     has a static shape, which vectorization needs. The tiles of successive
     loops are numbered one after the other; the tile count is recorded as
     `vit.num_tiles`. An untiled kernel has one tile and runs only when
-    tile_begin < tile_end. Inputs are marked not writable. The function
-    becomes private: it is called only through the entry point that
-    vit-cpu-emit-entry-points adds, and bufferization may then drop its
-    results, which are its output arguments.
+    tile_begin < tile_end (otherwise it returns its outputs unchanged).
   }];
   let dependentDialects = ["mlir::affine::AffineDialect",
                            "mlir::arith::ArithDialect",
-                           "mlir::bufferization::BufferizationDialect",
                            "mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect"];
 }
@@ -101,19 +113,6 @@ def CpuVectorizePass : Pass<"vit-cpu-vectorize", "mlir::func::FuncOp"> {
   ];
   let dependentDialects = ["mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect",
-                           "mlir::vector::VectorDialect"];
-}
-
-def CpuApproximateMathPass : Pass<"vit-cpu-approximate-math"> {
-  let summary = "Expand math functions into arithmetic";
-  let description = [{
-    Replaces `math.exp`, `math.erf`, `math.tanh` and the other functions
-    with MLIR's f32 polynomial approximations, and `math.rsqrt` with a
-    division by `math.sqrt` (a single instruction), on scalars and vectors
-    alike. The compiled kernels then need no libm.
-  }];
-  let dependentDialects = ["mlir::arith::ArithDialect",
-                           "mlir::math::MathDialect",
                            "mlir::vector::VectorDialect"];
 }
 

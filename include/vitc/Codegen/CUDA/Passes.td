@@ -5,27 +5,36 @@
 
 include "mlir/Pass/PassBase.td"
 
-def CudaNormalizeKernelsPass
-    : Pass<"vit-cuda-normalize-kernels", "mlir::func::FuncOp"> {
-  let summary = "Put kernel functions into a form that tiles into one launch";
+def CudaGatherDataMovementPass
+    : Pass<"vit-cuda-gather-data-movement", "mlir::func::FuncOp"> {
+  let summary = "Turn copying data movement on kernel inputs into gathers";
   let description = [{
     Runs on functions carrying `vit.kernel_name` (outlined kernels in linalg
-    form on tensors) and leaves other functions alone:
-    - A chain of data movement on kernel inputs that copies data (a
-      `linalg.transpose`, `linalg.broadcast` or `tensor.insert_slice` among
-      reshapes and slices) becomes one `linalg.generic` that gathers every
-      element straight from the inputs with `tensor.extract`. Patchify and
-      prepend-token thereby become element-wise ops that fuse into tiles.
-    - An element-wise `linalg.generic` reading a `tensor.expand_shape` of
-      another linalg op is collapsed so that it reads the op directly (a
-      linear's epilogue then iterates over the same [M, N] as its matmul).
-    - `math.exp`, `math.erf` and `math.tanh` become f32 polynomial
-      approximations, so that the GPU and the CPU emulation evaluate the
-      same formulas and PTX needs no libdevice.
+    form on tensors) and leaves other functions alone. A chain of data
+    movement on kernel inputs that copies data (a `linalg.transpose`,
+    `linalg.broadcast` or `tensor.insert_slice` among reshapes and slices)
+    becomes one `linalg.generic` that gathers every element straight from
+    the inputs with `tensor.extract`. Patchify and prepend-token thereby
+    become element-wise ops that fuse into tiles, so that the kernel tiles
+    into one launch.
   }];
   let dependentDialects = ["mlir::affine::AffineDialect",
                            "mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
+def CudaFoldReshapesPass
+    : Pass<"vit-cuda-fold-reshapes", "mlir::func::FuncOp"> {
+  let summary = "Fold reshapes between the linalg ops of kernel functions";
+  let description = [{
+    Runs on kernel functions and leaves other functions alone. An
+    element-wise `linalg.generic` reading a `tensor.expand_shape` of another
+    linalg op is collapsed so that it reads the op directly (a linear's
+    epilogue then iterates over the same [M, N] as its matmul, and fuses
+    into its tiles); consecutive reshapes fold into one.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect"];
 }
 

@@ -1,26 +1,22 @@
-//===- NormalizeKernels.cpp - Kernels into a form that tiles as one -------===//
+//===- GatherDataMovement.cpp - Copies of kernel inputs as gathers --------===//
 //
 // A kernel becomes one launch only if every op of it fuses into the tile of
 // the op computing its result. Tile-and-fuse follows tensor.extract_slice
 // through producers that implement TilingInterface (and, with bubbling,
 // through simple reshapes), but not through copies such as a transpose under
 // a collapse_shape (patchify) or insert_slices (prepend token). This pass
-// removes those obstacles and fixes the math the kernels evaluate.
+// turns those copies into element-wise gathers, which do fuse.
 //
 //===----------------------------------------------------------------------===//
 
 #include "vitc/Codegen/CUDA/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
-#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
-#include "mlir/Dialect/Math/Transforms/Passes.h"
-#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace vitc::cuda {
-#define GEN_PASS_DEF_CUDANORMALIZEKERNELSPASS
+#define GEN_PASS_DEF_CUDAGATHERDATAMOVEMENTPASS
 #include "vitc/Codegen/CUDA/Passes.h.inc"
 } // namespace vitc::cuda
 
@@ -226,6 +222,17 @@ private:
 
 } // namespace
 
+/// Erases `op`, if it is data movement whose result is unused, and then the
+/// data movement that fed only it.
+static void eraseDeadDataMovement(Operation *op) {
+  if (!op || !isDataMovement(op) || !op->use_empty())
+    return;
+  SmallVector<Value> operands(op->getOperands());
+  op->erase();
+  for (Value operand : operands)
+    eraseDeadDataMovement(operand.getDefiningOp());
+}
+
 /// Replaces every outermost copying chain of data movement over inputs (one
 /// whose result feeds something else than data movement) by an element-wise
 /// linalg.generic gathering each element from the inputs.
@@ -265,6 +272,10 @@ static void rewriteCopiesAsGathers(func::FuncOp kernel) {
       return !isDataMovement(use.getOwner()) && use.getOwner() != gather;
     });
   }
+  // A chain feeding an outer one stays until that one is gone: chains come
+  // in program order, so an inner one is never erased before its turn.
+  for (Value chain : chains)
+    eraseDeadDataMovement(chain.getDefiningOp());
 }
 
 //===----------------------------------------------------------------------===//
@@ -273,30 +284,13 @@ static void rewriteCopiesAsGathers(func::FuncOp kernel) {
 
 namespace {
 
-struct CudaNormalizeKernelsPass
-    : vitc::cuda::impl::CudaNormalizeKernelsPassBase<CudaNormalizeKernelsPass> {
+struct CudaGatherDataMovementPass
+    : vitc::cuda::impl::CudaGatherDataMovementPassBase<
+          CudaGatherDataMovementPass> {
   void runOnOperation() override {
     func::FuncOp kernel = getOperation();
-    if (!isKernelFunction(kernel))
-      return;
-    rewriteCopiesAsGathers(kernel);
-
-    RewritePatternSet patterns(&getContext());
-    // Only expand_shapes between two linalg ops: reshapes of inputs are free
-    // views, and collapsing an op for them would only add index arithmetic.
-    linalg::populateFoldReshapeOpsByCollapsingPatterns(
-        patterns, [](OpOperand *operand) {
-          auto expand = operand->get().getDefiningOp<tensor::ExpandShapeOp>();
-          return expand && isa<linalg::GenericOp>(operand->getOwner()) &&
-                 expand.getSrc().getDefiningOp<linalg::LinalgOp>();
-        });
-    populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
-      name.consume_front("math.");
-      return llvm::is_contained({"exp", "erf", "tanh"}, name);
-    });
-    tensor::populateReassociativeReshapeFoldingPatterns(patterns);
-    if (failed(applyPatternsGreedily(kernel, std::move(patterns))))
-      return signalPassFailure();
+    if (isKernelFunction(kernel))
+      rewriteCopiesAsGathers(kernel);
   }
 };
 

@@ -1,5 +1,5 @@
 // RUN: vitc-opt %s -split-input-file -convert-vit-to-linalg \
-// RUN:     -vit-cuda-normalize-kernels | FileCheck %s
+// RUN:     -vit-cuda-gather-data-movement | FileCheck %s
 
 // Prepend token: the insert_slices become one element-wise gather that
 // reads the token row or the shifted tokens.
@@ -22,9 +22,7 @@ func.func @prepend_token(%x: tensor<2x4x8xf32>, %t: tensor<8xf32>) -> tensor<2x5
 // -----
 
 // Patch embedding: the patchify transpose under reshapes becomes a gather
-// of [tokens, patch elements] that the matmul reads directly; the epilogue
-// is collapsed to the matmul's [M, N] and the exact GELU's erf becomes a
-// polynomial.
+// of [tokens, patch elements] that the matmul reads directly.
 // CHECK-LABEL: func.func @patch_embed
 // CHECK-NOT:     linalg.transpose
 // CHECK:         %[[PATCHES:.*]] = linalg.generic
@@ -32,14 +30,7 @@ func.func @prepend_token(%x: tensor<2x4x8xf32>, %t: tensor<8xf32>) -> tensor<2x5
 // CHECK:           affine.delinearize_index %{{.*}} into (2, 4)
 // CHECK:           affine.delinearize_index %{{.*}} into (3, 4, 4)
 // CHECK:           tensor.extract %arg0[{{.*}}] : tensor<2x3x8x8xf32>
-// CHECK:         %[[MATMUL:.*]] = linalg.matmul {{.*}} ins(%[[PATCHES]], %arg1
-// CHECK:         %[[EPILOGUE:.*]] = linalg.generic
-// CHECK-SAME:        ins(%[[MATMUL]], %arg2 : tensor<8x16xf32>, tensor<16xf32>)
-// CHECK-NOT:       math.erf
-// CHECK:           math.fma
-// CHECK:         } -> tensor<8x16xf32>
-// CHECK:         %[[RESULT:.*]] = tensor.expand_shape %[[EPILOGUE]] {{\[\[}}0, 1], [2]]
-// CHECK:         return %[[RESULT]]
+// CHECK:         linalg.matmul {{.*}} ins(%[[PATCHES]], %arg1
 func.func @patch_embed(%image: tensor<2x3x8x8xf32>, %w: tensor<16x48xf32>, %b: tensor<16xf32>) -> tensor<2x4x16xf32> attributes {vit.kernel_name = "patch_embed"} {
   %patches = vit.patchify %image patch_size = 4 input_layout = nchw kernel_layout = oihw : tensor<2x3x8x8xf32> -> tensor<2x4x48xf32>
   %y = vit.linear %patches, %w bias(%b : tensor<16xf32>) gelu = exact : tensor<2x4x48xf32>, tensor<16x48xf32> -> tensor<2x4x16xf32>
@@ -48,24 +39,9 @@ func.func @patch_embed(%image: tensor<2x3x8x8xf32>, %w: tensor<16x48xf32>, %b: t
 
 // -----
 
-// A residual broadcast over the batch cannot be read from the collapsed
-// [batch * tokens] rows: that epilogue keeps its dimensions.
-// CHECK-LABEL: func.func @position_embedding
-// CHECK:         linalg.matmul
-// CHECK:         tensor.expand_shape
-// CHECK:         linalg.generic
-// CHECK-SAME:        tensor<2x4x16xf32>, tensor<4x16xf32>
-func.func @position_embedding(%x: tensor<2x4x48xf32>, %w: tensor<16x48xf32>, %p: tensor<4x16xf32>) -> tensor<2x4x16xf32> attributes {vit.kernel_name = "position_embedding"} {
-  %y = vit.linear %x, %w residual(%p : tensor<4x16xf32>) : tensor<2x4x48xf32>, tensor<16x48xf32> -> tensor<2x4x16xf32>
-  return %y : tensor<2x4x16xf32>
-}
-
-// -----
-
 // Functions that are not kernels are left alone.
 // CHECK-LABEL: func.func @not_a_kernel
 // CHECK:         linalg.transpose
-// CHECK:         math.erf
 func.func @not_a_kernel(%image: tensor<2x3x8x8xf32>, %w: tensor<16x48xf32>) -> tensor<2x4x16xf32> {
   %patches = vit.patchify %image patch_size = 4 input_layout = nchw kernel_layout = oihw : tensor<2x3x8x8xf32> -> tensor<2x4x48xf32>
   %y = vit.linear %patches, %w gelu = exact : tensor<2x4x48xf32>, tensor<16x48xf32> -> tensor<2x4x16xf32>

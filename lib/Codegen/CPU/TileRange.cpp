@@ -1,75 +1,26 @@
-//===- KernelInterface.cpp - Output arguments and the tile range ----------===//
+//===- TileRange.cpp - Kernels computing a range of their tiles -----------===//
 //
-// Kernels are called with caller-allocated output buffers and a range of
-// tiles. Both are expressed on tensors, before bufferization: the result
-// is computed into an output argument it is equivalent to, and the tile
-// loop runs over [tile_begin, tile_end) only.
+// Kernels are called with a range of tiles, so that the runtime can split
+// a kernel's tiles among threads. This is expressed on tensors, before
+// bufferization: the tile loop runs over [tile_begin, tile_end) only.
 //
 //===----------------------------------------------------------------------===//
 
 #include "vitc/Codegen/CPU/Passes.h"
 
-#include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Matchers.h"
-#include "mlir/Interfaces/DestinationStyleOpInterface.h"
 
 namespace vitc::cpu {
-#define GEN_PASS_DEF_CPUKERNELINTERFACEPASS
+#define GEN_PASS_DEF_CPUTILERANGEPASS
 #include "vitc/Codegen/CPU/Passes.h.inc"
 } // namespace vitc::cpu
 
 using namespace mlir;
 using namespace vitc;
 using namespace vitc::cpu;
-
-/// Follows `result` back through the ops that write into a destination
-/// (DPS ops, loops, reshapes of it) to the `tensor.empty` the chain starts
-/// from. Returns that op and, innermost first, the reshapes passed; null if
-/// the chain starts elsewhere.
-static tensor::EmptyOp
-findEmptyDestination(Value result, SmallVectorImpl<Operation *> &reshapes) {
-  Value value = result;
-  while (auto opResult = dyn_cast<OpResult>(value)) {
-    Operation *op = opResult.getOwner();
-    if (auto empty = dyn_cast<tensor::EmptyOp>(op))
-      return empty;
-    OpOperand *next = nullptr;
-    if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(op)) {
-      reshapes.push_back(op);
-      next = &op->getOpOperand(0);
-    } else if (auto dps = dyn_cast<DestinationStyleOpInterface>(op)) {
-      next = dps.getTiedOpOperand(opResult);
-    } else if (auto forall = dyn_cast<scf::ForallOp>(op)) {
-      next = forall.getTiedOpOperand(opResult);
-    } else if (auto forOp = dyn_cast<scf::ForOp>(op)) {
-      next = forOp.getTiedLoopInit(opResult);
-    }
-    if (!next)
-      return {};
-    value = next->get();
-  }
-  return {};
-}
-
-/// Views `output` with the type the start of its destination chain has,
-/// undoing `reshapes` (innermost last) in reverse order.
-static Value reshapeLikeChainStart(ImplicitLocOpBuilder &b, Value output,
-                                   ArrayRef<Operation *> reshapes) {
-  for (Operation *reshape : reshapes) {
-    if (auto expand = dyn_cast<tensor::ExpandShapeOp>(reshape)) {
-      output = tensor::CollapseShapeOp::create(
-          b, expand.getSrcType(), output, expand.getReassociationIndices());
-    } else {
-      auto collapse = cast<tensor::CollapseShapeOp>(reshape);
-      output = tensor::ExpandShapeOp::create(
-          b, collapse.getSrcType(), output, collapse.getReassociationIndices());
-    }
-  }
-  return output;
-}
 
 namespace {
 
@@ -283,59 +234,38 @@ static void guardSingleTile(RewriterBase &rewriter, func::FuncOp function,
 
 namespace {
 
-struct CpuKernelInterfacePass
-    : public vitc::cpu::impl::CpuKernelInterfacePassBase<
-          CpuKernelInterfacePass> {
+struct CpuTileRangePass
+    : public vitc::cpu::impl::CpuTileRangePassBase<CpuTileRangePass> {
   void runOnOperation() override {
     func::FuncOp function = getOperation();
     if (!isKernelFunction(function))
       return;
     MLIRContext *ctx = &getContext();
     Block &entry = function.getBody().front();
-    auto ret = cast<func::ReturnOp>(entry.getTerminator());
-    unsigned numInputs = function.getNumArguments();
-    for (unsigned i = 0; i < numInputs; ++i)
-      function.setArgAttr(
-          i, bufferization::BufferizationDialect::kWritableAttrName,
-          BoolAttr::get(ctx, false));
-
-    // Arguments: inputs, outputs, tile_begin, tile_end.
-    SmallVector<Type> newTypes(function.getResultTypes());
-    unsigned numOutputs = newTypes.size();
-    newTypes.append(2, IndexType::get(ctx));
-    SmallVector<unsigned> positions(newTypes.size(), numInputs);
-    SmallVector<DictionaryAttr> attrs(newTypes.size());
-    SmallVector<Location> locs(newTypes.size(), function.getLoc());
-    if (failed(function.insertArguments(positions, newTypes, attrs, locs)))
+    // vit-cpu-output-arguments made the last arguments the outputs, which
+    // the results are equivalent to.
+    unsigned numArgs = function.getNumArguments();
+    unsigned numOutputs = function.getNumResults();
+    if (numArgs < numOutputs || function.getArgumentTypes().take_back(
+                                    numOutputs) != function.getResultTypes()) {
+      function.emitError("kernel function without output arguments; run "
+                         "vit-cpu-output-arguments first");
       return signalPassFailure();
-    ValueRange outputs = entry.getArguments().slice(numInputs, numOutputs);
-    Value begin = entry.getArgument(numInputs + numOutputs);
-    Value end = entry.getArgument(numInputs + numOutputs + 1);
-    Location loc = function.getLoc();
-
-    IRRewriter rewriter(ctx);
-    ImplicitLocOpBuilder b(loc, rewriter);
-    for (auto [index, output] : llvm::enumerate(outputs)) {
-      OpOperand &operand = ret->getOpOperand(index);
-      SmallVector<Operation *> reshapes;
-      // The output takes the place of the empty tensor the result's chain
-      // of destinations starts from, in all its uses: should other ops
-      // share that tensor, bufferization keeps their values apart.
-      if (tensor::EmptyOp start =
-              findEmptyDestination(operand.get(), reshapes)) {
-        b.setInsertionPoint(start);
-        rewriter.replaceOp(start, reshapeLikeChainStart(b, output, reshapes));
-        continue;
-      }
-      // The result is no computed chain (an input passed through): copy it.
-      b.setInsertionPoint(ret);
-      Value copied = bufferization::MaterializeInDestinationOp::create(
-                         b, operand.get(), output)
-                         .getResult();
-      rewriter.modifyOpInPlace(ret, [&] { operand.set(copied); });
     }
 
+    SmallVector<Type> rangeTypes(2, IndexType::get(ctx));
+    SmallVector<unsigned> positions(2, numArgs);
+    SmallVector<DictionaryAttr> attrs(2);
+    SmallVector<Location> locs(2, function.getLoc());
+    if (failed(function.insertArguments(positions, rangeTypes, attrs, locs)))
+      return signalPassFailure();
+    ValueRange outputs =
+        entry.getArguments().slice(numArgs - numOutputs, numOutputs);
+    Value begin = entry.getArgument(numArgs);
+    Value end = entry.getArgument(numArgs + 1);
+
     // The tiles of successive tile loops are numbered one after the other.
+    IRRewriter rewriter(ctx);
     int64_t numTiles = 0;
     for (auto forall :
          llvm::make_early_inc_range(entry.getOps<scf::ForallOp>())) {
@@ -349,9 +279,6 @@ struct CpuKernelInterfacePass
       guardSingleTile(rewriter, function, outputs, begin, end);
       numTiles = 1;
     }
-    // Callers go through the entry points emitted after lowering; being
-    // private lets bufferization drop the results equal to the outputs.
-    function.setPrivate();
     function->setAttr(kNumTilesAttr,
                       IntegerAttr::get(IntegerType::get(ctx, 64), numTiles));
   }

@@ -1,10 +1,12 @@
-// RUN: vitc-opt %s -split-input-file -vit-cpu-kernel-interface | FileCheck %s
+// RUN: vitc-opt %s -split-input-file -verify-diagnostics -vit-cpu-tile-range \
+// RUN:   | FileCheck %s
+
+// Kernels as vit-cpu-output-arguments leaves them: the last arguments are
+// the outputs.
 
 // A tile loop over [10, 32] in 4 x 16 tiles: its last row of tiles is
 // partial, so the 2 x 2 full tiles (numbers 0-3) and the 1 x 2 partial ones
-// (4-5) get their own loops, in which the tile sizes are constants. The
-// result is built in the output argument (reshaped like the tile loop's
-// destination), which the function returns.
+// (4-5) get their own loops, in which the tile sizes are constants.
 
 // CHECK-LABEL: func.func private @linear(
 // CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<10x16xf32> {bufferization.writable = false},
@@ -32,8 +34,8 @@
 // CHECK:           tensor.insert_slice
 // CHECK:         %[[RES:.*]] = tensor.expand_shape %[[PART]]
 // CHECK:         return %[[RES]]
-func.func @linear(%x: tensor<10x16xf32>) -> tensor<2x5x32xf32> attributes {vit.kernel_name = "linear"} {
-  %0 = tensor.empty() : tensor<10x32xf32>
+func.func private @linear(%x: tensor<10x16xf32> {bufferization.writable = false}, %out: tensor<2x5x32xf32>) -> tensor<2x5x32xf32> attributes {vit.kernel_name = "linear"} {
+  %0 = tensor.collapse_shape %out [[0, 1], [2]] : tensor<2x5x32xf32> into tensor<10x32xf32>
   %1 = scf.forall (%i, %j) = (0, 0) to (10, 32) step (4, 16) shared_outs(%o = %0) -> (tensor<10x32xf32>) {
     %rows = affine.min affine_map<(d0) -> (-d0 + 10, 4)>(%i)
     %s = tensor.extract_slice %x[%i, 0] [%rows, 16] [1, 1] : tensor<10x16xf32> to tensor<?x16xf32>
@@ -56,9 +58,8 @@ func.func @linear(%x: tensor<10x16xf32>) -> tensor<2x5x32xf32> attributes {vit.k
 // CHECK:         scf.for
 // CHECK:           %[[PART:.*]] = arith.constant 2 : index
 // CHECK:           tensor.extract_slice %{{.*}} [%[[PART]], 16]
-func.func @remainder(%x: tensor<10x16xf32>) -> tensor<10x16xf32> attributes {vit.kernel_name = "remainder"} {
-  %0 = tensor.empty() : tensor<10x16xf32>
-  %1 = scf.forall (%i) = (0) to (10) step (4) shared_outs(%o = %0) -> (tensor<10x16xf32>) {
+func.func private @remainder(%x: tensor<10x16xf32>, %out: tensor<10x16xf32>) -> tensor<10x16xf32> attributes {vit.kernel_name = "remainder"} {
+  %1 = scf.forall (%i) = (0) to (10) step (4) shared_outs(%o = %out) -> (tensor<10x16xf32>) {
     %rows = affine.min affine_map<(d0) -> (-d0 + 10, 4)>(%i)
     %s = tensor.extract_slice %x[%i, 0] [%rows, 16] [1, 1] : tensor<10x16xf32> to tensor<?x16xf32>
     scf.forall.in_parallel {
@@ -71,11 +72,10 @@ func.func @remainder(%x: tensor<10x16xf32>) -> tensor<10x16xf32> attributes {vit
 // -----
 
 // An untiled kernel has one tile and computes only for a non-empty range;
-// its destination chain (two insert_slices into an empty tensor) starts
-// from the output argument.
+// otherwise it returns its output unchanged.
 
 // CHECK-LABEL: func.func private @concat(
-// CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<1x4x8xf32> {bufferization.writable = false}, %[[T:[a-z0-9_]+]]: tensor<1x1x8xf32> {bufferization.writable = false},
+// CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<1x4x8xf32>, %[[T:[a-z0-9_]+]]: tensor<1x1x8xf32>,
 // CHECK-SAME:    %[[OUT:[a-z0-9_]+]]: tensor<1x5x8xf32>, %[[BEGIN:[a-z0-9_]+]]: index, %[[END:[a-z0-9_]+]]: index)
 // CHECK-SAME:    vit.num_tiles = 1 : i64
 // CHECK:         %[[NONEMPTY:.*]] = arith.cmpi slt, %[[BEGIN]], %[[END]]
@@ -86,24 +86,34 @@ func.func @remainder(%x: tensor<10x16xf32>) -> tensor<10x16xf32> attributes {vit
 // CHECK:         } else {
 // CHECK:           scf.yield %[[OUT]]
 // CHECK:         return %[[R]]
-func.func @concat(%x: tensor<1x4x8xf32>, %t: tensor<1x1x8xf32>) -> tensor<1x5x8xf32> attributes {vit.kernel_name = "concat"} {
-  %e = tensor.empty() : tensor<1x5x8xf32>
-  %0 = tensor.insert_slice %t into %e[0, 0, 0] [1, 1, 8] [1, 1, 1] : tensor<1x1x8xf32> into tensor<1x5x8xf32>
+func.func private @concat(%x: tensor<1x4x8xf32>, %t: tensor<1x1x8xf32>, %out: tensor<1x5x8xf32>) -> tensor<1x5x8xf32> attributes {vit.kernel_name = "concat"} {
+  %0 = tensor.insert_slice %t into %out[0, 0, 0] [1, 1, 8] [1, 1, 1] : tensor<1x1x8xf32> into tensor<1x5x8xf32>
   %1 = tensor.insert_slice %x into %0[0, 1, 0] [1, 4, 8] [1, 1, 1] : tensor<1x4x8xf32> into tensor<1x5x8xf32>
   return %1 : tensor<1x5x8xf32>
 }
 
 // -----
 
-// A result that is no computed chain is copied into the output.
+// A copied result runs under the guard too.
 
 // CHECK-LABEL: func.func private @identity(
-// CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<4xf32> {bufferization.writable = false}, %[[OUT:[a-z0-9_]+]]: tensor<4xf32>
+// CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<4xf32>, %[[OUT:[a-z0-9_]+]]: tensor<4xf32>
 // CHECK:         scf.if
 // CHECK:           %[[C:.*]] = bufferization.materialize_in_destination %[[X]] in %[[OUT]]
 // CHECK:           scf.yield %[[C]]
-func.func @identity(%x: tensor<4xf32>) -> tensor<4xf32> attributes {vit.kernel_name = "identity"} {
-  return %x : tensor<4xf32>
+func.func private @identity(%x: tensor<4xf32>, %out: tensor<4xf32>) -> tensor<4xf32> attributes {vit.kernel_name = "identity"} {
+  %0 = bufferization.materialize_in_destination %x in %out : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// The outputs must be there.
+
+// expected-error @below {{kernel function without output arguments; run vit-cpu-output-arguments first}}
+func.func @no_outputs(%x: tensor<4xf32>) -> tensor<8xf32> attributes {vit.kernel_name = "no_outputs"} {
+  %0 = tensor.empty() : tensor<8xf32>
+  return %0 : tensor<8xf32>
 }
 
 // -----
