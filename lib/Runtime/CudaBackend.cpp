@@ -10,6 +10,7 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -84,12 +85,12 @@ struct Driver {
   VITRT_CUDA_DRIVER_ENTRY_POINTS(VITRT_DECLARE_ENTRY_POINT)
 #undef VITRT_DECLARE_ENTRY_POINT
 
-  Error open() {
-    library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  /// Opens the library at `path` (see vitrt_options::cuda_driver).
+  Error open(const std::string &path) {
+    library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!library)
-      return {VITRT_ERROR_NO_DEVICE,
-              std::string("no CUDA driver found: cannot load libcuda.so.1 (") +
-                  dlerror() + ")"};
+      return {VITRT_ERROR_NO_DEVICE, "no CUDA driver found: cannot load " +
+                                         path + " (" + dlerror() + ")"};
     struct Entry {
       void *target;
       const char *name;
@@ -135,8 +136,8 @@ public:
     dlclose(driver.library);
   }
 
-  Error load(int ordinal) {
-    if (Error error = driver.open())
+  Error load(int ordinal, const std::string &driverPath) {
+    if (Error error = driver.open(driverPath))
       return error;
     int count = 0;
     if (driver.init(0) != kSuccess ||
@@ -357,12 +358,22 @@ private:
   CUgraphExec graphExec = nullptr;
 };
 
+/// The driver library to open: the option, else VITRT_CUDA_DRIVER, else
+/// the system's driver.
+std::string driverPath(const vitrt_options &options) {
+  if (options.cuda_driver && *options.cuda_driver)
+    return options.cuda_driver;
+  if (const char *path = std::getenv("VITRT_CUDA_DRIVER"); path && *path)
+    return path;
+  return "libcuda.so.1";
+}
+
 } // namespace
 
 Error createCudaBackend(const Artifact &artifact, const vitrt_options &options,
                         std::unique_ptr<Backend> &backend) {
   auto cuda = std::make_unique<CudaBackend>(artifact);
-  if (Error error = cuda->load(options.device))
+  if (Error error = cuda->load(options.device, driverPath(options)))
     return error;
   backend = std::move(cuda);
   return {};

@@ -81,7 +81,7 @@ extern "C" {
 
 void vitrt_options_init(vitrt_options *options) {
   if (options)
-    *options = vitrt_options{0, 0};
+    *options = vitrt_options{0, 0, nullptr};
 }
 
 const char *vitrt_last_error(void) { return lastError.c_str(); }

@@ -14,6 +14,7 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -71,10 +72,11 @@ serialize(bool cuda,
           builder.GetBufferPointer() + builder.GetSize()};
 }
 
-vitrt_status load(const std::vector<uint8_t> &bytes) {
+vitrt_status load(const std::vector<uint8_t> &bytes,
+                  const vitrt_options *options = nullptr) {
   vitrt_session *session = nullptr;
   vitrt_status status = vitrt_session_create_from_memory(
-      bytes.data(), bytes.size(), nullptr, &session);
+      bytes.data(), bytes.size(), options, &session);
   vitrt_session_destroy(session);
   return status;
 }
@@ -168,6 +170,32 @@ TEST(ArtifactVerification, CudaArtifactWithoutDriverSaysSo) {
                 status == VITRT_ERROR_NO_DEVICE)
         << vitrt_last_error();
   }
+}
+
+TEST(ArtifactVerification, CudaDriverIsChosenByOptionThenEnvironment) {
+  std::vector<uint8_t> bytes = serialize(/*cuda=*/true);
+  auto failsToLoad = [](const char *path) {
+    return std::string("no CUDA driver found: cannot load ") + path + " (";
+  };
+  // The environment variable replaces the system's driver.
+  ASSERT_EQ(setenv("VITRT_CUDA_DRIVER", "/nonexistent/env/libcuda.so", 1), 0);
+  EXPECT_EQ(load(bytes), VITRT_ERROR_NO_DEVICE);
+  EXPECT_EQ(std::string(vitrt_last_error())
+                .rfind(failsToLoad("/nonexistent/env/libcuda.so"), 0),
+            0u)
+      << vitrt_last_error();
+  // The option replaces both.
+  vitrt_options options;
+  vitrt_options_init(&options);
+  EXPECT_EQ(options.cuda_driver, nullptr);
+  options.cuda_driver = "/nonexistent/option/libcuda-emulator.so";
+  EXPECT_EQ(load(bytes, &options), VITRT_ERROR_NO_DEVICE);
+  EXPECT_EQ(
+      std::string(vitrt_last_error())
+          .rfind(failsToLoad("/nonexistent/option/libcuda-emulator.so"), 0),
+      0u)
+      << vitrt_last_error();
+  ASSERT_EQ(unsetenv("VITRT_CUDA_DRIVER"), 0);
 }
 
 TEST(ArtifactVerification, MissingFileIsAnIoError) {

@@ -51,6 +51,10 @@ typedef struct vitrt_options {
   int num_threads;
   /* CUDA device ordinal. */
   int device;
+  /* Path of the libcuda-compatible library to run CUDA artifacts with (e.g.
+     a driver emulator). NULL: the VITRT_CUDA_DRIVER environment variable if
+     it is set and not empty, else the system's libcuda.so.1. */
+  const char *cuda_driver;
 } vitrt_options;
 
 typedef struct vitrt_tensor_info {
