@@ -239,10 +239,8 @@ LogicalResult compileArtifact(ModuleOp module, const WeightSet &weights,
   int64_t totalMacs = 0;
   for (auto [index, kernel] : llvm::enumerate(artifact.kernels))
     kernelIndex[kernel->symbol] = index;
-  for (const PlannedDispatch &dispatch : plan.dispatches)
-    totalMacs += planned.lookup(dispatch.symbol)
-                     ? planned.lookup(dispatch.symbol)->multiplyAccumulates
-                     : 0;
+  for (const PlannedKernel &kernel : plan.kernels)
+    totalMacs += kernel.multiplyAccumulates * kernel.dispatches;
   llvm::Expected<std::vector<std::unique_ptr<vitb::DispatchT>>> dispatches =
       describeDispatches(plan, kernelIndex);
   if (!dispatches)

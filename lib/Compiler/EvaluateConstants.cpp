@@ -24,8 +24,9 @@ struct EvaluateConstantsPass
     std::string name = vitc::constantsFunctionName(entryPoint);
     auto constants = module.lookupSymbol<func::FuncOp>(name);
     if (!constants || constants.isExternal()) {
-      emitError(module.getLoc()) << "no constants function @" << name
-                         << " with a body; run the fusion pipeline first";
+      emitError(module.getLoc())
+          << "no constants function @" << name
+          << " with a body; run the fusion pipeline first";
       return signalPassFailure();
     }
     if (hook && failed(hook(constants)))

@@ -24,8 +24,8 @@ struct ExtractKernelsPass
     if (hook) {
       auto entry = module.lookupSymbol<func::FuncOp>(entryPoint);
       if (!entry || entry.isExternal()) {
-        emitError(module.getLoc()) << "no entry function @" << entryPoint
-                           << " with a body to plan";
+        emitError(module.getLoc())
+            << "no entry function @" << entryPoint << " with a body to plan";
         return signalPassFailure();
       }
       if (failed(hook(entry)))

@@ -10,20 +10,6 @@ using namespace mlir;
 
 namespace vitc {
 
-static constexpr llvm::StringLiteral kPhaseNames[] = {
-    "vit", "fused", "linalg", "tiled", "bufferized", "llvm", "ptx"};
-
-StringRef stringifyPhase(Phase phase) {
-  return kPhaseNames[static_cast<int>(phase)];
-}
-
-std::optional<Phase> parsePhase(StringRef name) {
-  for (auto [index, phaseName] : llvm::enumerate(kPhaseNames))
-    if (name == phaseName)
-      return static_cast<Phase>(index);
-  return std::nullopt;
-}
-
 std::string TargetOptions::describe() const {
   if (isCuda())
     return "cuda sm_" + std::to_string(cuda.sm);

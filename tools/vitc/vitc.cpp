@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "vitc/Codegen/CUDA/CudaCodegen.h"
 #include "vitc/Compiler/Compiler.h"
 #include "vitc/Compiler/Pipeline.h"
 #include "vitc/Dialect/ViT/Analysis/ModelSummary.h"
@@ -17,7 +18,6 @@
 #include "vitc/Version.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -149,7 +149,8 @@ cl::opt<std::string>
                      "(host: this machine; e.g. x86-64-v3 for AVX2, "
                      "x86-64-v4 for AVX-512)"),
             cl::value_desc("name"), cl::init("host"), cl::cat(outputCategory));
-cl::opt<bool> timing("timing", cl::desc("Print the time each phase and pass takes"),
+cl::opt<bool> timing("timing",
+                     cl::desc("Print the time each phase and pass takes"),
                      cl::cat(outputCategory));
 cl::opt<bool> summary("summary",
                       cl::desc("Print per-layer output shapes, parameters "
@@ -427,15 +428,6 @@ void printReport(const vitc::CompileReport &report, raw_ostream &os) {
     os << "ptxas report:\n" << report.ptxasReport;
 }
 
-/// The PTX of the end of the CUDA pipeline.
-Expected<std::string> readPtx(mlir::ModuleOp module) {
-  auto binary =
-      module.lookupSymbol<mlir::gpu::BinaryOp>(vitc::kCudaKernelModuleName);
-  if (!binary || binary.getObjects().size() != 1)
-    return failure("the CUDA pipeline produced no PTX");
-  return cast<mlir::gpu::ObjectAttr>(binary.getObjects()[0]).getObject().str();
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
@@ -478,12 +470,12 @@ int main(int argc, char **argv) {
     return fail("--cpu applies to --target cpu only");
   Expected<vitc::TargetOptions> target = vitc::parseTarget(targetName, cpuName);
   if (!target) {
-    std::string message = toString(target.takeError());
-    // The target string came from --target; a CPU name from --cpu.
-    if (StringRef(message).starts_with("unknown target"))
-      return fail("unknown --target '" + targetName +
-                  "'; expected cpu or cuda:sm_NN (e.g. cuda:sm_90)");
-    return fail("--cpu: " + message);
+    // "cpu" always parses: its errors are about the CPU named by --cpu.
+    if (targetName == "cpu")
+      return fail("--cpu: " + toString(target.takeError()));
+    consumeError(target.takeError());
+    return fail("unknown --target '" + targetName +
+                "'; expected cpu or cuda:sm_NN (e.g. cuda:sm_90)");
   }
   // Linking with lld in-process resets LLVM's command-line options to their
   // defaults, so read every option needed after code generation now.
@@ -578,7 +570,7 @@ int main(int argc, char **argv) {
     vitc::vit::printModelSummary(vitc::vit::summarizeModel(function),
                                  output->os());
   if (emitIR && emit == Phase::Ptx) {
-    Expected<std::string> ptx = readPtx(module);
+    Expected<std::string> ptx = vitc::cuda::readPtx(module);
     if (!ptx)
       return fail(toString(ptx.takeError()));
     output->os() << *ptx;

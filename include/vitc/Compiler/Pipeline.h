@@ -34,17 +34,12 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/Error.h"
 
-#include <optional>
 #include <string>
 
 namespace vitc {
 
 /// The phases of the pipeline, in order.
 enum class Phase { Vit, Fused, Linalg, Tiled, Bufferized, Llvm, Ptx };
-
-/// "vit", "fused", ..., "ptx".
-llvm::StringRef stringifyPhase(Phase phase);
-std::optional<Phase> parsePhase(llvm::StringRef name);
 
 /// What to compile for, fully resolved: the pipeline and the serializer read
 /// the same values (e.g. the CPU's vector width).

@@ -102,16 +102,23 @@ vitc::cuda::assembleWithPtxas(StringRef ptxas, StringRef ptx, int64_t sm) {
   return result;
 }
 
-llvm::Expected<CudaCompileResult>
-vitc::cuda::serializeCudaKernels(ModuleOp module, const CudaOptions &options) {
-  CudaCompileResult result;
+llvm::Expected<std::string> vitc::cuda::readPtx(ModuleOp module) {
   auto binary = module.lookupSymbol<gpu::BinaryOp>(kCudaKernelModuleName);
   if (!binary || binary.getObjects().size() != 1)
     return llvm::createStringError(
         "no kernel functions (functions with vit.kernel_name) were compiled: "
         "the module has no gpu.binary @" +
         kCudaKernelModuleName + " with one PTX object");
-  result.ptx = cast<gpu::ObjectAttr>(binary.getObjects()[0]).getObject().str();
+  return cast<gpu::ObjectAttr>(binary.getObjects()[0]).getObject().str();
+}
+
+llvm::Expected<CudaCompileResult>
+vitc::cuda::serializeCudaKernels(ModuleOp module, const CudaOptions &options) {
+  CudaCompileResult result;
+  llvm::Expected<std::string> ptx = readPtx(module);
+  if (!ptx)
+    return ptx.takeError();
+  result.ptx = std::move(*ptx);
 
   for (auto function : module.getOps<func::FuncOp>()) {
     function.walk([&](gpu::LaunchFuncOp launch) {

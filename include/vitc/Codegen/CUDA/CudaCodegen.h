@@ -94,6 +94,9 @@ void buildCudaToPtxPipeline(mlir::OpPassManager &pm,
 void buildGpuScheduleForCpuEmulation(mlir::OpPassManager &pm,
                                      const CudaOptions &options);
 
+/// The PTX of the end of the CUDA pipeline (`gpu.binary @vit_kernels`).
+llvm::Expected<std::string> readPtx(mlir::ModuleOp module);
+
 /// Reads the end of the CUDA pipeline, `module` (host functions launching
 /// the kernels and `gpu.binary @vit_kernels`): the PTX and every kernel's
 /// launch configuration; then assembles the PTX with ptxas where it is
