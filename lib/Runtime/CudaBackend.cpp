@@ -8,6 +8,8 @@
 
 #include "Backend.h"
 
+#include "vitc/Support/CudaDriverAbi.h"
+
 #include <dlfcn.h>
 
 #include <cstdlib>
@@ -18,25 +20,7 @@ namespace vitrt {
 
 namespace {
 
-// The few driver API types and constants used here (from cuda.h, whose
-// values are part of the driver's stable ABI).
-using CUresult = int;
-using CUdevice = int;
-using CUdeviceptr = unsigned long long;
-using CUcontext = struct CUctx_st *;
-using CUmodule = struct CUmod_st *;
-using CUfunction = struct CUfunc_st *;
-using CUstream = struct CUstream_st *;
-using CUgraph = struct CUgraph_st *;
-using CUgraphExec = struct CUgraphExec_st *;
-constexpr CUresult kSuccess = 0;
-constexpr int kAttributeComputeCapabilityMajor = 75;
-constexpr int kAttributeComputeCapabilityMinor = 76;
-constexpr int kFunctionAttributeMaxDynamicSharedBytes = 8;
-constexpr int kJitErrorLogBuffer = 5;
-constexpr int kJitErrorLogBufferSizeBytes = 6;
-constexpr unsigned kStreamNonBlocking = 1;
-constexpr int kCaptureModeGlobal = 0;
+using namespace vitc::cuda_abi;
 
 /// Driver entry points: the Driver member, the exported symbol (the
 /// versioned name behind the cuda.h macro) and the parameters; all return
@@ -55,7 +39,6 @@ constexpr int kCaptureModeGlobal = 0;
   X(moduleUnload, "cuModuleUnload", (CUmodule))                                \
   X(moduleGetFunction, "cuModuleGetFunction",                                  \
     (CUfunction *, CUmodule, const char *))                                    \
-  X(funcSetAttribute, "cuFuncSetAttribute", (CUfunction, int, int))            \
   X(memAlloc, "cuMemAlloc_v2", (CUdeviceptr *, size_t))                        \
   X(memFree, "cuMemFree_v2", (CUdeviceptr))                                    \
   X(memcpyHtoD, "cuMemcpyHtoD_v2", (CUdeviceptr, const void *, size_t))        \
@@ -200,45 +183,66 @@ private:
                                        (text ? text : "unknown CUDA error")};
   }
 
-  /// Prefers a cubin built for this GPU and falls back to PTX, which the
-  /// driver compiles for it.
-  const vitb::KernelModule *pickModule() {
+  /// The modules to try, best first: a cubin built for this GPU, then PTX,
+  /// which the driver compiles for it. A driver that cannot load the cubin
+  /// (a newer GPU revision, or the PTX-only driver emulator) gets the PTX.
+  std::vector<const vitb::KernelModule *> candidateModules() {
     int major = 0, minor = 0;
     driver.deviceGetAttribute(&major, kAttributeComputeCapabilityMajor, device);
     driver.deviceGetAttribute(&minor, kAttributeComputeCapabilityMinor, device);
     std::string sm = "sm_" + std::to_string(major * 10 + minor);
-    const vitb::KernelModule *ptx = nullptr;
+    std::vector<const vitb::KernelModule *> cubins, ptx;
     for (const vitb::KernelModule *module : *artifact.root->modules()) {
       if (!module->data() || !module->target())
         continue;
       if (module->format() == vitb::ModuleFormat::Cubin &&
           module->target()->str() == sm)
-        return module;
-      if (module->format() == vitb::ModuleFormat::Ptx && !ptx)
-        ptx = module;
+        cubins.push_back(module);
+      else if (module->format() == vitb::ModuleFormat::Ptx)
+        ptx.push_back(module);
     }
-    return ptx;
+    cubins.insert(cubins.end(), ptx.begin(), ptx.end());
+    return cubins;
   }
 
-  Error loadKernels() {
-    const vitb::KernelModule *chosen = pickModule();
-    if (!chosen)
-      return {VITRT_ERROR_INVALID_ARTIFACT,
-              "invalid artifact: no PTX or matching cubin module"};
-    std::vector<uint8_t> image(chosen->data()->begin(), chosen->data()->end());
-    if (chosen->format() == vitb::ModuleFormat::Ptx)
+  /// Loads `chosen`; on failure returns the driver's error and JIT log.
+  Error loadModule(const vitb::KernelModule &chosen, CUmodule &module) {
+    std::vector<uint8_t> image(chosen.data()->begin(), chosen.data()->end());
+    if (chosen.format() == vitb::ModuleFormat::Ptx)
       image.push_back(0);
     std::vector<char> log(1 << 14, 0);
     int options[] = {kJitErrorLogBuffer, kJitErrorLogBufferSizeBytes};
     void *values[] = {log.data(), reinterpret_cast<void *>(log.size())};
-    CUmodule module = nullptr;
     CUresult result =
         driver.moduleLoadDataEx(&module, image.data(), 2, options, values);
-    if (result != kSuccess) {
-      Error error = check(result, "cuModuleLoadDataEx");
-      error.message += std::string(": ") + log.data();
-      return error;
+    if (result == kSuccess)
+      return {};
+    Error error = check(result, "cuModuleLoadDataEx");
+    error.message += std::string(" (") +
+                     (chosen.format() == vitb::ModuleFormat::Ptx ? "PTX"
+                                                                 : "cubin") +
+                     " for " + chosen.target()->str() + "): " + log.data();
+    return error;
+  }
+
+  Error loadKernels() {
+    std::vector<const vitb::KernelModule *> candidates = candidateModules();
+    if (candidates.empty())
+      return {VITRT_ERROR_INVALID_ARTIFACT,
+              "invalid artifact: no PTX or matching cubin module"};
+    CUmodule module = nullptr;
+    Error failures;
+    bool loaded = false;
+    for (const vitb::KernelModule *candidate : candidates) {
+      Error attempt = loadModule(*candidate, module);
+      if ((loaded = !attempt))
+        break;
+      failures.status = attempt.status;
+      failures.message +=
+          (failures.message.empty() ? "" : "; then ") + attempt.message;
     }
+    if (!loaded)
+      return failures;
     modules.push_back(module);
     for (const vitb::Kernel *kernel : *artifact.root->kernels()) {
       CUfunction function = nullptr;
@@ -247,14 +251,6 @@ private:
         return {VITRT_ERROR_INVALID_ARTIFACT,
                 "invalid artifact: kernel '" + kernel->symbol()->str() +
                     "' is missing from its CUDA module"};
-      // Above 48 KiB, dynamic shared memory must be opted into.
-      if (kernel->shared_memory_bytes() > 48 * 1024)
-        if (Error error =
-                check(driver.funcSetAttribute(
-                          function, kFunctionAttributeMaxDynamicSharedBytes,
-                          int(kernel->shared_memory_bytes())),
-                      "cuFuncSetAttribute"))
-          return error;
       functions.push_back(function);
     }
     return {};
@@ -327,8 +323,8 @@ private:
           functions[dispatch->kernel()], dim(kernel->grid(), 0),
           dim(kernel->grid(), 1), dim(kernel->grid(), 2),
           dim(kernel->block(), 0), dim(kernel->block(), 1),
-          dim(kernel->block(), 2), unsigned(kernel->shared_memory_bytes()),
-          stream, parameters.data(), nullptr);
+          dim(kernel->block(), 2), /*sharedMemBytes=*/0, stream,
+          parameters.data(), nullptr);
       if (result != kSuccess) {
         CUgraph aborted = nullptr;
         driver.streamEndCapture(stream, &aborted);

@@ -9,6 +9,7 @@
 #include "vitc/Codegen/CUDA/Passes.h"
 
 #include "mlir/Dialect/GPU/TransformOps/GPUTransformOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Parser/Parser.h"
@@ -22,6 +23,9 @@ namespace vitc::cuda {
 using namespace mlir;
 using namespace vitc;
 using namespace vitc::cuda;
+
+/// Alignment of every shared-memory buffer: that of a 16-byte vector.
+static constexpr int64_t kSharedMemoryAlignment = 16;
 
 /// Maps the block loop of `kernel` to a gpu.launch of `threads` threads per
 /// block, with upstream's transform ops.
@@ -154,6 +158,13 @@ static LogicalResult outline(func::FuncOp kernel, gpu::LaunchOp launch,
     alloc.replaceAllUsesWith(
         function.addWorkgroupAttribution(type, alloc.getLoc()));
     alloc.erase();
+    // Threads read and write these buffers with 16-byte vector accesses
+    // (ld.shared.v4), which need 16-byte-aligned variables; without the
+    // attribute the variable is only element-aligned.
+    function.setWorkgroupAttributionAttr(
+        function.getNumWorkgroupAttributions() - 1,
+        LLVM::LLVMDialect::getAlignAttrName(),
+        b.getI64IntegerAttr(kSharedMemoryAlignment));
     sharedBytes += type.getNumElements() *
                    llvm::divideCeil(type.getElementTypeBitWidth(), 8);
   });

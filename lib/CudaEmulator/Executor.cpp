@@ -1,0 +1,1536 @@
+//===- Executor.cpp - Running decoded PTX kernels on the CPU --------------===//
+//
+// Scheduling. A block's warps run one after another, each until all of its
+// lanes have exited or wait (at a barrier, or at a warp collective whose
+// member mask has not fully arrived). Within a warp, the lanes at the
+// lowest program counter run together, one instruction for all of them, so
+// that decoding is shared by up to 32 lanes; lanes that branch apart are
+// regrouped by the same rule, which lets every lane progress as independent
+// thread scheduling (sm_70+) allows. When every warp waits, either all
+// live threads are at a barrier (it is released and a new race epoch
+// begins), or the block can never finish, which is reported.
+//
+// Checking. Global addresses must lie in a live allocation, shared ones in
+// the block's shared size; two threads touching the same shared byte in the
+// same barrier epoch, at least one writing, is a race.
+//
+//===----------------------------------------------------------------------===//
+
+#include "vitc/CudaEmulator/Executor.h"
+
+#include "vitc/Support/CudaDriverAbi.h"
+
+#include <algorithm>
+#include <cfenv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <thread>
+
+namespace vitc::emulator {
+
+namespace {
+
+using namespace vitc::cuda_abi;
+
+/// Generic addresses of shared memory: the window starts far above any
+/// host (and so any global) address.
+constexpr uint64_t kSharedWindow = 1ull << 56;
+constexpr uint32_t kManyReaders = ~0u;
+constexpr int kErrorMisalignedAddress = 716;
+
+enum LaneState : uint8_t { Running, AtBarrier, AtCollective, Exited };
+
+// --- Value helpers -------------------------------------------------------
+
+float asF32(uint64_t bits) {
+  uint32_t low = uint32_t(bits);
+  float value;
+  std::memcpy(&value, &low, 4);
+  return value;
+}
+uint64_t fromF32(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, 4);
+  return bits;
+}
+double asF64(uint64_t bits) {
+  double value;
+  std::memcpy(&value, &bits, 8);
+  return value;
+}
+uint64_t fromF64(double value) {
+  uint64_t bits;
+  std::memcpy(&bits, &value, 8);
+  return bits;
+}
+uint64_t truncateTo(uint64_t value, unsigned bytes) {
+  return bytes >= 8 ? value : value & ((1ull << (8 * bytes)) - 1);
+}
+int64_t signExtend(uint64_t value, unsigned bytes) {
+  if (bytes >= 8)
+    return int64_t(value);
+  unsigned shift = 64 - 8 * bytes;
+  return int64_t(value << shift) >> shift;
+}
+float flushF32(float value) {
+  return std::fpclassify(value) == FP_SUBNORMAL ? std::copysign(0.0f, value)
+                                                : value;
+}
+
+/// Runs `operation` under an IEEE rounding mode other than the default.
+template <typename F> auto withRounding(Rounding rounding, F operation) {
+  int mode = rounding == Rounding::Rz   ? FE_TOWARDZERO
+             : rounding == Rounding::Rm ? FE_DOWNWARD
+             : rounding == Rounding::Rp ? FE_UPWARD
+                                        : FE_TONEAREST;
+  if (mode == FE_TONEAREST)
+    return operation();
+  std::fesetround(mode);
+  auto result = operation();
+  std::fesetround(FE_TONEAREST);
+  return result;
+}
+
+uint16_t f32ToF16(float value) {
+  uint32_t bits = uint32_t(fromF32(value));
+  uint16_t sign = uint16_t((bits >> 16) & 0x8000);
+  uint32_t magnitude = bits & 0x7fffffff;
+  if (magnitude > 0x7f800000)
+    return 0x7fff; // canonical NaN
+  if (magnitude >= 0x477ff000)
+    return sign | 0x7c00; // rounds to infinity
+  if (magnitude < 0x38800000) {
+    // Half subnormals are multiples of 2^-24: round the scaled value to an
+    // integer, ties to even (the default rounding of nearbyint).
+    float scaled = std::fabs(value) * 16777216.0f;
+    return sign | uint16_t(std::nearbyint(scaled));
+  }
+  uint32_t half = ((((magnitude >> 23) - 127 + 15)) << 10) |
+                  ((magnitude & 0x7fffff) >> 13);
+  uint32_t rest = magnitude & 0x1fff;
+  if (rest > 0x1000 || (rest == 0x1000 && (half & 1)))
+    ++half;
+  return uint16_t(sign | half);
+}
+
+float f16ToF32(uint16_t half) {
+  uint32_t sign = uint32_t(half & 0x8000) << 16;
+  uint32_t exponent = (half >> 10) & 0x1f, mantissa = half & 0x3ff;
+  float magnitude;
+  if (exponent == 0)
+    magnitude = std::ldexp(float(mantissa), -24);
+  else if (exponent == 31)
+    magnitude = mantissa ? std::numeric_limits<float>::quiet_NaN()
+                         : std::numeric_limits<float>::infinity();
+  else
+    magnitude = std::ldexp(float(mantissa | 0x400), int(exponent) - 25);
+  return asF32(fromF32(magnitude) | sign);
+}
+
+uint16_t f32ToBf16(float value) {
+  uint32_t bits = uint32_t(fromF32(value));
+  if ((bits & 0x7fffffff) > 0x7f800000)
+    return 0x7fff; // canonical NaN
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return uint16_t(bits >> 16);
+}
+
+float bf16ToF32(uint16_t value) { return asF32(uint64_t(value) << 16); }
+
+template <typename T> T roundIntegral(T value, Rounding rounding) {
+  switch (rounding) {
+  case Rounding::Rzi:
+    return std::trunc(value);
+  case Rounding::Rmi:
+    return std::floor(value);
+  case Rounding::Rpi:
+    return std::ceil(value);
+  default:
+    return std::nearbyint(value); // ties to even
+  }
+}
+
+/// Float to integer: rounded, then clamped to the destination's range;
+/// NaN gives 0 (PTX cvt semantics).
+uint64_t floatToInteger(double value, Rounding rounding, Type type) {
+  if (std::isnan(value))
+    return 0;
+  value = roundIntegral(value, rounding);
+  unsigned bytes = sizeOf(type);
+  if (isSigned(type)) {
+    double limit = std::ldexp(1.0, 8 * bytes - 1);
+    int64_t highest = bytes >= 8 ? INT64_MAX : (1ll << (8 * bytes - 1)) - 1;
+    if (value >= limit)
+      return truncateTo(uint64_t(highest), bytes);
+    if (value < -limit)
+      return truncateTo(uint64_t(-highest - 1), bytes);
+    return truncateTo(uint64_t(int64_t(value)), bytes);
+  }
+  double high = std::ldexp(1.0, 8 * bytes);
+  if (value <= 0)
+    return 0;
+  if (value >= high)
+    return bytes >= 8 ? UINT64_MAX : (1ull << (8 * bytes)) - 1;
+  return uint64_t(value);
+}
+
+// --- Per-block state -------------------------------------------------------
+
+struct Warp {
+  uint32_t pc[32];
+  uint8_t state[32];
+  uint32_t validMask = 0;
+  uint32_t firstThread = 0;
+  std::vector<uint64_t> registers;
+};
+
+struct Shadow {
+  uint32_t writeEpoch = 0, writer = 0, readEpoch = 0, reader = 0;
+};
+
+class BlockRunner {
+public:
+  BlockRunner(const Kernel &kernel, const LaunchConfig &config,
+              Memory &memory, bool counting)
+      : kernel(kernel), config(config), memory(memory), counting(counting) {
+    threadsPerBlock = config.block[0] * config.block[1] * config.block[2];
+    unsigned numWarps = (threadsPerBlock + 31) / 32;
+    warps.resize(numWarps);
+    for (unsigned w = 0; w < numWarps; ++w) {
+      warps[w].firstThread = w * 32;
+      unsigned lanes = std::min(32u, threadsPerBlock - w * 32);
+      warps[w].validMask = lanes == 32 ? ~0u : (1u << lanes) - 1;
+      warps[w].registers.assign(size_t(kernel.numRegisters) * 32, 0);
+    }
+    sharedBytes = kernel.dynamicSharedOffset + config.dynamicSharedBytes;
+    if (!config.dynamicSharedBytes)
+      sharedBytes = kernel.staticSharedBytes;
+    shared.resize(sharedBytes);
+    shadow.resize(sharedBytes);
+  }
+
+  /// Runs block `ctaid`; returns false after recording a fault.
+  bool run(const uint32_t ctaid[3], std::optional<Fault> &fault) {
+    std::copy(ctaid, ctaid + 3, this->ctaid);
+    this->fault = &fault;
+    // Shared memory starts with all-ones bytes, like global memory.
+    std::fill(shared.begin(), shared.end(), 0xff);
+    std::fill(shadow.begin(), shadow.end(), Shadow{});
+    epoch = 1;
+    for (Warp &warp : warps) {
+      std::fill(warp.pc, warp.pc + 32, 0);
+      for (unsigned lane = 0; lane < 32; ++lane)
+        warp.state[lane] =
+            (warp.validMask >> lane) & 1 ? Running : uint8_t(Exited);
+    }
+    for (;;) {
+      for (Warp &warp : warps)
+        if (!runWarp(warp))
+          return false;
+      unsigned exited = 0, atCollective = 0;
+      const Warp *collectiveWarp = nullptr;
+      uint32_t barrierPc = 0, exitedThread = 0;
+      for (const Warp &warp : warps)
+        for (unsigned lane = 0; lane < 32; ++lane) {
+          if (!((warp.validMask >> lane) & 1))
+            continue;
+          switch (warp.state[lane]) {
+          case Exited:
+            exitedThread = warp.firstThread + lane;
+            ++exited;
+            break;
+          case AtBarrier:
+            barrierPc = warp.pc[lane];
+            break;
+          case AtCollective:
+            collectiveWarp = &warp;
+            ++atCollective;
+            break;
+          }
+        }
+      if (exited == threadsPerBlock)
+        return true;
+      if (atCollective)
+        return stuckCollective(*collectiveWarp);
+      if (exited) {
+        return report(kErrorLaunchFailed,
+                      "divergent barrier: thread " +
+                          threadText(exitedThread) +
+                          " exited without reaching the bar.sync that the "
+                          "block's other threads wait at",
+                      kernel.code[barrierPc].line, firstWaiter());
+      }
+      // Every live thread waits at a barrier: release them all.
+      if (counting)
+        ++counters.barriers;
+      ++epoch;
+      for (Warp &warp : warps)
+        for (unsigned lane = 0; lane < 32; ++lane)
+          if (warp.state[lane] == AtBarrier) {
+            warp.state[lane] = Running;
+            ++warp.pc[lane];
+          }
+    }
+  }
+
+  KernelCounters counters;
+
+private:
+  // --- Reporting -----------------------------------------------------------
+  std::string threadText(uint32_t linear) const {
+    uint32_t x = linear % config.block[0];
+    uint32_t y = (linear / config.block[0]) % config.block[1];
+    uint32_t z = linear / (config.block[0] * config.block[1]);
+    return "(" + std::to_string(x) + "," + std::to_string(y) + "," +
+           std::to_string(z) + ")";
+  }
+
+  uint32_t firstWaiter() const {
+    for (const Warp &warp : warps)
+      for (unsigned lane = 0; lane < 32; ++lane)
+        if (((warp.validMask >> lane) & 1) && warp.state[lane] == AtBarrier)
+          return warp.firstThread + lane;
+    return 0;
+  }
+
+  bool report(int code, const std::string &what, uint32_t line,
+              uint32_t thread) {
+    std::string message =
+        what + " in kernel '" + kernel.name + "' at PTX line " +
+        std::to_string(line) + ", block (" + std::to_string(ctaid[0]) + "," +
+        std::to_string(ctaid[1]) + "," + std::to_string(ctaid[2]) +
+        "), thread " + threadText(thread);
+    *fault = Fault{code, message};
+    return false;
+  }
+
+  bool stuckCollective(const Warp &warp) {
+    for (unsigned lane = 0; lane < 32; ++lane)
+      if (warp.state[lane] == AtCollective) {
+        const Instruction &instruction = kernel.code[warp.pc[lane]];
+        return report(kErrorLaunchFailed,
+                      "deadlock: a warp collective waits for lanes of its "
+                      "member mask that exited or wait at a barrier",
+                      instruction.line, warp.firstThread + lane);
+      }
+    return false;
+  }
+
+  // --- Operands ------------------------------------------------------------
+  uint64_t &reg(int32_t index, unsigned lane) {
+    return current->registers[size_t(index) * 32 + lane];
+  }
+
+  uint64_t special(uint8_t which, unsigned lane) const {
+    uint32_t linear = current->firstThread + lane;
+    switch (which) {
+    case TidX:
+      return linear % config.block[0];
+    case TidY:
+      return (linear / config.block[0]) % config.block[1];
+    case TidZ:
+      return linear / (config.block[0] * config.block[1]);
+    case NtidX:
+    case NtidY:
+    case NtidZ:
+      return config.block[which - NtidX];
+    case CtaidX:
+    case CtaidY:
+    case CtaidZ:
+      return ctaid[which - CtaidX];
+    case NctaidX:
+    case NctaidY:
+    case NctaidZ:
+      return config.grid[which - NctaidX];
+    case LaneId:
+      return linear % 32;
+    case WarpId:
+      return linear / 32;
+    case NWarpId:
+      return warps.size();
+    }
+    return 0;
+  }
+
+  uint64_t value(const Operand &operand, unsigned lane) {
+    switch (operand.kind) {
+    case Operand::Register:
+      return reg(operand.reg, lane);
+    case Operand::Immediate:
+      return operand.bits;
+    case Operand::Special:
+      return special(operand.special, lane);
+    default:
+      return 0;
+    }
+  }
+
+  void write(const Operand &operand, unsigned lane, uint64_t bits) {
+    if (operand.kind == Operand::Register)
+      reg(operand.reg, lane) = bits;
+  }
+
+  template <typename F> static void forLanes(uint32_t mask, F body) {
+    if (mask == ~0u) {
+      for (unsigned lane = 0; lane < 32; ++lane)
+        body(lane);
+      return;
+    }
+    while (mask) {
+      unsigned lane = unsigned(__builtin_ctz(mask));
+      mask &= mask - 1;
+      body(lane);
+    }
+  }
+
+  uint32_t guardMask(const Instruction &instruction, uint32_t group) {
+    if (instruction.guard < 0)
+      return group;
+    uint32_t mask = 0;
+    forLanes(group, [&](unsigned lane) {
+      bool predicate = reg(instruction.guard, lane) != 0;
+      if (predicate != instruction.guardNegated)
+        mask |= 1u << lane;
+    });
+    return mask;
+  }
+
+  // --- Warp scheduling -----------------------------------------------------
+  bool runWarp(Warp &warp) {
+    current = &warp;
+    for (;;) {
+      uint32_t minPc = UINT32_MAX;
+      for (unsigned lane = 0; lane < 32; ++lane)
+        if (warp.state[lane] == Running)
+          minPc = std::min(minPc, warp.pc[lane]);
+      if (minPc == UINT32_MAX)
+        return true;
+      uint32_t group = 0, othersMin = UINT32_MAX;
+      for (unsigned lane = 0; lane < 32; ++lane) {
+        if (warp.pc[lane] == minPc &&
+            (warp.state[lane] == Running || warp.state[lane] == AtCollective))
+          group |= 1u << lane;
+        else if (warp.state[lane] == Running)
+          othersMin = std::min(othersMin, warp.pc[lane]);
+      }
+      if (!runGroup(warp, group, minPc, othersMin))
+        return false;
+    }
+  }
+
+  /// Runs the lanes in `group`, all at `pc`, until they reach another
+  /// group's lanes, diverge, wait or exit; leaves their program counters
+  /// and states in `warp`.
+  bool runGroup(Warp &warp, uint32_t group, uint32_t pc,
+                uint32_t othersMin) {
+    auto storePc = [&](uint32_t mask, uint32_t value) {
+      forLanes(mask, [&](unsigned lane) { warp.pc[lane] = value; });
+    };
+    for (;;) {
+      if (pc >= kernel.code.size()) {
+        // Falling off the end of the body is a return.
+        forLanes(group, [&](unsigned lane) { warp.state[lane] = Exited; });
+        return true;
+      }
+      const Instruction &instruction = kernel.code[pc];
+      uint32_t active = guardMask(instruction, group);
+      if (counting && active) {
+        ++counters.warpInstructions;
+        counters.threadInstructions[size_t(instruction.cost)] +=
+            __builtin_popcount(active);
+      }
+      switch (instruction.opcode) {
+      case Opcode::Bra: {
+        if (active == group || active == 0) {
+          pc = active ? instruction.target : pc + 1;
+          if (pc >= othersMin) {
+            storePc(group, pc);
+            return true;
+          }
+          continue;
+        }
+        storePc(active, instruction.target);
+        storePc(group & ~active, pc + 1);
+        return true;
+      }
+      case Opcode::Ret:
+      case Opcode::Exit:
+        forLanes(active, [&](unsigned lane) { warp.state[lane] = Exited; });
+        storePc(group & ~active, pc + 1);
+        return true;
+      case Opcode::BarSync:
+        forLanes(active, [&](unsigned lane) { warp.state[lane] = AtBarrier; });
+        storePc(active, pc);
+        storePc(group & ~active, pc + 1);
+        return true;
+      case Opcode::BarWarpSync:
+      case Opcode::Shfl:
+      case Opcode::Vote: {
+        if (!active) {
+          ++pc;
+          break;
+        }
+        const Operand &maskOperand =
+            instruction.operands[instruction.numOperands - 1];
+        uint32_t members =
+            uint32_t(value(maskOperand, unsigned(__builtin_ctz(active))));
+        if (active & ~members) {
+          unsigned lane = unsigned(__builtin_ctz(active & ~members));
+          return report(kErrorLaunchFailed,
+                      "a lane executes a warp collective whose member mask "
+                      "excludes it",
+                        instruction.line, warp.firstThread + lane);
+        }
+        if (members & ~active) {
+          // Not everyone is here yet: wait for the others.
+          forLanes(active,
+                   [&](unsigned lane) { warp.state[lane] = AtCollective; });
+          storePc(group, pc);
+          storePc(group & ~active, pc + 1);
+          forLanes(group & ~active,
+                   [&](unsigned lane) { warp.state[lane] = Running; });
+          return true;
+        }
+        collective(instruction, active);
+        forLanes(group, [&](unsigned lane) { warp.state[lane] = Running; });
+        ++pc;
+        break;
+      }
+      default:
+        if (active && !execute(instruction, active))
+          return false;
+        ++pc;
+        break;
+      }
+      if (pc >= othersMin) {
+        storePc(group, pc);
+        return true;
+      }
+    }
+  }
+
+  void collective(const Instruction &instruction, uint32_t active) {
+    const Operand *operands = instruction.operands;
+    switch (instruction.opcode) {
+    case Opcode::Shfl: {
+      // shfl.sync d|p, a, b, c, membermask: the source lane from the mode,
+      // b, and c's clamp (bits 0-4) and segment mask (bits 8-12).
+      uint64_t source[32];
+      for (unsigned lane = 0; lane < 32; ++lane)
+        source[lane] = value(operands[2], lane);
+      forLanes(active, [&](unsigned lane) {
+        int32_t b = int32_t(value(operands[3], lane) & 0x1f);
+        uint32_t c = uint32_t(value(operands[4], lane));
+        int32_t clamp = int32_t(c & 0x1f), segment = int32_t((c >> 8) & 0x1f);
+        int32_t self = int32_t(lane);
+        int32_t maxLane = (self & segment) | (clamp & ~segment);
+        int32_t minLane = self & segment;
+        int32_t j = self;
+        bool inRange = false;
+        switch (instruction.shflMode) {
+        case ShflMode::Up:
+          j = self - b;
+          inRange = j >= maxLane;
+          break;
+        case ShflMode::Down:
+          j = self + b;
+          inRange = j <= maxLane;
+          break;
+        case ShflMode::Bfly:
+          j = self ^ b;
+          inRange = j <= maxLane;
+          break;
+        case ShflMode::Idx:
+          j = minLane | (b & ~segment);
+          inRange = j <= maxLane;
+          break;
+        }
+        if (!inRange)
+          j = self;
+        write(operands[0], lane, truncateTo(source[j & 31], 4));
+        write(operands[1], lane, inRange);
+      });
+      break;
+    }
+    case Opcode::Vote: {
+      uint32_t ballot = 0;
+      forLanes(active, [&](unsigned lane) {
+        if (value(operands[1], lane) != 0)
+          ballot |= 1u << lane;
+      });
+      forLanes(active, [&](unsigned lane) {
+        uint64_t result = 0;
+        switch (instruction.voteMode) {
+        case VoteMode::All:
+          result = ballot == active;
+          break;
+        case VoteMode::Any:
+          result = ballot != 0;
+          break;
+        case VoteMode::Uni:
+          result = ballot == 0 || ballot == active;
+          break;
+        case VoteMode::Ballot:
+          result = ballot;
+          break;
+        }
+        write(operands[0], lane, result);
+      });
+      break;
+    }
+    default: // bar.warp.sync: arrival of the member mask is all it does.
+      break;
+    }
+  }
+
+  // --- Ordinary instructions -----------------------------------------------
+  bool execute(const Instruction &instruction, uint32_t active);
+  bool memoryAccess(const Instruction &instruction, uint32_t active);
+  bool checkShared(const Instruction &instruction, unsigned lane,
+                   uint64_t offset, unsigned bytes, bool isStore);
+  bool checkGlobal(const Instruction &instruction, unsigned lane,
+                   uint64_t address, unsigned bytes, bool isStore);
+  void countShared(const uint64_t *addresses, uint32_t active, unsigned bytes);
+  void countGlobal(const uint64_t *addresses, uint32_t active, unsigned bytes,
+                   bool isStore);
+
+  const Kernel &kernel;
+  const LaunchConfig &config;
+  Memory &memory;
+  bool counting;
+  uint32_t threadsPerBlock = 0, sharedBytes = 0;
+  std::vector<Warp> warps;
+  std::vector<uint8_t> shared;
+  std::vector<Shadow> shadow;
+  uint32_t epoch = 1;
+  uint32_t ctaid[3] = {0, 0, 0};
+  Warp *current = nullptr;
+  std::optional<Fault> *fault = nullptr;
+  const Memory::Allocation *lastAllocation = nullptr;
+};
+
+
+// --- Arithmetic --------------------------------------------------------------
+
+/// Floating-point result of a binary f32 operation with PTX modifiers.
+float f32Binary(const Instruction &instruction, float a, float b) {
+  if (instruction.ftz)
+    a = flushF32(a), b = flushF32(b);
+  float result = withRounding(instruction.rounding, [&] {
+    volatile float x = a, y = b;
+    switch (instruction.opcode) {
+    case Opcode::Add:
+      return float(x + y);
+    case Opcode::Sub:
+      return float(x - y);
+    case Opcode::Mul:
+      return float(x * y);
+    default: // Div
+      if (instruction.approx)
+        return float(double(x) / double(y));
+      return float(x / y);
+    }
+  });
+  if (instruction.ftz)
+    result = flushF32(result);
+  if (instruction.saturate)
+    result = std::isnan(result) ? 0.0f : std::clamp(result, 0.0f, 1.0f);
+  return result;
+}
+
+double f64Binary(const Instruction &instruction, double a, double b) {
+  return withRounding(instruction.rounding, [&] {
+    volatile double x = a, y = b;
+    switch (instruction.opcode) {
+    case Opcode::Add:
+      return double(x + y);
+    case Opcode::Sub:
+      return double(x - y);
+    case Opcode::Mul:
+      return double(x * y);
+    default:
+      return double(x / y);
+    }
+  });
+}
+
+/// .approx special functions are computed in double and rounded once: well
+/// within the PTX ISA's documented error of each (docs/cuda-emulator.md).
+double specialFunction(Opcode opcode, double x) {
+  switch (opcode) {
+  case Opcode::Rcp:
+    return 1.0 / x;
+  case Opcode::Sqrt:
+    return std::sqrt(x);
+  case Opcode::Rsqrt:
+    return 1.0 / std::sqrt(x);
+  case Opcode::Ex2:
+    return std::exp2(x);
+  case Opcode::Lg2:
+    return std::log2(x);
+  case Opcode::Sin:
+    return std::sin(x);
+  case Opcode::Cos:
+    return std::cos(x);
+  default: // Tanh
+    return std::tanh(x);
+  }
+}
+
+bool compareFloat(Compare compare, double a, double b) {
+  bool unordered = std::isnan(a) || std::isnan(b);
+  switch (compare) {
+  case Compare::Eq:
+    return !unordered && a == b;
+  case Compare::Ne:
+    return !unordered && a != b;
+  case Compare::Lt:
+    return !unordered && a < b;
+  case Compare::Le:
+    return !unordered && a <= b;
+  case Compare::Gt:
+    return !unordered && a > b;
+  case Compare::Ge:
+    return !unordered && a >= b;
+  case Compare::Equ:
+    return unordered || a == b;
+  case Compare::Neu:
+    return unordered || a != b;
+  case Compare::Ltu:
+    return unordered || a < b;
+  case Compare::Leu:
+    return unordered || a <= b;
+  case Compare::Gtu:
+    return unordered || a > b;
+  case Compare::Geu:
+    return unordered || a >= b;
+  case Compare::Num:
+    return !unordered;
+  case Compare::Nan:
+    return unordered;
+  default:
+    return false;
+  }
+}
+
+bool compareInteger(Compare compare, Type type, uint64_t a, uint64_t b) {
+  unsigned bytes = sizeOf(type);
+  int64_t sa = signExtend(a, bytes), sb = signExtend(b, bytes);
+  uint64_t ua = truncateTo(a, bytes), ub = truncateTo(b, bytes);
+  bool isSignedType = isSigned(type);
+  switch (compare) {
+  case Compare::Eq:
+    return ua == ub;
+  case Compare::Ne:
+    return ua != ub;
+  case Compare::Lt:
+    return isSignedType ? sa < sb : ua < ub;
+  case Compare::Le:
+    return isSignedType ? sa <= sb : ua <= ub;
+  case Compare::Gt:
+    return isSignedType ? sa > sb : ua > ub;
+  case Compare::Ge:
+    return isSignedType ? sa >= sb : ua >= ub;
+  case Compare::Lo:
+    return ua < ub;
+  case Compare::Ls:
+    return ua <= ub;
+  case Compare::Hi:
+    return ua > ub;
+  case Compare::Hs:
+    return ua >= ub;
+  default:
+    return false;
+  }
+}
+
+uint64_t integerBinary(const Instruction &instruction, uint64_t a, uint64_t b) {
+  Type type = instruction.type;
+  unsigned bytes = sizeOf(type);
+  bool isSignedType = isSigned(type);
+  int64_t sa = signExtend(a, bytes), sb = signExtend(b, bytes);
+  uint64_t ua = truncateTo(a, bytes), ub = truncateTo(b, bytes);
+  switch (instruction.opcode) {
+  case Opcode::Add:
+    return truncateTo(ua + ub, bytes);
+  case Opcode::Sub:
+    return truncateTo(ua - ub, bytes);
+  case Opcode::Mul:
+    switch (instruction.mulMode) {
+    case MulMode::Wide:
+      return isSignedType ? uint64_t(sa * sb) : ua * ub;
+    case MulMode::Hi:
+      if (bytes == 8)
+        return isSignedType
+                   ? uint64_t((__int128(sa) * __int128(sb)) >> 64)
+                   : uint64_t((unsigned __int128)ua * ub >> 64);
+      return truncateTo(isSignedType ? uint64_t((sa * sb) >> (8 * bytes))
+                                     : (ua * ub) >> (8 * bytes),
+                        bytes);
+    default:
+      return truncateTo(ua * ub, bytes);
+    }
+  case Opcode::Div:
+    if (ub == 0)
+      return truncateTo(~0ull, bytes);
+    if (isSignedType)
+      return sb == -1 ? truncateTo(uint64_t(0) - ua, bytes)
+                      : truncateTo(uint64_t(sa / sb), bytes);
+    return ua / ub;
+  case Opcode::Rem:
+    if (ub == 0)
+      return ua;
+    if (isSignedType)
+      return sb == -1 ? 0 : truncateTo(uint64_t(sa % sb), bytes);
+    return ua % ub;
+  case Opcode::Min:
+    return isSignedType ? truncateTo(uint64_t(std::min(sa, sb)), bytes)
+                        : std::min(ua, ub);
+  case Opcode::Max:
+    return isSignedType ? truncateTo(uint64_t(std::max(sa, sb)), bytes)
+                        : std::max(ua, ub);
+  case Opcode::And:
+    return type == Type::Pred ? uint64_t((a != 0) && (b != 0)) : ua & ub;
+  case Opcode::Or:
+    return type == Type::Pred ? uint64_t((a != 0) || (b != 0)) : ua | ub;
+  case Opcode::Xor:
+    return type == Type::Pred ? uint64_t((a != 0) != (b != 0)) : ua ^ ub;
+  case Opcode::Shl: {
+    uint64_t amount = truncateTo(b, 4);
+    return amount >= 8 * bytes ? 0 : truncateTo(ua << amount, bytes);
+  }
+  case Opcode::Shr: {
+    uint64_t amount = std::min<uint64_t>(truncateTo(b, 4), 8 * bytes - 1 + 1);
+    if (isSignedType)
+      return truncateTo(uint64_t(sa >> std::min<uint64_t>(amount, 63)), bytes);
+    return amount >= 8 * bytes ? 0 : ua >> amount;
+  }
+  default:
+    return 0;
+  }
+}
+
+/// cvt between any two supported types.
+uint64_t convert(const Instruction &instruction, uint64_t bits) {
+  Type to = instruction.type, from = instruction.sourceType;
+  unsigned toBytes = sizeOf(to), fromBytes = sizeOf(from);
+  if (!isFloat(from) && !isFloat(to)) {
+    if (instruction.saturate) {
+      // Clamp to the destination's range.
+      if (isSigned(from)) {
+        int64_t v = signExtend(bits, fromBytes);
+        int64_t low = isSigned(to) ? (toBytes >= 8 ? INT64_MIN
+                                                  : -(1ll << (8 * toBytes - 1)))
+                                   : 0;
+        int64_t high = isSigned(to)
+                           ? (toBytes >= 8 ? INT64_MAX
+                                           : (1ll << (8 * toBytes - 1)) - 1)
+                           : (toBytes >= 8 ? INT64_MAX
+                                           : int64_t((1ull << (8 * toBytes)) -
+                                                     1));
+        return truncateTo(uint64_t(std::clamp(v, low, high)), toBytes);
+      }
+      uint64_t v = truncateTo(bits, fromBytes);
+      uint64_t high = isSigned(to) ? (1ull << (8 * toBytes - 1)) - 1
+                                   : (toBytes >= 8 ? UINT64_MAX
+                                                   : (1ull << (8 * toBytes)) -
+                                                         1);
+      return std::min(v, high);
+    }
+    uint64_t value = isSigned(from) ? uint64_t(signExtend(bits, fromBytes))
+                                    : truncateTo(bits, fromBytes);
+    return truncateTo(value, toBytes);
+  }
+  // Read the source as a double (exact for every supported source).
+  double source;
+  if (isFloat(from)) {
+    switch (from) {
+    case Type::F16:
+      source = f16ToF32(uint16_t(bits));
+      break;
+    case Type::BF16:
+      source = bf16ToF32(uint16_t(bits));
+      break;
+    case Type::F32:
+      source = asF32(bits);
+      if (instruction.ftz)
+        source = flushF32(float(source));
+      break;
+    default:
+      source = asF64(bits);
+      break;
+    }
+  } else {
+    if (isSigned(from))
+      source = 0; // set below without double rounding
+    else
+      source = 0;
+  }
+  if (!isFloat(to))
+    return floatToInteger(source, instruction.rounding, to);
+  if (!isFloat(from)) {
+    // Integer to float: one rounding, from the exact integer.
+    int64_t s = signExtend(bits, fromBytes);
+    uint64_t u = truncateTo(bits, fromBytes);
+    return withRounding(instruction.rounding, [&]() -> uint64_t {
+      switch (to) {
+      case Type::F64:
+        return fromF64(isSigned(from) ? double(s) : double(u));
+      case Type::F32:
+        return fromF32(isSigned(from) ? float(s) : float(u));
+      case Type::F16:
+        return f32ToF16(isSigned(from) ? float(s) : float(u));
+      default:
+        return f32ToBf16(isSigned(from) ? float(s) : float(u));
+      }
+    });
+  }
+  bool integral = instruction.rounding == Rounding::Rni ||
+                  instruction.rounding == Rounding::Rzi ||
+                  instruction.rounding == Rounding::Rmi ||
+                  instruction.rounding == Rounding::Rpi;
+  if (integral)
+    source = roundIntegral(source, instruction.rounding);
+  switch (to) {
+  case Type::F64:
+    return fromF64(source);
+  case Type::F32: {
+    float result = withRounding(from == Type::F64 && !integral
+                                    ? instruction.rounding
+                                    : Rounding::Rn,
+                                [&] {
+                                  volatile double x = source;
+                                  return float(x);
+                                });
+    if (instruction.ftz)
+      result = flushF32(result);
+    if (instruction.saturate)
+      result = std::isnan(result) ? 0.0f : std::clamp(result, 0.0f, 1.0f);
+    return fromF32(result);
+  }
+  case Type::F16:
+    return f32ToF16(float(source));
+  default:
+    return f32ToBf16(float(source));
+  }
+}
+
+} // namespace
+
+// --- BlockRunner: instructions -------------------------------------------------
+
+namespace {
+
+bool BlockRunner::execute(const Instruction &instruction, uint32_t active) {
+  const Operand *operands = instruction.operands;
+  const Operand &d = operands[0];
+  Type type = instruction.type;
+  unsigned bytes = sizeOf(type);
+  switch (instruction.opcode) {
+  case Opcode::Ld:
+  case Opcode::St:
+    return memoryAccess(instruction, active);
+  case Opcode::Mov:
+    if (d.kind == Operand::Vector) {
+      // Unpack: mov.b64 {%r1, %r2}, %rd1.
+      unsigned part = bytes / d.count;
+      forLanes(active, [&](unsigned lane) {
+        uint64_t source = value(operands[1], lane);
+        for (unsigned i = 0; i < d.count; ++i) {
+          int32_t index = kernel.vectorRegisters[d.reg + i];
+          if (index >= 0)
+            reg(index, lane) = truncateTo(source >> (8 * part * i), part);
+        }
+      });
+    } else if (operands[1].kind == Operand::Vector) {
+      const Operand &s = operands[1];
+      unsigned part = bytes / s.count;
+      forLanes(active, [&](unsigned lane) {
+        uint64_t packed = 0;
+        for (unsigned i = 0; i < s.count; ++i)
+          packed |= truncateTo(reg(kernel.vectorRegisters[s.reg + i], lane),
+                               part)
+                    << (8 * part * i);
+        write(d, lane, packed);
+      });
+    } else {
+      forLanes(active, [&](unsigned lane) {
+        write(d, lane, truncateTo(value(operands[1], lane), bytes));
+      });
+    }
+    return true;
+  case Opcode::Cvta:
+    forLanes(active, [&](unsigned lane) {
+      uint64_t address = value(operands[1], lane);
+      write(d, lane,
+            instruction.space == Space::Shared ? address + kSharedWindow
+                                               : address);
+    });
+    return true;
+  case Opcode::CvtaTo:
+    forLanes(active, [&](unsigned lane) {
+      uint64_t address = value(operands[1], lane);
+      write(d, lane,
+            instruction.space == Space::Shared ? address - kSharedWindow
+                                               : address);
+    });
+    return true;
+  case Opcode::Cvt:
+    forLanes(active, [&](unsigned lane) {
+      write(d, lane, convert(instruction, value(operands[1], lane)));
+    });
+    return true;
+  case Opcode::Setp:
+    forLanes(active, [&](unsigned lane) {
+      uint64_t a = value(operands[1], lane), b = value(operands[2], lane);
+      bool result;
+      if (type == Type::F32) {
+        float x = asF32(a), y = asF32(b);
+        if (instruction.ftz)
+          x = flushF32(x), y = flushF32(y);
+        result = compareFloat(instruction.compare, x, y);
+      } else if (type == Type::F64) {
+        result = compareFloat(instruction.compare, asF64(a), asF64(b));
+      } else {
+        result = compareInteger(instruction.compare, type, a, b);
+      }
+      if (instruction.boolOp != BoolOp::None) {
+        bool c = value(operands[3], lane) != 0;
+        result = instruction.boolOp == BoolOp::And  ? result && c
+                 : instruction.boolOp == BoolOp::Or ? result || c
+                                                    : result != c;
+      }
+      write(d, lane, result);
+    });
+    return true;
+  case Opcode::Selp:
+    forLanes(active, [&](unsigned lane) {
+      write(d, lane,
+            value(operands[3], lane) ? value(operands[1], lane)
+                                     : value(operands[2], lane));
+    });
+    return true;
+  case Opcode::Fence:
+    return true;
+  default:
+    break;
+  }
+
+  if (type == Type::F32) {
+    switch (instruction.opcode) {
+    case Opcode::Add:
+    case Opcode::Sub:
+    case Opcode::Mul:
+    case Opcode::Div:
+      if (counting && instruction.opcode != Opcode::Div)
+        counters.fp32Flops += __builtin_popcount(active);
+      forLanes(active, [&](unsigned lane) {
+        write(d, lane,
+              fromF32(f32Binary(instruction, asF32(value(operands[1], lane)),
+                                asF32(value(operands[2], lane)))));
+      });
+      return true;
+    case Opcode::Fma:
+    case Opcode::Mad:
+      if (counting)
+        counters.fp32Flops += 2 * __builtin_popcount(active);
+      forLanes(active, [&](unsigned lane) {
+        float a = asF32(value(operands[1], lane));
+        float b = asF32(value(operands[2], lane));
+        float c = asF32(value(operands[3], lane));
+        if (instruction.ftz)
+          a = flushF32(a), b = flushF32(b), c = flushF32(c);
+        float result = withRounding(instruction.rounding,
+                                    [&] { return std::fmaf(a, b, c); });
+        if (instruction.ftz)
+          result = flushF32(result);
+        if (instruction.saturate)
+          result =
+              std::isnan(result) ? 0.0f : std::clamp(result, 0.0f, 1.0f);
+        write(d, lane, fromF32(result));
+      });
+      return true;
+    case Opcode::Min:
+    case Opcode::Max:
+      forLanes(active, [&](unsigned lane) {
+        float a = asF32(value(operands[1], lane));
+        float b = asF32(value(operands[2], lane));
+        if (instruction.ftz)
+          a = flushF32(a), b = flushF32(b);
+        float result;
+        if (instruction.propagateNan && (std::isnan(a) || std::isnan(b)))
+          result = std::numeric_limits<float>::quiet_NaN();
+        else
+          result = instruction.opcode == Opcode::Min ? std::fmin(a, b)
+                                                     : std::fmax(a, b);
+        write(d, lane, fromF32(result));
+      });
+      return true;
+    case Opcode::Abs:
+      forLanes(active, [&](unsigned lane) {
+        float a = asF32(value(operands[1], lane));
+        write(d, lane, fromF32(instruction.ftz ? flushF32(std::fabs(a))
+                                               : std::fabs(a)));
+      });
+      return true;
+    case Opcode::Neg:
+      forLanes(active, [&](unsigned lane) {
+        float a = asF32(value(operands[1], lane));
+        write(d, lane, fromF32(instruction.ftz ? flushF32(-a) : -a));
+      });
+      return true;
+    case Opcode::Rcp:
+    case Opcode::Sqrt:
+    case Opcode::Rsqrt:
+    case Opcode::Ex2:
+    case Opcode::Lg2:
+    case Opcode::Sin:
+    case Opcode::Cos:
+    case Opcode::Tanh:
+      forLanes(active, [&](unsigned lane) {
+        float a = asF32(value(operands[1], lane));
+        if (instruction.ftz)
+          a = flushF32(a);
+        float result;
+        if (instruction.opcode == Opcode::Sqrt && !instruction.approx)
+          result = withRounding(instruction.rounding, [&] {
+            volatile float x = a;
+            return std::sqrt(float(x));
+          });
+        else if (instruction.opcode == Opcode::Rcp && !instruction.approx)
+          result = withRounding(instruction.rounding, [&] {
+            volatile float x = a;
+            return 1.0f / x;
+          });
+        else
+          result = float(specialFunction(instruction.opcode, a));
+        if (instruction.ftz)
+          result = flushF32(result);
+        write(d, lane, fromF32(result));
+      });
+      return true;
+    default:
+      break;
+    }
+  } else if (type == Type::F64) {
+    forLanes(active, [&](unsigned lane) {
+      double a = asF64(value(operands[1], lane));
+      double b = instruction.numOperands > 2 ? asF64(value(operands[2], lane))
+                                             : 0.0;
+      double result = 0;
+      switch (instruction.opcode) {
+      case Opcode::Add:
+      case Opcode::Sub:
+      case Opcode::Mul:
+      case Opcode::Div:
+        result = f64Binary(instruction, a, b);
+        break;
+      case Opcode::Fma:
+      case Opcode::Mad:
+        result = withRounding(instruction.rounding, [&] {
+          return std::fma(a, b, asF64(value(operands[3], lane)));
+        });
+        break;
+      case Opcode::Min:
+        result = std::fmin(a, b);
+        break;
+      case Opcode::Max:
+        result = std::fmax(a, b);
+        break;
+      case Opcode::Abs:
+        result = std::fabs(a);
+        break;
+      case Opcode::Neg:
+        result = -a;
+        break;
+      case Opcode::Sqrt:
+        result = std::sqrt(a);
+        break;
+      case Opcode::Rcp:
+        result = 1.0 / a;
+        break;
+      case Opcode::Rsqrt:
+        result = 1.0 / std::sqrt(a);
+        break;
+      default:
+        break;
+      }
+      write(d, lane, fromF64(result));
+    });
+    return true;
+  }
+
+  // Integer and bit operations.
+  switch (instruction.opcode) {
+  case Opcode::Mad:
+    forLanes(active, [&](unsigned lane) {
+      Instruction multiply = instruction;
+      multiply.opcode = Opcode::Mul;
+      uint64_t product = integerBinary(multiply, value(operands[1], lane),
+                                       value(operands[2], lane));
+      unsigned resultBytes =
+          instruction.mulMode == MulMode::Wide ? 2 * bytes : bytes;
+      write(d, lane,
+            truncateTo(product + value(operands[3], lane), resultBytes));
+    });
+    return true;
+  case Opcode::Abs:
+  case Opcode::Neg:
+    forLanes(active, [&](unsigned lane) {
+      int64_t a = signExtend(value(operands[1], lane), bytes);
+      int64_t result = instruction.opcode == Opcode::Neg ? -a
+                       : a < 0                          ? -a
+                                                        : a;
+      write(d, lane, truncateTo(uint64_t(result), bytes));
+    });
+    return true;
+  case Opcode::Not:
+    forLanes(active, [&](unsigned lane) {
+      uint64_t a = value(operands[1], lane);
+      write(d, lane,
+            type == Type::Pred ? uint64_t(a == 0) : truncateTo(~a, bytes));
+    });
+    return true;
+  case Opcode::Popc:
+  case Opcode::Clz:
+    forLanes(active, [&](unsigned lane) {
+      uint64_t a = truncateTo(value(operands[1], lane), bytes);
+      uint64_t result;
+      if (instruction.opcode == Opcode::Popc)
+        result = __builtin_popcountll(a);
+      else
+        result = a == 0 ? 8 * bytes : __builtin_clzll(a) - (64 - 8 * bytes);
+      write(d, lane, result);
+    });
+    return true;
+  case Opcode::Bfe:
+    forLanes(active, [&](unsigned lane) {
+      uint64_t a = truncateTo(value(operands[1], lane), bytes);
+      unsigned position = unsigned(value(operands[2], lane) & 0xff);
+      unsigned length = unsigned(value(operands[3], lane) & 0xff);
+      unsigned msb = 8 * bytes - 1;
+      bool signBit = false;
+      if (isSigned(type) && length > 0) {
+        unsigned bit = std::min(position + length - 1, msb);
+        signBit = (a >> bit) & 1;
+      }
+      uint64_t result = 0;
+      for (unsigned i = 0; i <= msb; ++i) {
+        bool bit = i < length && position + i <= msb ? (a >> (position + i)) & 1
+                                                     : signBit;
+        result |= uint64_t(bit) << i;
+      }
+      write(d, lane, result);
+    });
+    return true;
+  default:
+    forLanes(active, [&](unsigned lane) {
+      write(d, lane,
+            integerBinary(instruction, value(operands[1], lane),
+                          value(operands[2], lane)));
+    });
+    return true;
+  }
+}
+
+// --- BlockRunner: memory ------------------------------------------------------
+
+bool BlockRunner::checkShared(const Instruction &instruction, unsigned lane,
+                              uint64_t offset, unsigned bytes, bool isStore) {
+  uint32_t thread = current->firstThread + lane;
+  if (offset > sharedBytes || sharedBytes - offset < bytes) {
+    char what[160];
+    std::snprintf(what, sizeof(what),
+                  "out-of-bounds shared %s of %u bytes at offset %lld (the "
+                  "block has %u bytes of shared memory)",
+                  isStore ? "store" : "load", bytes, (long long)offset,
+                  sharedBytes);
+    return report(kErrorIllegalAddress, what, instruction.line, thread);
+  }
+  for (unsigned i = 0; i < bytes; ++i) {
+    Shadow &cell = shadow[offset + i];
+    uint32_t other = kManyReaders;
+    const char *hazard = nullptr;
+    if (cell.writeEpoch == epoch && cell.writer != thread) {
+      other = cell.writer;
+      hazard = isStore ? "write after write" : "read after write";
+    } else if (isStore && cell.readEpoch == epoch && cell.reader != thread) {
+      other = cell.reader;
+      hazard = "write after read";
+    }
+    if (hazard) {
+      char what[256];
+      std::snprintf(what, sizeof(what),
+                    "shared-memory race (%s, no barrier between): %s of %u "
+                    "bytes at offset %llu conflicts with %s",
+                    hazard, isStore ? "store" : "load", bytes,
+                    (unsigned long long)offset,
+                    other == kManyReaders
+                        ? "loads of several threads"
+                        : ("thread " + threadText(other)).c_str());
+      return report(kErrorLaunchFailed, what, instruction.line, thread);
+    }
+    if (isStore) {
+      cell.writeEpoch = epoch;
+      cell.writer = thread;
+    } else if (cell.readEpoch == epoch && cell.reader != thread) {
+      cell.reader = kManyReaders;
+    } else {
+      cell.readEpoch = epoch;
+      cell.reader = thread;
+    }
+  }
+  return true;
+}
+
+bool BlockRunner::checkGlobal(const Instruction &instruction, unsigned lane,
+                              uint64_t address, unsigned bytes, bool isStore) {
+  const Memory::Allocation *allocation = lastAllocation;
+  if (!allocation || address < allocation->base ||
+      address - allocation->base > allocation->size ||
+      allocation->size - (address - allocation->base) < bytes) {
+    allocation = memory.find(address, bytes);
+    if (!allocation) {
+      char what[320];
+      std::snprintf(what, sizeof(what),
+                    "out-of-bounds global %s of %u bytes at 0x%llx (%s)",
+                    isStore ? "store" : "load", bytes,
+                    (unsigned long long)address,
+                    memory.explain(address, bytes).c_str());
+      return report(kErrorIllegalAddress, what, instruction.line,
+                    current->firstThread + lane);
+    }
+    lastAllocation = allocation;
+  }
+  if (counting && allocation->touched) {
+    uint64_t first = (address - allocation->base) / 32;
+    uint64_t last = (address + bytes - 1 - allocation->base) / 32;
+    for (uint64_t sector = first; sector <= last; ++sector)
+      (*allocation->touched)[sector / 64].fetch_or(
+          1ull << (sector % 64), std::memory_order_relaxed);
+  }
+  return true;
+}
+
+bool BlockRunner::memoryAccess(const Instruction &instruction,
+                               uint32_t active) {
+  bool isStore = instruction.opcode == Opcode::St;
+  const Operand &data = instruction.operands[isStore ? 1 : 0];
+  const Operand &address = instruction.operands[isStore ? 0 : 1];
+  unsigned elementBytes = sizeOf(instruction.type);
+  unsigned width = instruction.vectorWidth;
+  unsigned bytes = elementBytes * width;
+  uint64_t addresses[32];
+  Space space = instruction.space;
+  forLanes(active, [&](unsigned lane) {
+    addresses[lane] = (address.reg >= 0 ? reg(address.reg, lane) : 0) +
+                      address.bits;
+  });
+  if (space == Space::Generic) {
+    // Generic addresses: the shared window, else global memory. A warp may
+    // mix both; decide per lane below.
+  }
+  bool anyShared = false, anyGlobal = false;
+  for (unsigned pass = 0; pass < 1; ++pass) {
+    bool ok = true;
+    forLanes(active, [&](unsigned lane) {
+      if (!ok)
+        return;
+      uint64_t a = addresses[lane];
+      Space laneSpace = space;
+      if (space == Space::Generic) {
+        laneSpace = a >= kSharedWindow && a - kSharedWindow < (1ull << 32)
+                        ? Space::Shared
+                        : Space::Global;
+        if (laneSpace == Space::Shared)
+          a -= kSharedWindow;
+      }
+      if (a % std::min(bytes, 16u) != 0 && laneSpace != Space::Param) {
+        char what[128];
+        std::snprintf(what, sizeof(what),
+                      "misaligned %s of %u bytes at 0x%llx",
+                      isStore ? "store" : "load", bytes,
+                      (unsigned long long)a);
+        ok = report(kErrorMisalignedAddress, what, instruction.line,
+                    current->firstThread + lane);
+        return;
+      }
+      uint8_t *pointer;
+      if (laneSpace == Space::Param) {
+        if (a > config.parameters.size() ||
+            config.parameters.size() - a < bytes) {
+          ok = report(kErrorIllegalAddress,
+                      "parameter load outside the kernel's parameters",
+                      instruction.line, current->firstThread + lane);
+          return;
+        }
+        pointer = const_cast<uint8_t *>(config.parameters.data()) + a;
+      } else if (laneSpace == Space::Shared) {
+        anyShared = true;
+        if (!checkShared(instruction, lane, a, bytes, isStore)) {
+          ok = false;
+          return;
+        }
+        pointer = shared.data() + a;
+      } else {
+        anyGlobal = true;
+        if (!checkGlobal(instruction, lane, a, bytes, isStore)) {
+          ok = false;
+          return;
+        }
+        pointer = reinterpret_cast<uint8_t *>(a);
+      }
+      for (unsigned i = 0; i < width; ++i) {
+        const Operand *element = &data;
+        int32_t vectorReg = -1;
+        if (data.kind == Operand::Vector)
+          vectorReg = kernel.vectorRegisters[data.reg + i];
+        uint8_t *at = pointer + i * elementBytes;
+        if (isStore) {
+          uint64_t bits = data.kind == Operand::Vector
+                              ? (vectorReg >= 0 ? reg(vectorReg, lane) : 0)
+                              : value(*element, lane);
+          std::memcpy(at, &bits, elementBytes);
+        } else {
+          uint64_t bits = 0;
+          std::memcpy(&bits, at, elementBytes);
+          if (isSigned(instruction.type))
+            bits = uint64_t(signExtend(bits, elementBytes));
+          if (data.kind == Operand::Vector) {
+            if (vectorReg >= 0)
+              reg(vectorReg, lane) = bits;
+          } else {
+            write(data, lane, bits);
+          }
+        }
+      }
+    });
+    if (!ok)
+      return false;
+  }
+  if (counting) {
+    if (anyShared)
+      countShared(addresses, active, bytes);
+    if (anyGlobal)
+      countGlobal(addresses, active, bytes, isStore);
+  }
+  return true;
+}
+
+/// Shared-memory wavefronts of one warp request: 32 banks of 4 bytes; lanes
+/// reading the same word share it (broadcast); 8- and 16-byte accesses are
+/// served by half and quarter warps (docs/cuda-emulator.md).
+void BlockRunner::countShared(const uint64_t *addresses, uint32_t active,
+                              unsigned bytes) {
+  unsigned lanesPerPhase = bytes <= 4 ? 32 : bytes == 8 ? 16 : 8;
+  unsigned wordsPerLane = std::max(1u, bytes / 4);
+  uint64_t wavefronts = 0;
+  for (unsigned phase = 0; phase < 32; phase += lanesPerPhase) {
+    uint64_t words[32 * 4];
+    unsigned count = 0;
+    for (unsigned lane = phase; lane < phase + lanesPerPhase; ++lane)
+      if ((active >> lane) & 1)
+        for (unsigned w = 0; w < wordsPerLane; ++w)
+          words[count++] = (addresses[lane] % kSharedWindow) / 4 + w;
+    if (!count)
+      continue;
+    std::sort(words, words + count);
+    count = unsigned(std::unique(words, words + count) - words);
+    unsigned perBank[32] = {};
+    unsigned worst = 0;
+    for (unsigned i = 0; i < count; ++i)
+      worst = std::max(worst, ++perBank[words[i] % 32]);
+    wavefronts += worst;
+  }
+  ++counters.sharedRequests;
+  counters.sharedWavefronts += wavefronts;
+}
+
+void BlockRunner::countGlobal(const uint64_t *addresses, uint32_t active,
+                              unsigned bytes, bool isStore) {
+  uint64_t sectors[64];
+  unsigned count = 0;
+  forLanes(active, [&](unsigned lane) {
+    sectors[count++] = addresses[lane] / 32;
+    if ((addresses[lane] + bytes - 1) / 32 != addresses[lane] / 32)
+      sectors[count++] = (addresses[lane] + bytes - 1) / 32;
+  });
+  std::sort(sectors, sectors + count);
+  count = unsigned(std::unique(sectors, sectors + count) - sectors);
+  if (isStore) {
+    ++counters.globalStoreRequests;
+    counters.globalStoreSectors += count;
+  } else {
+    ++counters.globalLoadRequests;
+    counters.globalLoadSectors += count;
+  }
+}
+
+} // namespace
+
+// --- Grids -----------------------------------------------------------------
+
+std::optional<Fault> execute(const Kernel &kernel, const LaunchConfig &config,
+                             Memory &memory, KernelCounters *counters,
+                             unsigned hostThreads) {
+  uint64_t blocks =
+      uint64_t(config.grid[0]) * config.grid[1] * config.grid[2];
+  if (!hostThreads)
+    hostThreads = std::max(1u, std::thread::hardware_concurrency());
+  hostThreads = unsigned(std::min<uint64_t>(hostThreads, blocks));
+  bool counting = counters != nullptr;
+  if (counting)
+    memory.startCountingSectors();
+
+  std::atomic<uint64_t> nextBlock{0};
+  std::atomic<bool> stop{false};
+  std::mutex merge;
+  std::optional<Fault> firstFault;
+  uint64_t faultBlock = UINT64_MAX;
+  KernelCounters total;
+  auto worker = [&] {
+    BlockRunner runner(kernel, config, memory, counting);
+    for (;;) {
+      uint64_t block = nextBlock.fetch_add(1);
+      if (block >= blocks || stop.load(std::memory_order_relaxed))
+        break;
+      uint32_t ctaid[3] = {
+          uint32_t(block % config.grid[0]),
+          uint32_t(block / config.grid[0] % config.grid[1]),
+          uint32_t(block / (uint64_t(config.grid[0]) * config.grid[1]))};
+      std::optional<Fault> fault;
+      if (!runner.run(ctaid, fault)) {
+        std::lock_guard<std::mutex> lock(merge);
+        // Report the fault of the lowest block, so that runs with any
+        // number of host threads say the same.
+        if (block < faultBlock) {
+          faultBlock = block;
+          firstFault = fault;
+        }
+        stop = true;
+        break;
+      }
+    }
+    std::lock_guard<std::mutex> lock(merge);
+    total.add(runner.counters);
+  };
+  if (hostThreads <= 1) {
+    worker();
+  } else {
+    std::vector<std::thread> threads;
+    for (unsigned i = 0; i < hostThreads; ++i)
+      threads.emplace_back(worker);
+    for (std::thread &thread : threads)
+      thread.join();
+  }
+  if (counting) {
+    total.launches = 1;
+    total.uniqueGlobalBytes = memory.countTouchedBytes();
+    *counters = total;
+  }
+  return firstFault;
+}
+
+} // namespace vitc::emulator
