@@ -144,7 +144,7 @@ DeviceProperties deviceFromEnvironment() {
   return device;
 }
 
-void printCountersAtExit() {
+void flushCounters() {
   State &s = state();
   std::lock_guard<std::recursive_mutex> lock(s.mutex);
   const char *target = std::getenv("VITC_EMULATOR_COUNTERS");
@@ -162,6 +162,13 @@ void printCountersAtExit() {
     std::fclose(out);
   s.counters.clear();
 }
+
+/// Counters not printed by a context release are printed when the library
+/// is unloaded or the process exits (a destructor, not atexit: vitrt may
+/// dlclose the library before the process ends).
+struct FlushCountersAtUnload {
+  ~FlushCountersAtUnload() { flushCounters(); }
+} flushCountersAtUnload;
 
 /// Checks for calls that need an initialized driver and a healthy context.
 CUresult ready(State &s) {
@@ -282,11 +289,11 @@ CUresult cuInit(unsigned flags) {
   std::lock_guard<std::recursive_mutex> lock(s.mutex);
   if (flags != 0)
     return kErrorInvalidValue;
-  if (!s.initialized) {
+  // The device is read again while no context exists, so that a process
+  // can emulate another device after releasing the first.
+  if (s.contextReferences == 0)
     s.device = deviceFromEnvironment();
-    s.initialized = true;
-    std::atexit(printCountersAtExit);
-  }
+  s.initialized = true;
   return kSuccess;
 }
 
@@ -437,6 +444,7 @@ CUresult cuDevicePrimaryCtxRetain(CUcontext *context, CUdevice device) {
   if (!context)
     return kErrorInvalidValue;
   if (s.contextReferences++ == 0) {
+    s.device = deviceFromEnvironment();
     s.memory = std::make_unique<Memory>();
     s.sticky = kSuccess;
   }
@@ -473,7 +481,7 @@ CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
     s.memory.reset();
     s.sticky = kSuccess;
     s.contextCurrent = false;
-    printCountersAtExit();
+    flushCounters();
   }
   return kSuccess;
 }

@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -64,6 +65,30 @@ inline unsigned lineOf(const std::string &text, const std::string &marker) {
   }
   return count == 1 ? found : 0;
 }
+
+/// Sets (or, with null, unsets) an environment variable for a scope.
+class ScopedEnvironment {
+public:
+  ScopedEnvironment(const char *name, const char *value) : name(name) {
+    const char *old = std::getenv(name);
+    hadValue = old != nullptr;
+    if (old)
+      saved = old;
+    set(value);
+  }
+  ~ScopedEnvironment() { set(hadValue ? saved.c_str() : nullptr); }
+  void set(const char *value) {
+    if (value)
+      setenv(name, value, 1);
+    else
+      unsetenv(name);
+  }
+
+private:
+  const char *name;
+  bool hadValue = false;
+  std::string saved;
+};
 
 inline bool contains(const std::string &text, const std::string &part) {
   return text.find(part) != std::string::npos;

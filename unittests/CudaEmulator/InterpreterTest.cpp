@@ -30,8 +30,8 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
       bitsOf(actual) == bitsOf(expected))
     return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
-         << actual << " (0x" << std::hex << bitsOf(actual) << ") != "
-         << expected << " (0x" << bitsOf(expected) << ")";
+         << actual << " (0x" << std::hex << bitsOf(actual)
+         << ") != " << expected << " (0x" << bitsOf(expected) << ")";
 }
 
 /// The distance in units in the last place between two floats (+0 and -0
@@ -177,10 +177,24 @@ const char *kFloatRnPtx = R"ptx(
 TEST_F(EmulatorTest, RnArithmeticIsCorrectlyRounded) {
   CUfunction f = kernel(kFloatRnPtx, "float_rn");
   ASSERT_NE(f, nullptr);
-  std::vector<float> in = {1.0f, 3.0f, 2.0f, 0.0f, -4.0f, 0.0f, 0.0f, 0.0f,
-                           floatOf(0x00000003), 7.0f, // subnormals kept
-                           kInf, kInf, 1e30f, 1e-30f, 10.0f, 3.0f,
-                           floatOf(0x3f800001), floatOf(0x3f7fffff)};
+  std::vector<float> in = {1.0f,
+                           3.0f,
+                           2.0f,
+                           0.0f,
+                           -4.0f,
+                           0.0f,
+                           0.0f,
+                           0.0f,
+                           floatOf(0x00000003),
+                           7.0f, // subnormals kept
+                           kInf,
+                           kInf,
+                           1e30f,
+                           1e-30f,
+                           10.0f,
+                           3.0f,
+                           floatOf(0x3f800001),
+                           floatOf(0x3f7fffff)};
   std::vector<float> random = randomFloats(2 * 40, 11);
   in.insert(in.end(), random.begin(), random.end());
   size_t n = in.size() / 2;
@@ -194,8 +208,8 @@ TEST_F(EmulatorTest, RnArithmeticIsCorrectlyRounded) {
   EXPECT_EQ(bitsOf(out[1 * 6 + 3]), 0x7f800000u); // 2 / 0
   for (size_t i = 0; i < n; ++i) {
     volatile float a = in[2 * i], b = in[2 * i + 1];
-    const float expected[] = {a + b,        a - b,       a * b,
-                              a / b,        std::sqrt(a), 1.0f / a};
+    const float expected[] = {a + b, a - b,        a * b,
+                              a / b, std::sqrt(a), 1.0f / a};
     for (int k = 0; k < 6; ++k)
       EXPECT_TRUE(sameFloat(out[6 * i + k], expected[k]))
           << "case " << i << " (" << a << ", " << b << ") result " << k;
@@ -238,24 +252,24 @@ const char *kApproxPtx = R"ptx(
 TEST_F(EmulatorTest, ApproxFunctionsAreWithinTwoUlpOfDouble) {
   CUfunction f = kernel(kApproxPtx, "approx");
   ASSERT_NE(f, nullptr);
-  std::vector<float> in = {-7.25f, -3.1f,  -1.0f, -0.3f,  0.0f,  0.125f,
-                           0.7f,   1.0f,   1.5707964f, 2.5f, 3.14159f,
-                           6.9f,   20.0f,  -20.0f, kInf,   -kInf, 1e-3f,
-                           -1e-3f, 100.0f, 0.5f};
+  std::vector<float> in = {-7.25f,   -3.1f, -1.0f,  -0.3f,      0.0f,
+                           0.125f,   0.7f,  1.0f,   1.5707964f, 2.5f,
+                           3.14159f, 6.9f,  20.0f,  -20.0f,     kInf,
+                           -kInf,    1e-3f, -1e-3f, 100.0f,     0.5f};
   size_t n = in.size();
   CUdeviceptr input = upload(in);
   CUdeviceptr output = allocate(n * 32);
   ASSERT_EQ(launch(f, {1}, {unsigned(n)}, 0, input, output), abi::kSuccess)
       << report();
   std::vector<float> out = download<float>(output, 8 * n);
-  const char *names[] = {"ex2", "lg2",  "sin",  "cos",
+  const char *names[] = {"ex2",  "lg2", "sin",  "cos",
                          "tanh", "rcp", "sqrt", "rsqrt"};
   for (size_t i = 0; i < n; ++i) {
     double x = in[i], a = std::fabs(x);
-    const float expected[] = {
-        float(std::exp2(x)), float(std::log2(a)), float(std::sin(x)),
-        float(std::cos(x)),  float(std::tanh(x)), float(1.0 / x),
-        float(std::sqrt(a)), float(1.0 / std::sqrt(a))};
+    const float expected[] = {float(std::exp2(x)), float(std::log2(a)),
+                              float(std::sin(x)),  float(std::cos(x)),
+                              float(std::tanh(x)), float(1.0 / x),
+                              float(std::sqrt(a)), float(1.0 / std::sqrt(a))};
     for (int k = 0; k < 8; ++k)
       EXPECT_LE(ulpDistance(out[8 * i + k], expected[k]), 2u)
           << names[k] << "(" << in[i] << ") = " << out[8 * i + k]
@@ -523,12 +537,13 @@ template <typename Int> Int saturatingConvert(float value, char mode) {
 TEST_F(EmulatorTest, FloatToIntRoundsAndSaturates) {
   CUfunction f = kernel(kFloatToIntPtx, "float_to_int");
   ASSERT_NE(f, nullptr);
-  std::vector<float> in = {2.5f,   -2.5f,  3.5f,        -0.5f,
-                           0.49999997f, 1e10f, -1e10f,  2147483520.0f,
-                           2147483648.0f, -2147483648.0f, 4294967296.0f,
-                           kNaN,   kInf,   -kInf,       -1.5f,
-                           1e19f,  -1e19f, 0.5f,        1.5f,
-                           -0.0f,  4294967040.0f, -2147483904.0f};
+  std::vector<float> in = {
+      2.5f,          -2.5f,          3.5f,          -0.5f,
+      0.49999997f,   1e10f,          -1e10f,        2147483520.0f,
+      2147483648.0f, -2147483648.0f, 4294967296.0f, kNaN,
+      kInf,          -kInf,          -1.5f,         1e19f,
+      -1e19f,        0.5f,           1.5f,          -0.0f,
+      4294967040.0f, -2147483904.0f};
   size_t n = in.size();
   CUdeviceptr input = upload(in);
   CUdeviceptr output = allocate(n * 32), output64 = allocate(n * 8);
@@ -582,9 +597,8 @@ float roundDirected(double exact, char mode) {
 TEST_F(EmulatorTest, IntToFloatRounds) {
   CUfunction f = kernel(kFloatToIntPtx, "int_to_float");
   ASSERT_NE(f, nullptr);
-  std::vector<int32_t> in = {16777217, 16777219, -16777217, INT_MAX,
-                             INT_MIN,  -5,       0,         -1,
-                             123456789};
+  std::vector<int32_t> in = {16777217, 16777219, -16777217, INT_MAX,  INT_MIN,
+                             -5,       0,        -1,        123456789};
   size_t n = in.size();
   CUdeviceptr input = upload(in);
   CUdeviceptr output = allocate(n * 20);
@@ -641,12 +655,12 @@ const char *kFtzPtx = R"ptx(
 TEST_F(EmulatorTest, FtzFlushesSubnormalsAndSatClamps) {
   CUfunction f = kernel(kFtzPtx, "ftz");
   ASSERT_NE(f, nullptr);
-  const float sub = floatOf(0x00080000);  // 2^-130
+  const float sub = floatOf(0x00080000);    // 2^-130
   const float tiny = std::ldexp(1.0f, -70); // squares to 2^-140
-  std::vector<float> in = {sub,   0.0f,  -sub,   -0.0f, tiny, tiny,
-                           -tiny, tiny,  1.5f,   floatOf(0x00400000),
-                           1.0f,  2.0f,  0.25f,  0.5f,  2.0f, -3.0f,
-                           kNaN,  1.0f};
+  std::vector<float> in = {sub,   0.0f,  -sub,  -0.0f, tiny,
+                           tiny,  -tiny, tiny,  1.5f,  floatOf(0x00400000),
+                           1.0f,  2.0f,  0.25f, 0.5f,  2.0f,
+                           -3.0f, kNaN,  1.0f};
   size_t n = in.size() / 2;
   CUdeviceptr input = upload(in);
   CUdeviceptr output = allocate(n * 20);
@@ -710,7 +724,7 @@ const char *kMinMaxPtx = R"ptx(
 TEST_F(EmulatorTest, MinMaxNaNHandling) {
   CUfunction f = kernel(kMinMaxPtx, "minmax");
   ASSERT_NE(f, nullptr);
-  std::vector<float> in = {kNaN, 1.0f, 1.0f,  kNaN, kNaN, kNaN,
+  std::vector<float> in = {kNaN, 1.0f,  1.0f,  kNaN, kNaN, kNaN,
                            2.0f, -3.0f, -kInf, 5.0f, kInf, kNaN};
   size_t n = in.size() / 2;
   CUdeviceptr input = upload(in);
@@ -791,10 +805,10 @@ const char *kSetpPtx = R"ptx(
   setp.ge.or.f32 %p1, %f1, %f2, %p3;
   selp.u32 %r2, 16384, 0, %p1;
   or.b32 %r3, %r3, %r2;
-  setp.eq.xor.f32 %p1, %f1, %f2, !%p2;
+  setp.lt.and.f32 %p1, %f1, %f2, %p2;
   selp.u32 %r2, 32768, 0, %p1;
   or.b32 %r3, %r3, %r2;
-  setp.lt.and.f32 %p1, %f1, %f2, !%p3;
+  setp.eq.xor.f32 %p1, %f1, %f2, %p3;
   selp.u32 %r2, 65536, 0, %p1;
   or.b32 %r3, %r3, %r2;
   mul.wide.u32 %rd5, %r1, 4;
@@ -807,27 +821,27 @@ const char *kSetpPtx = R"ptx(
 TEST_F(EmulatorTest, SetpOrderedAndUnorderedCompares) {
   CUfunction f = kernel(kSetpPtx, "setp_f32");
   ASSERT_NE(f, nullptr);
-  std::vector<float> in = {1.0f, 2.0f, 2.0f, 1.0f, 2.0f, 2.0f, kNaN, 1.0f,
-                           1.0f, kNaN, kNaN, kNaN, -0.0f, 0.0f, kInf, kInf,
-                           -kInf, kInf};
+  std::vector<float> in = {1.0f,  2.0f, 2.0f, 1.0f, 2.0f,  2.0f,
+                           kNaN,  1.0f, 1.0f, kNaN, kNaN,  kNaN,
+                           -0.0f, 0.0f, kInf, kInf, -kInf, kInf};
   size_t n = in.size() / 2;
   CUdeviceptr input = upload(in);
   CUdeviceptr output = allocate(n * 4);
   ASSERT_EQ(launch(f, {1}, {unsigned(n)}, 0, input, output), abi::kSuccess)
       << report();
   std::vector<uint32_t> out = download<uint32_t>(output, n);
-  // NaN 1: only the unordered compares, neu and nan hold.
-  EXPECT_EQ(out[3], 64u | 128u | 256u | 512u | 1024u | 2048u | 8192u |
-                        16384u | 32768u);
+  // (NaN, 1): only the unordered compares and nan hold.
+  EXPECT_EQ(out[3],
+            64u | 128u | 256u | 512u | 1024u | 2048u | 8192u | 16384u | 65536u);
   for (size_t i = 0; i < n; ++i) {
     float a = in[2 * i], b = in[2 * i + 1];
     bool unordered = std::isnan(a) || std::isnan(b);
-    const bool bits[] = {a == b,
-                         !unordered && a != b,
-                         a < b,
-                         a <= b,
-                         a > b,
-                         a >= b,
+    const bool bits[] = {(a == b),
+                         !unordered && (a != b),
+                         (a < b),
+                         (a <= b),
+                         (a > b),
+                         (a >= b),
                          unordered || a == b,
                          unordered || a != b,
                          unordered || a < b,
@@ -837,12 +851,70 @@ TEST_F(EmulatorTest, SetpOrderedAndUnorderedCompares) {
                          !unordered,
                          unordered,
                          (a >= b) || unordered,
-                         (a == b) != unordered,
-                         (a < b) && !unordered};
+                         (a < b) && !unordered,
+                         (a == b) != unordered};
     uint32_t expected = 0;
     for (int k = 0; k < 17; ++k)
       expected |= uint32_t(bits[k]) << k;
     EXPECT_EQ(out[i], expected) << "(" << a << ", " << b << ")";
+  }
+}
+
+const char *kNegatedPredicatePtx = R"ptx(
+.version 7.8
+.target sm_80
+.address_size 64
+
+.visible .entry negated(.param .u64 in, .param .u64 out)
+{
+  .reg .pred %p<6>;
+  .reg .b32 %r<7>;
+  .reg .b64 %rd<7>;
+  .reg .f32 %f<3>;
+  ld.param.u64 %rd1, [in];
+  ld.param.u64 %rd2, [out];
+  mov.u32 %r1, %tid.x;
+  mul.wide.u32 %rd3, %r1, 8;
+  add.s64 %rd4, %rd1, %rd3;
+  ld.global.v2.f32 {%f1, %f2}, [%rd4];
+  setp.nan.f32 %p1, %f1, %f2;
+  setp.lt.and.f32 %p2, %f1, %f2, !%p1;
+  setp.eq.or.f32 %p3, %f1, %f2, !%p1;
+  setp.lt.u32 %p4, %r1, 20;
+  vote.sync.ballot.b32 %r2, !%p4, 0xffffffff;
+  vote.sync.any.pred %p5, !%p1, 0xffffffff;
+  selp.u32 %r3, 1, 0, %p2;
+  selp.u32 %r4, 2, 0, %p3;
+  or.b32 %r3, %r3, %r4;
+  selp.u32 %r5, 4, 0, %p5;
+  or.b32 %r3, %r3, %r5;
+  add.s64 %rd5, %rd2, %rd3;
+  st.global.v2.u32 [%rd5], {%r3, %r2};
+  ret;
+}
+)ptx";
+
+TEST_F(EmulatorTest, NegatedPredicateOperands) {
+  // `!%p` as setp's combining operand and as vote's source.
+  CUfunction f = kernel(kNegatedPredicatePtx, "negated");
+  ASSERT_NE(f, nullptr);
+  const unsigned n = 32;
+  std::vector<float> in(2 * n);
+  for (unsigned t = 0; t < n; ++t) {
+    in[2 * t] = t % 4 == 0 ? kNaN : float(t % 5);
+    in[2 * t + 1] = 2.0f;
+  }
+  CUdeviceptr input = upload(in);
+  CUdeviceptr output = allocate(8 * n);
+  ASSERT_EQ(launch(f, {1}, {n}, 0, input, output), abi::kSuccess) << report();
+  std::vector<uint32_t> out = download<uint32_t>(output, 2 * n);
+  for (unsigned t = 0; t < n; ++t) {
+    float a = in[2 * t];
+    bool nan = std::isnan(a);
+    uint32_t expected =
+        uint32_t((a < 2.0f) && !nan) | uint32_t((a == 2.0f) || !nan) << 1 | 4u;
+    EXPECT_EQ(out[2 * t], expected) << t;
+    EXPECT_EQ(out[2 * t + 1], 0xfff00000u) << t;
   }
 }
 
@@ -1105,8 +1177,8 @@ uint64_t bfeReference(uint64_t a, unsigned pos, unsigned len, unsigned bits,
 TEST_F(EmulatorTest, IntegerArithmetic) {
   CUfunction f = kernel(kIntegerPtx, "int_ops");
   ASSERT_NE(f, nullptr);
-  const uint32_t a = 0xffffffef, b = 0x12345678, c = 3, s = 40,
-                 d = 0x80000000, zero = 0;
+  const uint32_t a = 0xffffffef, b = 0x12345678, c = 3, s = 40, d = 0x80000000,
+                 zero = 0;
   const uint64_t x = 0xf0e1d2c3b4a59687, y = 0x0000000123456789,
                  z = 0xffffffffffffffff;
   CUdeviceptr in32 = upload(std::vector<uint32_t>{a, b, c, s, d, zero, 0, 0});
@@ -1123,29 +1195,29 @@ TEST_F(EmulatorTest, IntegerArithmetic) {
   EXPECT_EQ(r[1], uint32_t((uint64_t(a) * b) >> 32));
   EXPECT_EQ(r[2], uint32_t((int64_t(sa) * sb) >> 32));
   EXPECT_EQ(r[3], a * b + c);
-  EXPECT_EQ(int32_t(r[4]), -5);        // -17 >> 2, arithmetic
-  EXPECT_EQ(r[5], 0x3ffffffbu);        // logical
-  EXPECT_EQ(r[6], 0xffffffffu);        // shift amount clamped to 32
+  EXPECT_EQ(int32_t(r[4]), -5); // -17 >> 2, arithmetic
+  EXPECT_EQ(r[5], 0x3ffffffbu); // logical
+  EXPECT_EQ(r[6], 0xffffffffu); // shift amount clamped to 32
   EXPECT_EQ(r[7], 0u);
   EXPECT_EQ(r[8], 0u);
   EXPECT_EQ(r[9], 0x23456780u);
-  EXPECT_EQ(r[10], 0x456u);            // bits 8..19 of 0x12345678
-  EXPECT_EQ(r[11], 0xfffffff8u);       // field past bit 31: sign fills
-  EXPECT_EQ(r[12], 0xfffffffeu);       // 0xfe sign-extended
+  EXPECT_EQ(r[10], 0x456u);      // bits 8..19 of 0x12345678
+  EXPECT_EQ(r[11], 0xfffffff8u); // field past bit 31: sign fills
+  EXPECT_EQ(r[12], 0xfffffffeu); // 0xfe sign-extended
   EXPECT_EQ(r[13], 0x67u);
-  EXPECT_EQ(r[14], 0u);                // length 0
+  EXPECT_EQ(r[14], 0u); // length 0
   EXPECT_EQ(r[11], uint32_t(bfeReference(d, 28, 8, 32, true)));
   EXPECT_EQ(r[12], uint32_t(bfeReference(a, 4, 8, 32, true)));
   EXPECT_EQ(r[10], uint32_t(bfeReference(b, 8, 12, 32, false)));
-  EXPECT_EQ(r[15], 13u);               // popc(0x12345678)
+  EXPECT_EQ(r[15], 13u); // popc(0x12345678)
   EXPECT_EQ(r[16], 3u);
-  EXPECT_EQ(r[17], 32u);               // clz(0)
-  EXPECT_EQ(int32_t(r[18]), -5);       // -17 / 3 truncates
+  EXPECT_EQ(r[17], 32u);         // clz(0)
+  EXPECT_EQ(int32_t(r[18]), -5); // -17 / 3 truncates
   EXPECT_EQ(int32_t(r[19]), -2);
   EXPECT_EQ(r[20], a / c);
   EXPECT_EQ(r[21], a % c);
-  EXPECT_EQ(r[22], a);                 // min.s32(-17, 3)
-  EXPECT_EQ(r[23], 3u);                // min.u32
+  EXPECT_EQ(r[22], a);  // min.s32(-17, 3)
+  EXPECT_EQ(r[23], 3u); // min.u32
   EXPECT_EQ(r[24], 3u);
   EXPECT_EQ(r[25], a);
   EXPECT_EQ(r[26], 17u);
@@ -1157,11 +1229,11 @@ TEST_F(EmulatorTest, IntegerArithmetic) {
   EXPECT_EQ(r[32], a + b);
   EXPECT_EQ(r[33], c - b);
   EXPECT_EQ(r[34], uint32_t(__builtin_popcountll(x)));
-  EXPECT_EQ(r[35], 31u);               // clz(0x123456789)
+  EXPECT_EQ(r[35], 31u); // clz(0x123456789)
   EXPECT_EQ(r[36], 0xb4a59687u);
-  uint32_t compares = (sa < sc) | (a < c) << 1 | (a < c) << 2 |
-                      (a > c) << 3 | (sa >= sc) << 4 | (c <= a) << 5 |
-                      1u << 6 | (sx < sy) << 7 | (x < y) << 8;
+  uint32_t compares = (sa < sc) | (a < c) << 1 | (a < c) << 2 | (a > c) << 3 |
+                      (sa >= sc) << 4 | (c <= a) << 5 | 1u << 6 |
+                      (sx < sy) << 7 | (x < y) << 8;
   EXPECT_EQ(r[37], compares);
   EXPECT_EQ(compares, 1u | 8u | 32u | 64u | 128u);
 
@@ -1234,9 +1306,9 @@ TEST_F(EmulatorTest, SixtyFourBitAddressArithmetic) {
   CUdeviceptr out = allocate(n * 4), wide = allocate(n * 8);
   // The second pointer is passed `big` bytes too high; the kernel subtracts
   // it after the mad.lo.s64.
-  ASSERT_EQ(launch(f, {blocks}, {threads}, 0, out, CUdeviceptr(wide + big),
-                   big),
-            abi::kSuccess)
+  ASSERT_EQ(
+      launch(f, {blocks}, {threads}, 0, out, CUdeviceptr(wide + big), big),
+      abi::kSuccess)
       << report();
   std::vector<uint32_t> values = download<uint32_t>(out, n);
   std::vector<uint64_t> wides = download<uint64_t>(wide, n);
@@ -1426,6 +1498,31 @@ const char *kShflPtx = R"ptx(
   ret;
 }
 
+)ptx";
+
+/// shfl.sync without the predicate destination, and with member masks that
+/// name some lanes only.
+const char *kShflPlainPtx = R"ptx(
+.version 7.8
+.target sm_80
+.address_size 64
+
+.visible .entry shfl_plain(.param .u64 out)
+{
+  .reg .b32 %r<6>;
+  .reg .b64 %rd<5>;
+  ld.param.u64 %rd1, [out];
+  mov.u32 %r1, %tid.x;
+  mad.lo.u32 %r2, %r1, 10, 7;
+  and.b32 %r4, %r1, 7;
+  shfl.sync.down.b32 %r3, %r2, 1, 0x1f, 0xffffffff;
+  shfl.sync.idx.b32 %r5, %r2, %r4, 0x1f, 0xffffffff;
+  mul.wide.u32 %rd3, %r1, 16;
+  add.s64 %rd4, %rd1, %rd3;
+  st.global.v4.u32 [%rd4], {%r3, %r5, %r2, %r1};
+  ret;
+}
+
 .visible .entry shfl_subset(.param .u64 out, .param .u64 ballots)
 {
   .reg .pred %p<3>;
@@ -1511,17 +1608,17 @@ TEST_F(EmulatorTest, ShflModesWithClampAndSegments) {
   };
   // c = ((32 - width) << 8) | clamp, as CUDA's __shfl_*_sync(width) build it.
   const Case cases[] = {
-      {Shfl::Up, 1, 0},           {Shfl::Up, 3, 0},
-      {Shfl::Up, 0, 0},           {Shfl::Up, 2, 0x1800},
-      {Shfl::Up, 31, 0},          {Shfl::Up, 33, 0},
-      {Shfl::Up, 1, 0x0004},      {Shfl::Down, 1, 0x1f},
-      {Shfl::Down, 5, 0x1f},      {Shfl::Down, 2, 0x181f},
-      {Shfl::Down, 4, 0x0f},      {Shfl::Bfly, 1, 0x1f},
-      {Shfl::Bfly, 16, 0x1f},     {Shfl::Bfly, 6, 0x181f},
-      {Shfl::Bfly, 12, 0x181f},   {Shfl::Bfly, 3, 0x07},
-      {Shfl::Idx, 5, 0x1f},       {Shfl::Idx, 13, 0x181f},
-      {Shfl::Idx, 20, 0x0f},      {Shfl::Idx, 37, 0x1f},
-      {Shfl::Idx, 7, 0x1c1f},     {Shfl::Idx, 0, 0x1f},
+      {Shfl::Up, 1, 0},         {Shfl::Up, 3, 0},
+      {Shfl::Up, 0, 0},         {Shfl::Up, 2, 0x1800},
+      {Shfl::Up, 31, 0},        {Shfl::Up, 33, 0},
+      {Shfl::Up, 1, 0x0004},    {Shfl::Down, 1, 0x1f},
+      {Shfl::Down, 5, 0x1f},    {Shfl::Down, 2, 0x181f},
+      {Shfl::Down, 4, 0x0f},    {Shfl::Bfly, 1, 0x1f},
+      {Shfl::Bfly, 16, 0x1f},   {Shfl::Bfly, 6, 0x181f},
+      {Shfl::Bfly, 12, 0x181f}, {Shfl::Bfly, 3, 0x07},
+      {Shfl::Idx, 5, 0x1f},     {Shfl::Idx, 13, 0x181f},
+      {Shfl::Idx, 20, 0x0f},    {Shfl::Idx, 37, 0x1f},
+      {Shfl::Idx, 7, 0x1c1f},   {Shfl::Idx, 0, 0x1f},
   };
   const char *names[] = {"shfl_up", "shfl_down", "shfl_bfly", "shfl_idx"};
   CUfunction functions[4];
@@ -1533,8 +1630,7 @@ TEST_F(EmulatorTest, ShflModesWithClampAndSegments) {
   const unsigned n = 64; // two warps: the second one's lanes are tid - 32
   CUdeviceptr out = allocate(4 * n), valid = allocate(4 * n);
   for (const Case &c : cases) {
-    ASSERT_EQ(launch(functions[int(c.mode)], {1}, {n}, 0, out, valid, c.b,
-                     c.c),
+    ASSERT_EQ(launch(functions[int(c.mode)], {1}, {n}, 0, out, valid, c.b, c.c),
               abi::kSuccess)
         << report();
     std::vector<uint32_t> values = download<uint32_t>(out, n);
@@ -1564,12 +1660,32 @@ TEST_F(EmulatorTest, ShflModesWithClampAndSegments) {
   EXPECT_TRUE(v);
 }
 
+TEST_F(EmulatorTest, ShflWithoutPredicateDestination) {
+  CUmodule module = nullptr;
+  ASSERT_EQ(loadModule(kShflPlainPtx, &module), abi::kSuccess) << jitLog;
+  CUfunction f = nullptr;
+  ASSERT_EQ(cuModuleGetFunction(&f, module, "shfl_plain"), abi::kSuccess);
+  const unsigned n = 64;
+  CUdeviceptr out = allocate(16 * n);
+  ASSERT_EQ(launch(f, {1}, {n}, 0, out), abi::kSuccess) << report();
+  std::vector<uint32_t> values = download<uint32_t>(out, 4 * n);
+  for (unsigned t = 0; t < n; ++t) {
+    unsigned lane = t % 32, warp = t - lane;
+    // down 1: lane 31 keeps its own value; idx (tid & 7) reads lane tid & 7.
+    unsigned down = warp + (lane == 31 ? lane : lane + 1);
+    EXPECT_EQ(values[4 * t], down * 10 + 7) << t;
+    EXPECT_EQ(values[4 * t + 1], (warp + (t & 7)) * 10 + 7) << t;
+    // The source operands are read, not written.
+    EXPECT_EQ(values[4 * t + 2], t * 10 + 7) << t;
+    EXPECT_EQ(values[4 * t + 3], t) << t;
+  }
+}
+
 TEST_F(EmulatorTest, ShflAndVoteWithPartialMemberMask) {
   CUmodule module = nullptr;
-  ASSERT_EQ(loadModule(kShflPtx, &module), abi::kSuccess) << jitLog;
+  ASSERT_EQ(loadModule(kShflPlainPtx, &module), abi::kSuccess) << jitLog;
   CUfunction subset = nullptr, even = nullptr;
-  ASSERT_EQ(cuModuleGetFunction(&subset, module, "shfl_subset"),
-            abi::kSuccess);
+  ASSERT_EQ(cuModuleGetFunction(&subset, module, "shfl_subset"), abi::kSuccess);
   ASSERT_EQ(cuModuleGetFunction(&even, module, "shfl_even"), abi::kSuccess);
   const unsigned n = 32;
   CUdeviceptr out = allocate(4 * n), ballots = allocate(4 * n);
@@ -1594,7 +1710,7 @@ const char *kVotePtx = R"ptx(
 
 .visible .entry vote_ops(.param .u64 out)
 {
-  .reg .pred %p<12>;
+  .reg .pred %p<13>;
   .reg .b32 %r<12>;
   .reg .b64 %rd<4>;
   ld.param.u64 %rd1, [out];
@@ -1604,13 +1720,14 @@ const char *kVotePtx = R"ptx(
   setp.ne.u32 %p2, %r2, 0;
   setp.lt.u32 %p3, %r1, 32;
   setp.gt.u32 %p4, %r1, 40;
+  setp.le.u32 %p12, %r1, 40;
   vote.sync.all.pred %p5, %p1, 0xffffffff;
   vote.sync.any.pred %p6, %p1, 0xffffffff;
   vote.sync.uni.pred %p7, %p1, 0xffffffff;
   vote.sync.all.pred %p8, %p3, 0xffffffff;
   vote.sync.uni.pred %p9, %p3, 0xffffffff;
   vote.sync.any.pred %p10, %p4, 0xffffffff;
-  vote.sync.all.pred %p11, !%p4, 0xffffffff;
+  vote.sync.all.pred %p11, %p12, 0xffffffff;
   vote.sync.ballot.b32 %r3, %p1, 0xffffffff;
   vote.sync.ballot.b32 %r4, %p2, 0xffffffff;
   mov.u32 %r10, 0;
@@ -1645,7 +1762,7 @@ TEST_F(EmulatorTest, VoteAllAnyUniBallot) {
   std::vector<uint32_t> values = download<uint32_t>(out, 4 * n);
   for (unsigned t = 0; t < n; ++t) {
     // all(lane<20) no, any yes, uni no, all(true) yes, uni(true) yes,
-    // any(lane>40) no, all(!(lane>40)) yes.
+    // any(lane>40) no, all(lane<=40) yes.
     EXPECT_EQ(values[4 * t], 2u | 8u | 16u | 64u) << t;
     EXPECT_EQ(values[4 * t + 1], 0x000fffffu) << t;
     EXPECT_EQ(values[4 * t + 2], 0xaaaaaaaau) << t;
@@ -1864,9 +1981,8 @@ const char *kGeometryPtx = R"ptx(
 TEST_F(EmulatorTest, GridAndBlockGeometryIn2DAnd3D) {
   CUfunction f = kernel(kGeometryPtx, "geometry");
   ASSERT_NE(f, nullptr);
-  const Dim3 shapes[][2] = {{{3, 2, 2}, {4, 3, 2}},
-                            {{5, 3, 1}, {16, 8, 1}},
-                            {{1, 1, 4}, {2, 1, 33}}};
+  const Dim3 shapes[][2] = {
+      {{3, 2, 2}, {4, 3, 2}}, {{5, 3, 1}, {16, 8, 1}}, {{1, 1, 4}, {2, 1, 33}}};
   for (const auto &shape : shapes) {
     Dim3 grid = shape[0], block = shape[1];
     unsigned blocks = grid.x * grid.y * grid.z;
@@ -1970,8 +2086,7 @@ DONE:
 std::vector<float> blockSums(const std::vector<float> &in, unsigned threads) {
   std::vector<float> sums;
   for (size_t base = 0; base < in.size(); base += threads) {
-    std::vector<float> partial(in.begin() + base,
-                               in.begin() + base + threads);
+    std::vector<float> partial(in.begin() + base, in.begin() + base + threads);
     for (unsigned stride = threads / 2; stride; stride /= 2)
       for (unsigned t = 0; t < stride; ++t)
         partial[t] = partial[t] + partial[t + stride];
@@ -2002,13 +2117,9 @@ TEST_F(EmulatorTest, HostThreadCountDoesNotChangeResults) {
   std::vector<float> in = randomFloats(blocks * threads, 5);
   CUdeviceptr input = upload(in);
   CUdeviceptr out = allocate(4 * blocks);
-  const char *saved = std::getenv("VITC_EMULATOR_HOST_THREADS");
-  std::string savedValue = saved ? saved : "";
-  auto run = [&](const char *hostThreads) {
-    if (hostThreads)
-      setenv("VITC_EMULATOR_HOST_THREADS", hostThreads, 1);
-    else
-      unsetenv("VITC_EMULATOR_HOST_THREADS");
+  ScopedEnvironment hostThreads("VITC_EMULATOR_HOST_THREADS", nullptr);
+  auto run = [&](const char *value) {
+    hostThreads.set(value);
     EXPECT_EQ(cuMemsetD8_v2(out, 0, 4 * blocks), abi::kSuccess);
     EXPECT_EQ(launch(f, {blocks}, {threads}, 0, input, out), abi::kSuccess)
         << report();
@@ -2017,10 +2128,6 @@ TEST_F(EmulatorTest, HostThreadCountDoesNotChangeResults) {
   std::vector<uint32_t> unset = run(nullptr);
   std::vector<uint32_t> one = run("1");
   std::vector<uint32_t> three = run("3");
-  if (saved)
-    setenv("VITC_EMULATOR_HOST_THREADS", savedValue.c_str(), 1);
-  else
-    unsetenv("VITC_EMULATOR_HOST_THREADS");
   EXPECT_EQ(unset, one);
   EXPECT_EQ(unset, three);
   std::vector<float> expected = blockSums(in, threads);
@@ -2113,6 +2220,33 @@ TEST_F(EmulatorTest, CapturedGraphReplaysInOrder) {
 // The device
 //===----------------------------------------------------------------------===//
 
+TEST_F(EmulatorTest, ErrorNamesAndStrings) {
+  // cuGetErrorName gives the enumerator's name, cuGetErrorString the
+  // driver's description (both as NVIDIA's driver has them).
+  const struct {
+    CUresult code;
+    const char *name, *text;
+  } errors[] = {
+      {abi::kSuccess, "CUDA_SUCCESS", "no error"},
+      {abi::kErrorIllegalAddress, "CUDA_ERROR_ILLEGAL_ADDRESS",
+       "an illegal memory access was encountered"},
+      {abi::kErrorLaunchFailed, "CUDA_ERROR_LAUNCH_FAILED",
+       "unspecified launch failure"},
+      {abi::kErrorInvalidPtx, "CUDA_ERROR_INVALID_PTX",
+       "a PTX JIT compilation failed"},
+  };
+  for (const auto &error : errors) {
+    const char *name = nullptr, *text = nullptr;
+    EXPECT_EQ(cuGetErrorName(error.code, &name), abi::kSuccess);
+    EXPECT_EQ(cuGetErrorString(error.code, &text), abi::kSuccess);
+    EXPECT_STREQ(name, error.name);
+    EXPECT_STREQ(text, error.text);
+  }
+  const char *text = nullptr;
+  EXPECT_EQ(cuGetErrorName(12345, &text), abi::kErrorInvalidValue);
+  EXPECT_EQ(cuGetErrorString(12345, &text), abi::kErrorInvalidValue);
+}
+
 TEST_F(EmulatorTest, DeviceAttributes) {
   int count = 0;
   EXPECT_EQ(cuDeviceGetCount(&count), abi::kSuccess);
@@ -2138,17 +2272,12 @@ TEST_F(EmulatorTest, DeviceAttributes) {
     EXPECT_EQ(attribute(abi::kAttributeMaxSharedMemoryPerBlockOptin),
               227 * 1024);
   }
-  const char *name = nullptr;
-  EXPECT_EQ(cuGetErrorName(abi::kErrorIllegalAddress, &name), abi::kSuccess);
-  ASSERT_NE(name, nullptr);
-  EXPECT_STREQ(name, "CUDA_ERROR_ILLEGAL_ADDRESS");
-
   CUfunction f = kernel(kBlockSumPtx, "block_sum");
   ASSERT_NE(f, nullptr);
   int value = -1;
-  EXPECT_EQ(cuFuncGetAttribute(&value,
-                               abi::kFunctionAttributeMaxThreadsPerBlock, f),
-            abi::kSuccess);
+  EXPECT_EQ(
+      cuFuncGetAttribute(&value, abi::kFunctionAttributeMaxThreadsPerBlock, f),
+      abi::kSuccess);
   EXPECT_EQ(value, 1024);
   EXPECT_EQ(
       cuFuncGetAttribute(&value, abi::kFunctionAttributeSharedSizeBytes, f),

@@ -2,7 +2,10 @@
 //
 // Each case builds a model, compiles it to a .vitb artifact exactly as vitc
 // does, runs it with the vitrt runtime on fresh random images and compares
-// the logits with the independent reference model.
+// the logits with the independent reference model. Every case runs for the
+// CPU and, through the CUDA driver emulator (libcuda-emulator.so, which
+// executes the artifact's PTX through vitrt's real CUDA backend and its
+// graph replay), for cuda:sm_80 and cuda:sm_90.
 //
 // The bound and its justification are in Numerics.h.
 //
@@ -22,6 +25,7 @@
 #include "E2E/Numerics.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <random>
 
 using namespace vitc;
@@ -70,9 +74,16 @@ std::vector<Case> cases() {
   };
 }
 
-/// Compiles `config` with `weights` for the CPU and returns the artifact.
+/// Where an artifact runs: the CPU, or an emulated GPU of compute
+/// capability `sm` through the driver emulator.
+struct Target {
+  std::string name;
+  int sm = 0;
+};
+
+/// Compiles `config` with `weights` for `target` and returns the artifact.
 std::string compile(const ModelConfig &config, const WeightSet &weights,
-                    int64_t batch) {
+                    int64_t batch, const Target &target = {"cpu"}) {
   mlir::DialectRegistry registry;
   registerAllDialects(registry);
   mlir::MLIRContext context(registry);
@@ -83,15 +94,16 @@ std::string compile(const ModelConfig &config, const WeightSet &weights,
       });
   mlir::OwningOpRef<mlir::ModuleOp> module =
       buildViTModule(context, config, weights.naming, batch);
-  llvm::Expected<TargetOptions> host = parseTarget("cpu");
-  EXPECT_TRUE(bool(host)) << llvm::toString(host.takeError());
-  if (!host)
+  llvm::Expected<TargetOptions> options = parseTarget(
+      target.sm ? "cuda:sm_" + std::to_string(target.sm) : "cpu");
+  EXPECT_TRUE(bool(options)) << llvm::toString(options.takeError());
+  if (!options)
     return "";
 
   llvm::SmallString<128> path;
   EXPECT_FALSE(llvm::sys::fs::createTemporaryFile("e2e", "vitb", path));
   CompileReport report;
-  EXPECT_TRUE(succeeded(compileArtifact(*module, weights, *host,
+  EXPECT_TRUE(succeeded(compileArtifact(*module, weights, *options,
                                         {config.name, config, "test"}, path,
                                         CompileSession(), report)))
       << diagnostics;
@@ -99,9 +111,18 @@ std::string compile(const ModelConfig &config, const WeightSet &weights,
 }
 
 std::vector<float> run(const std::string &artifact,
-                       const std::vector<float> &images, size_t numLogits) {
+                       const std::vector<float> &images, size_t numLogits,
+                       const Target &target = {"cpu"}) {
+  vitrt_options options;
+  vitrt_options_init(&options);
+  if (target.sm) {
+    // The emulator reads the device to emulate when a context is created.
+    setenv("VITC_EMULATOR_SM", std::to_string(target.sm).c_str(), 1);
+    options.cuda_driver = VITC_CUDA_EMULATOR_PATH;
+  }
   vitrt_session *session = nullptr;
-  EXPECT_EQ(vitrt_session_create_from_file(artifact.c_str(), nullptr, &session),
+  EXPECT_EQ(vitrt_session_create_from_file(artifact.c_str(), &options,
+                                           &session),
             VITRT_OK)
       << vitrt_last_error();
   std::vector<float> logits(numLogits, std::nanf(""));
@@ -115,27 +136,36 @@ std::vector<float> run(const std::string &artifact,
   return logits;
 }
 
-class CompiledModelTest : public ::testing::TestWithParam<Case> {};
+class CompiledModelTest
+    : public ::testing::TestWithParam<std::tuple<Case, Target>> {};
 
 TEST_P(CompiledModelTest, MatchesReference) {
-  const Case &testCase = GetParam();
+  const auto &[testCase, target] = GetParam();
   WeightSet weights = makeRandomWeights(testCase.config, testCase.naming, 7);
-  std::string artifact = compile(testCase.config, weights, testCase.batch);
+  std::string artifact =
+      compile(testCase.config, weights, testCase.batch, target);
   // Two fresh images per run, so a kernel that ignores its input fails.
   for (uint32_t seed : {11u, 12u}) {
     std::vector<float> images =
         randomImages(testCase.config, testCase.batch, seed);
     std::vector<float> expected =
         reference::runModel(testCase.config, weights, images, testCase.batch);
-    std::vector<float> actual = run(artifact, images, expected.size());
+    std::vector<float> actual = run(artifact, images, expected.size(), target);
     EXPECT_LE(relativeError(actual, expected), kRelativeBound)
         << "seed " << seed;
   }
   llvm::sys::fs::remove(artifact);
 }
 
-INSTANTIATE_TEST_SUITE_P(Small, CompiledModelTest, ::testing::ValuesIn(cases()),
-                         [](const auto &info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(
+    Small, CompiledModelTest,
+    ::testing::Combine(::testing::ValuesIn(cases()),
+                       ::testing::Values(Target{"cpu"},
+                                         Target{"emulated_sm80", 80},
+                                         Target{"emulated_sm90", 90})),
+    [](const auto &info) {
+      return std::get<0>(info.param).name + "_" + std::get<1>(info.param).name;
+    });
 
 // The comparison is sharp enough to catch a small weight error: perturbing
 // one weight of one block by 5% of its scale must break the bound.

@@ -65,6 +65,8 @@ struct CudaMathToIntrinsicsPass
     patterns.add<IntrinsicLowering<math::SqrtOp>>(ctx, "llvm.sqrt.f32");
     patterns.add<IntrinsicLowering<math::FloorOp>>(ctx, "llvm.floor.f32");
     patterns.add<IntrinsicLowering<math::CeilOp>>(ctx, "llvm.ceil.f32");
+    // From the tanh approximation (tanh GELU).
+    patterns.add<IntrinsicLowering<math::AbsFOp>>(ctx, "llvm.fabs.f32");
     patterns.add<RsqrtLowering>(ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

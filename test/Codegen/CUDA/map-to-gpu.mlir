@@ -4,7 +4,8 @@
 // The kernel function launches a gpu.func of its name whose parameters are
 // its own (inputs, then output), with the grid of its block loop and the
 // threads of its schedule. The workgroup buffers (accumulator and the two
-// staged operand tiles) become workgroup attributions; a barrier follows
+// staged operand tiles) become workgroup attributions, 16-byte aligned for
+// the vector accesses to them (ld.shared.v4); a barrier follows
 // every thread loop but the last, including those in the K loop. Thread
 // loops with fewer threads than the block are guarded by a thread-id test.
 // CHECK:       module attributes {gpu.container_module}
@@ -18,7 +19,7 @@
 // CHECK-NEXT:    return
 // CHECK:       gpu.module @vit_kernels {
 // CHECK:         gpu.func @linear(%{{.*}}: memref<2x100x64xf32>, %{{.*}}: memref<96x64xf32>, %{{.*}}: memref<96xf32>, %{{.*}}: memref<2x100x96xf32>)
-// CHECK-SAME:        workgroup(%[[ACC:.*]] : memref<8x32xf32, #gpu.address_space<workgroup>>, %[[A:.*]] : memref<8x17xf32, #gpu.address_space<workgroup>>, %[[B:.*]] : memref<32x17xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME:        workgroup(%[[ACC:[^ ]*]] : memref<8x32xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[A:[^ ]*]] : memref<8x17xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[B:[^ ]*]] : memref<32x17xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-SAME:        kernel attributes {known_block_size = array<i32: 256, 1, 1>, known_grid_size = array<i32: 3, 25, 1>}
 // CHECK-NOT:       scf.forall
 // CHECK:           gpu.block_id x
