@@ -45,6 +45,12 @@ config.substitutions.append(("%cmake", '"%s"' % config.cmake_executable))
 config.substitutions.append(
     ("%ptxas", shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"))
 
+# The CUDA driver emulator (lib/CudaEmulator), which runs CUDA artifacts' PTX
+# on the CPU when VITRT_CUDA_DRIVER names it.
+config.substitutions.append(
+    ("%cuda_emulator",
+     os.path.join(config.vitc_obj_root, "lib", "libcuda-emulator.so")))
+
 # Whether the CUDA driver can be loaded here: the no-driver error path is
 # tested where it cannot (every CI machine), the GPU path where it can.
 import ctypes
