@@ -304,45 +304,78 @@ CUresult cuDriverGetVersion(int *version) {
   return kSuccess;
 }
 
-CUresult cuGetErrorString(CUresult error, const char **text) {
-  static const std::map<CUresult, const char *> messages = {
-      {kSuccess, "no error"},
-      {kErrorInvalidValue, "invalid argument"},
-      {kErrorOutOfMemory, "out of memory"},
-      {kErrorNotInitialized, "initialization error"},
-      {kErrorNoDevice, "no CUDA-capable device is detected"},
-      {kErrorInvalidDevice, "invalid device ordinal"},
-      {kErrorInvalidImage, "device kernel image is invalid"},
-      {kErrorInvalidContext, "invalid device context"},
+} // extern "C"
+
+namespace {
+struct ErrorText {
+  const char *name, *description;
+};
+
+/// The driver's name and description of each code the emulator returns.
+const ErrorText *errorText(CUresult error) {
+  static const std::map<CUresult, ErrorText> texts = {
+      {kSuccess, {"CUDA_SUCCESS", "no error"}},
+      {kErrorInvalidValue, {"CUDA_ERROR_INVALID_VALUE", "invalid argument"}},
+      {kErrorOutOfMemory, {"CUDA_ERROR_OUT_OF_MEMORY", "out of memory"}},
+      {kErrorNotInitialized,
+       {"CUDA_ERROR_NOT_INITIALIZED", "initialization error"}},
+      {kErrorNoDevice,
+       {"CUDA_ERROR_NO_DEVICE", "no CUDA-capable device is detected"}},
+      {kErrorInvalidDevice,
+       {"CUDA_ERROR_INVALID_DEVICE", "invalid device ordinal"}},
+      {kErrorInvalidImage,
+       {"CUDA_ERROR_INVALID_IMAGE", "device kernel image is invalid"}},
+      {kErrorInvalidContext,
+       {"CUDA_ERROR_INVALID_CONTEXT", "invalid device context"}},
       {kErrorNoBinaryForGpu,
-       "no kernel image is available for execution on the device"},
-      {kErrorInvalidPtx, "a PTX JIT compilation failed"},
-      {kErrorInvalidHandle, "invalid resource handle"},
-      {kErrorIllegalState, "the operation cannot be performed in the present "
-                           "state"},
-      {kErrorNotFound, "named symbol not found"},
-      {kErrorIllegalAddress, "an illegal memory access was encountered"},
-      {kErrorLaunchOutOfResources, "too many resources requested for launch"},
-      {kErrorMisalignedAddress, "misaligned address"},
-      {kErrorLaunchFailed, "unspecified launch failure"},
+       {"CUDA_ERROR_NO_BINARY_FOR_GPU",
+        "no kernel image is available for execution on the device"}},
+      {kErrorInvalidPtx,
+       {"CUDA_ERROR_INVALID_PTX", "a PTX JIT compilation failed"}},
+      {kErrorInvalidHandle,
+       {"CUDA_ERROR_INVALID_HANDLE", "invalid resource handle"}},
+      {kErrorIllegalState,
+       {"CUDA_ERROR_ILLEGAL_STATE",
+        "the operation cannot be performed in the present state"}},
+      {kErrorNotFound, {"CUDA_ERROR_NOT_FOUND", "named symbol not found"}},
+      {kErrorIllegalAddress,
+       {"CUDA_ERROR_ILLEGAL_ADDRESS",
+        "an illegal memory access was encountered"}},
+      {kErrorLaunchOutOfResources,
+       {"CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES",
+        "too many resources requested for launch"}},
+      {kErrorMisalignedAddress,
+       {"CUDA_ERROR_MISALIGNED_ADDRESS", "misaligned address"}},
+      {kErrorLaunchFailed,
+       {"CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"}},
       {kErrorStreamCaptureUnsupported,
-       "operation not permitted when stream is capturing"},
+       {"CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED",
+        "operation not permitted when stream is capturing"}},
       {kErrorStreamCaptureInvalidated,
-       "operation failed due to a previous error during capture"},
-      {kErrorUnknown, "unknown error"}};
+       {"CUDA_ERROR_STREAM_CAPTURE_INVALIDATED",
+        "operation failed due to a previous error during capture"}},
+      {kErrorUnknown, {"CUDA_ERROR_UNKNOWN", "unknown error"}}};
+  auto found = texts.find(error);
+  return found == texts.end() ? nullptr : &found->second;
+}
+} // namespace
+
+extern "C" {
+
+CUresult cuGetErrorString(CUresult error, const char **text) {
   if (!text)
     return kErrorInvalidValue;
-  auto found = messages.find(error);
-  if (found == messages.end()) {
-    *text = nullptr;
-    return kErrorInvalidValue;
-  }
-  *text = found->second;
-  return kSuccess;
+  const ErrorText *known = errorText(error);
+  *text = known ? known->description : nullptr;
+  return known ? kSuccess : kErrorInvalidValue;
 }
 
 CUresult cuGetErrorName(CUresult error, const char **text) {
-  return cuGetErrorString(error, text);
+  if (!text)
+    return kErrorInvalidValue;
+  const ErrorText *known = errorText(error);
+  *text = known ? known->name : nullptr;
+  return known ? kSuccess : kErrorInvalidValue;
 }
 
 CUresult cuDeviceGetCount(int *count) {

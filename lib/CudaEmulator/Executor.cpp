@@ -183,11 +183,17 @@ struct Warp {
   uint8_t state[32];
   uint32_t validMask = 0;
   uint32_t firstThread = 0;
+  /// Completed bar.warp.sync count: shared accesses of one warp's lanes
+  /// made at different generations are ordered.
+  uint32_t syncGeneration = 0;
   std::vector<uint64_t> registers;
 };
 
+/// The last write and the reads of one shared byte in the current barrier
+/// epoch, with the accessing warp's bar.warp.sync generation.
 struct Shadow {
-  uint32_t writeEpoch = 0, writer = 0, readEpoch = 0, reader = 0;
+  uint32_t writeEpoch = 0, writer = 0, writeGeneration = 0;
+  uint32_t readEpoch = 0, reader = 0, readGeneration = 0;
 };
 
 class BlockRunner {
@@ -221,6 +227,7 @@ public:
     epoch = 1;
     for (Warp &warp : warps) {
       std::fill(warp.pc, warp.pc + 32, 0);
+      warp.syncGeneration = 0;
       for (unsigned lane = 0; lane < 32; ++lane)
         warp.state[lane] =
             (warp.validMask >> lane) & 1 ? Running : uint8_t(Exited);
@@ -358,6 +365,8 @@ private:
     switch (operand.kind) {
     case Operand::Register:
       return reg(operand.reg, lane);
+    case Operand::NotRegister:
+      return reg(operand.reg, lane) == 0;
     case Operand::Immediate:
       return operand.bits;
     case Operand::Special:
@@ -405,8 +414,13 @@ private:
       for (unsigned lane = 0; lane < 32; ++lane)
         if (warp.state[lane] == Running)
           minPc = std::min(minPc, warp.pc[lane]);
-      if (minPc == UINT32_MAX)
-        return true;
+      if (minPc == UINT32_MAX) {
+        // Lanes waiting at a collective for lanes that have since exited
+        // can go on: only non-exited members take part.
+        if (!retryCollectives(warp))
+          return true;
+        continue;
+      }
       uint32_t group = 0, othersMin = UINT32_MAX;
       for (unsigned lane = 0; lane < 32; ++lane) {
         if (warp.pc[lane] == minPc &&
@@ -418,6 +432,52 @@ private:
       if (!runGroup(warp, group, minPc, othersMin))
         return false;
     }
+  }
+
+  uint32_t exitedLanes(const Warp &warp) const {
+    uint32_t mask = 0;
+    for (unsigned lane = 0; lane < 32; ++lane)
+      if (warp.state[lane] == Exited)
+        mask |= 1u << lane;
+    return mask;
+  }
+
+  /// The lanes a collective with member mask `members` waits for.
+  uint32_t requiredLanes(const Warp &warp, uint32_t members) const {
+    return members & warp.validMask & ~exitedLanes(warp);
+  }
+
+  /// Completes the first waiting collective whose remaining members have
+  /// all arrived; false if there is none.
+  bool retryCollectives(Warp &warp) {
+    for (unsigned first = 0; first < 32; ++first) {
+      if (warp.state[first] != AtCollective)
+        continue;
+      uint32_t pc = warp.pc[first], group = 0;
+      for (unsigned lane = 0; lane < 32; ++lane)
+        if (warp.state[lane] == AtCollective && warp.pc[lane] == pc)
+          group |= 1u << lane;
+      const Instruction &instruction = kernel.code[pc];
+      uint32_t members = uint32_t(
+          value(instruction.operands[instruction.numOperands - 1], first));
+      if (requiredLanes(warp, members) & ~group)
+        continue;
+      completeCollective(warp, instruction, group);
+      forLanes(group, [&](unsigned lane) {
+        warp.state[lane] = Running;
+        warp.pc[lane] = pc + 1;
+      });
+      return true;
+    }
+    return false;
+  }
+
+  void completeCollective(Warp &warp, const Instruction &instruction,
+                          uint32_t lanes) {
+    if (instruction.opcode == Opcode::BarWarpSync)
+      ++warp.syncGeneration; // orders the members' shared accesses
+    else
+      collective(instruction, lanes);
   }
 
   /// Runs the lanes in `group`, all at `pc`, until they reach another
@@ -483,7 +543,7 @@ private:
                       "excludes it",
                         instruction.line, warp.firstThread + lane);
         }
-        if (members & ~active) {
+        if (requiredLanes(warp, members) & ~active) {
           // Not everyone is here yet: wait for the others.
           forLanes(active,
                    [&](unsigned lane) { warp.state[lane] = AtCollective; });
@@ -493,7 +553,7 @@ private:
                    [&](unsigned lane) { warp.state[lane] = Running; });
           return true;
         }
-        collective(instruction, active);
+        completeCollective(warp, instruction, active);
         forLanes(group, [&](unsigned lane) { warp.state[lane] = Running; });
         ++pc;
         break;
@@ -1249,14 +1309,24 @@ bool BlockRunner::checkShared(const Instruction &instruction, unsigned lane,
                   sharedBytes);
     return report(kErrorIllegalAddress, what, instruction.line, thread);
   }
+  // Accesses of another thread conflict unless a barrier, or a
+  // bar.warp.sync of their common warp, lies between.
+  uint32_t generation = current->syncGeneration;
+  auto conflicts = [&](uint32_t other, uint32_t otherGeneration) {
+    return other != thread && !(other != kManyReaders &&
+                                other / 32 == thread / 32 &&
+                                otherGeneration < generation);
+  };
   for (unsigned i = 0; i < bytes; ++i) {
     Shadow &cell = shadow[offset + i];
     uint32_t other = kManyReaders;
     const char *hazard = nullptr;
-    if (cell.writeEpoch == epoch && cell.writer != thread) {
+    if (cell.writeEpoch == epoch &&
+        conflicts(cell.writer, cell.writeGeneration)) {
       other = cell.writer;
       hazard = isStore ? "write after write" : "read after write";
-    } else if (isStore && cell.readEpoch == epoch && cell.reader != thread) {
+    } else if (isStore && cell.readEpoch == epoch &&
+               conflicts(cell.reader, cell.readGeneration)) {
       other = cell.reader;
       hazard = "write after read";
     }
@@ -1275,11 +1345,14 @@ bool BlockRunner::checkShared(const Instruction &instruction, unsigned lane,
     if (isStore) {
       cell.writeEpoch = epoch;
       cell.writer = thread;
-    } else if (cell.readEpoch == epoch && cell.reader != thread) {
+      cell.writeGeneration = generation;
+    } else if (cell.readEpoch == epoch &&
+               conflicts(cell.reader, cell.readGeneration)) {
       cell.reader = kManyReaders;
     } else {
       cell.readEpoch = epoch;
       cell.reader = thread;
+      cell.readGeneration = generation;
     }
   }
   return true;

@@ -527,7 +527,7 @@ private:
       branches.push_back({kernel->code.size(), label, instruction.line});
     } else {
       while (peek().text != ";") {
-        if (instruction.numOperands == 5)
+        if (instruction.numOperands == Instruction::kMaxOperands)
           fail(currentLine, "too many operands in '" + currentText + "'");
         instruction.operands[instruction.numOperands] =
             parseOperand(instruction, instruction.numOperands);
@@ -707,6 +707,11 @@ private:
         ++operand.count;
       } while (accept(","));
       expect("}");
+      return operand;
+    }
+    if (accept("!")) {
+      operand.kind = Operand::NotRegister;
+      operand.reg = registerIndex(next());
       return operand;
     }
     bool negative = accept("-");
@@ -937,16 +942,16 @@ private:
       kernel->usesWarpCollectives = true;
       break;
     case Opcode::Shfl:
-      // d[|p], a, b, c, membermask
-      if (instruction.numOperands != 5 && instruction.numOperands != 4)
-        unsupported("operand list");
-      if (instruction.numOperands == 4) {
-        // Without the predicate destination: shift operands right by one.
-        for (int i = 4; i > 1; --i)
+      // d[|p], a, b, c, membermask: without the predicate destination, a
+      // sink takes its place so that operands keep their positions.
+      if (instruction.numOperands == 5) {
+        for (unsigned i = 5; i > 1; --i)
           instruction.operands[i] = instruction.operands[i - 1];
         instruction.operands[1] = Operand{Operand::Sink};
-        instruction.numOperands = 5;
+        instruction.numOperands = 6;
       }
+      if (instruction.numOperands != 6)
+        unsupported("operand list");
       cost = InstructionClass::Control;
       kernel->usesWarpCollectives = true;
       break;

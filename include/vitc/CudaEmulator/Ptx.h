@@ -72,6 +72,7 @@ struct Operand {
   enum Kind : uint8_t {
     None,
     Register, ///< `reg`
+    NotRegister, ///< `!reg`: a negated predicate
     Immediate, ///< `bits`
     Special, ///< `special` (a SpecialRegister)
     Address, ///< `[reg + bits]` (reg < 0: absolute `bits`)
@@ -113,7 +114,8 @@ struct Instruction {
   int32_t guard = -1; ///< predicate register, or -1
   bool guardNegated = false;
   uint8_t numOperands = 0;
-  Operand operands[5];
+  static constexpr unsigned kMaxOperands = 6;
+  Operand operands[kMaxOperands];
   uint32_t target = 0; ///< bra: instruction index
   uint32_t line = 0;   ///< 1-based PTX source line
 };
