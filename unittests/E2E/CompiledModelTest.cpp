@@ -176,12 +176,16 @@ TEST(CompiledModelSensitivity, DetectsAPerturbedWeight) {
   std::vector<float> &fc1 = perturbed.tensors["blocks.1.mlp.fc1.weight"].data;
   for (size_t i = 0; i < fc1.size(); i += 5)
     fc1[i] *= 1.05f;
-  std::string artifact = compile(config, perturbed, 1);
   std::vector<float> images = randomImages(config, 1, 3);
   std::vector<float> expected = reference::runModel(config, weights, images, 1);
-  EXPECT_GT(relativeError(run(artifact, images, expected.size()), expected),
-            kRelativeBound);
-  llvm::sys::fs::remove(artifact);
+  for (const Target &target : {Target{"cpu"}, Target{"emulated_sm90", 90}}) {
+    std::string artifact = compile(config, perturbed, 1, target);
+    double error =
+        relativeError(run(artifact, images, expected.size(), target), expected);
+    EXPECT_GT(error, kRelativeBound) << target.name;
+    EXPECT_TRUE(std::isfinite(error)) << target.name;
+    llvm::sys::fs::remove(artifact);
+  }
 }
 
 // The full ViT-B/16 at batch 1.
@@ -199,3 +203,22 @@ TEST(CompiledModelFull, VitB16MatchesReference) {
 }
 
 } // namespace
+
+// One full-width block: ViT-B/16 with depth 1 at batch 1, its PTX run by the
+// driver emulator (about 45 s on 2 cores).
+TEST(CompiledModelFull, VitB16OneBlockEmulatedSm90MatchesReference) {
+  ModelConfig config = *lookupPreset("vit-b16");
+  config.depth = 1;
+  WeightSet weights = makeRandomWeights(config, WeightNaming::Timm, 1);
+  Target sm90{"emulated_sm90", 90};
+  std::string artifact = compile(config, weights, 1, sm90);
+  std::vector<float> images = randomImages(config, 1, 5);
+  std::vector<float> expected = reference::runModel(config, weights, images, 1);
+  std::vector<float> actual = run(artifact, images, expected.size(), sm90);
+  double error = relativeError(actual, expected);
+  std::printf("ViT-B/16, one block, emulated sm_90: max relative error vs "
+              "reference %.3g\n",
+              error);
+  EXPECT_LE(error, kRelativeBound);
+  llvm::sys::fs::remove(artifact);
+}
