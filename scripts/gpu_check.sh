@@ -4,6 +4,9 @@
 # and for the CPU, checks the GPU logits against the CPU artifact and against
 # timm/PyTorch on the same weights and inputs, and benchmarks vit-run against
 # PyTorch eager and torch.compile (fp32, same batch). See docs/benchmarks.md.
+# Small configurations also run through the CUDA driver emulator, so that the
+# card's logits, the emulator's and the CPU's are compared in one table
+# (docs/cuda-emulator.md).
 #
 #   scripts/gpu_check.sh
 #   BATCHES="1 8" ITERATIONS=100 WARMUP=10 BOUND=1e-3 GPU=0 scripts/gpu_check.sh
@@ -96,3 +99,39 @@ step "Numerics against the CPU artifact and PyTorch; benchmark PyTorch"
 "$PY" "$ROOT/benchmarks/torch_compare.py" \
   --weights "$WEIGHTS" --workdir "$WORK" --batch $BATCHES --card "$CARD" \
   --warmup "$WARMUP" --iterations "$ITERATIONS" --bound "$BOUND"
+
+step "Small configurations: the card, the driver emulator and the CPU"
+EMULATOR=$BUILD_DIR/lib/libcuda-emulator.so
+COMPARE=$ROOT/test/E2E/Inputs/compare_npy.py
+relative() { python3 "$COMPARE" "$1" "$2" | sed -n 's/^max relative error: \([^ ]*\).*/\1/p'; }
+printf '%-34s %14s %14s %14s\n' config "card vs cpu" "emu vs cpu" "card vs emu"
+# The end-to-end test configurations: layouts, qkv bias, GELU forms, an odd
+# patch grid, Hugging Face names, batch 1 and 3.
+while read -r NAME FLAGS; do
+  for TARGET in "cuda:$SM" cpu; do
+    # shellcheck disable=SC2086 # FLAGS is a list of options
+    "$BIN/vitc" --model vit-ti16 --random-weights --seed 3 $FLAGS \
+      --target "$TARGET" -o "$WORK/small_${NAME}_${TARGET%%:*}.vitb" \
+      >/dev/null 2>&1 || die "vitc $FLAGS --target $TARGET failed"
+  done
+  "$BIN/vit-run" "$WORK/small_${NAME}_cpu.vitb" --random-input --seed 2 \
+    --save-input "$WORK/small_${NAME}_input.npy" \
+    --output "$WORK/small_${NAME}_cpu.npy" >/dev/null
+  "$BIN/vit-run" "$WORK/small_${NAME}_cuda.vitb" \
+    --input "$WORK/small_${NAME}_input.npy" \
+    --output "$WORK/small_${NAME}_card.npy" >/dev/null
+  VITRT_CUDA_DRIVER=$EMULATOR VITC_EMULATOR_SM=${SM#sm_} \
+    "$BIN/vit-run" "$WORK/small_${NAME}_cuda.vitb" \
+    --input "$WORK/small_${NAME}_input.npy" \
+    --output "$WORK/small_${NAME}_emu.npy" >/dev/null
+  printf '%-34s %14s %14s %14s\n' "$NAME" \
+    "$(relative "$WORK/small_${NAME}_card.npy" "$WORK/small_${NAME}_cpu.npy")" \
+    "$(relative "$WORK/small_${NAME}_emu.npy" "$WORK/small_${NAME}_cpu.npy")" \
+    "$(relative "$WORK/small_${NAME}_card.npy" "$WORK/small_${NAME}_emu.npy")"
+done <<'CONFIGS'
+nchw_batch1 --depth 2 --image-size 48 --num-classes 10
+nchw_batch3 --depth 2 --image-size 48 --num-classes 10 --batch 3
+nhwc_hwio_no_qkv_bias_batch3 --depth 2 --image-size 48 --num-classes 10 --batch 3 --input-layout nhwc --kernel-layout hwio --qkv-bias=false
+tanh_gelu_patch8_odd_grid --depth 2 --image-size 40 --patch-size 8 --num-classes 10 --gelu tanh
+hugging_face_names --depth 2 --image-size 48 --num-classes 10 --weight-names hf
+CONFIGS

@@ -103,8 +103,9 @@ int environmentInt(const char *name, int fallback) {
   char *end = nullptr;
   long value = std::strtol(text, &end, 10);
   if (*end || value <= 0) {
-    std::fprintf(stderr, "cuda-emulator: warning: ignoring %s=%s (not a "
-                         "positive integer)\n",
+    std::fprintf(stderr,
+                 "cuda-emulator: warning: ignoring %s=%s (not a "
+                 "positive integer)\n",
                  name, text);
     return fallback;
   }
@@ -139,8 +140,8 @@ DeviceProperties deviceFromEnvironment() {
       environmentInt("VITC_EMULATOR_SM_COUNT", device.multiprocessors);
   device.sharedPerBlockOptin = uint32_t(environmentInt(
       "VITC_EMULATOR_SHARED_OPTIN", int(device.sharedPerBlockOptin)));
-  device.maxThreadsPerBlock = uint32_t(
-      environmentInt("VITC_EMULATOR_MAX_THREADS", int(device.maxThreadsPerBlock)));
+  device.maxThreadsPerBlock = uint32_t(environmentInt(
+      "VITC_EMULATOR_MAX_THREADS", int(device.maxThreadsPerBlock)));
   return device;
 }
 
@@ -152,8 +153,9 @@ void flushCounters() {
     return;
   FILE *out = std::strcmp(target, "-") == 0 ? stderr : std::fopen(target, "w");
   if (!out) {
-    std::fprintf(stderr, "cuda-emulator: error: cannot write the counters to "
-                         "%s\n",
+    std::fprintf(stderr,
+                 "cuda-emulator: error: cannot write the counters to "
+                 "%s\n",
                  target);
     return;
   }
@@ -201,7 +203,8 @@ bool validRange(State &s, CUdeviceptr pointer, size_t bytes, const char *call) {
   return false;
 }
 
-CUresult launch(State &s, FunctionHandle *function, const LaunchConfig &config) {
+CUresult launch(State &s, FunctionHandle *function,
+                const LaunchConfig &config) {
   KernelCounters counters;
   bool counting = std::getenv("VITC_EMULATOR_COUNTERS") != nullptr;
   unsigned hostThreads =
@@ -566,8 +569,7 @@ CUresult cuModuleLoadDataEx(CUmodule *module, const void *image,
     return code;
   };
   const auto *bytes = static_cast<const unsigned char *>(image);
-  if (bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' &&
-      bytes[3] == 'F')
+  if (bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F')
     return refuse(kErrorNoBinaryForGpu,
                   "libcuda-emulator runs PTX only: this image is a cubin "
                   "(ELF); load the module's PTX instead");
@@ -675,10 +677,10 @@ CUresult cuFuncGetAttribute(int *value, int attribute, CUfunction function) {
     return kErrorInvalidValue;
   switch (attribute) {
   case kFunctionAttributeMaxThreadsPerBlock:
-    *value = int(handle->kernel->maxThreads ? std::min(
-                                                  handle->kernel->maxThreads,
+    *value =
+        int(handle->kernel->maxThreads ? std::min(handle->kernel->maxThreads,
                                                   s.device.maxThreadsPerBlock)
-                                            : s.device.maxThreadsPerBlock);
+                                       : s.device.maxThreadsPerBlock);
     return kSuccess;
   case kFunctionAttributeSharedSizeBytes:
     *value = int(handle->kernel->staticSharedBytes);

@@ -107,8 +107,8 @@ uint16_t f32ToF16(float value) {
     float scaled = std::fabs(value) * 16777216.0f;
     return sign | uint16_t(std::nearbyint(scaled));
   }
-  uint32_t half = ((((magnitude >> 23) - 127 + 15)) << 10) |
-                  ((magnitude & 0x7fffff) >> 13);
+  uint32_t half =
+      ((((magnitude >> 23) - 127 + 15)) << 10) | ((magnitude & 0x7fffff) >> 13);
   uint32_t rest = magnitude & 0x1fff;
   if (rest > 0x1000 || (rest == 0x1000 && (half & 1)))
     ++half;
@@ -198,8 +198,8 @@ struct Shadow {
 
 class BlockRunner {
 public:
-  BlockRunner(const Kernel &kernel, const LaunchConfig &config,
-              Memory &memory, bool counting)
+  BlockRunner(const Kernel &kernel, const LaunchConfig &config, Memory &memory,
+              bool counting)
       : kernel(kernel), config(config), memory(memory), counting(counting) {
     threadsPerBlock = config.block[0] * config.block[1] * config.block[2];
     unsigned numWarps = (threadsPerBlock + 31) / 32;
@@ -263,8 +263,7 @@ public:
         return stuckCollective(*collectiveWarp);
       if (exited) {
         return report(kErrorLaunchFailed,
-                      "divergent barrier: thread " +
-                          threadText(exitedThread) +
+                      "divergent barrier: thread " + threadText(exitedThread) +
                           " exited without reaching the bar.sync that the "
                           "block's other threads wait at",
                       kernel.code[barrierPc].line, firstWaiter());
@@ -483,8 +482,7 @@ private:
   /// Runs the lanes in `group`, all at `pc`, until they reach another
   /// group's lanes, diverge, wait or exit; leaves their program counters
   /// and states in `warp`.
-  bool runGroup(Warp &warp, uint32_t group, uint32_t pc,
-                uint32_t othersMin) {
+  bool runGroup(Warp &warp, uint32_t group, uint32_t pc, uint32_t othersMin) {
     auto storePc = [&](uint32_t mask, uint32_t value) {
       forLanes(mask, [&](unsigned lane) { warp.pc[lane] = value; });
     };
@@ -539,8 +537,8 @@ private:
         if (active & ~members) {
           unsigned lane = unsigned(__builtin_ctz(active & ~members));
           return report(kErrorLaunchFailed,
-                      "a lane executes a warp collective whose member mask "
-                      "excludes it",
+                        "a lane executes a warp collective whose member mask "
+                        "excludes it",
                         instruction.line, warp.firstThread + lane);
         }
         if (requiredLanes(warp, members) & ~active) {
@@ -670,7 +668,6 @@ private:
   std::optional<Fault> *fault = nullptr;
   const Memory::Allocation *lastAllocation = nullptr;
 };
-
 
 // --- Arithmetic --------------------------------------------------------------
 
@@ -823,9 +820,8 @@ uint64_t integerBinary(const Instruction &instruction, uint64_t a, uint64_t b) {
       return isSignedType ? uint64_t(sa * sb) : ua * ub;
     case MulMode::Hi:
       if (bytes == 8)
-        return isSignedType
-                   ? uint64_t((__int128(sa) * __int128(sb)) >> 64)
-                   : uint64_t((unsigned __int128)ua * ub >> 64);
+        return isSignedType ? uint64_t((__int128(sa) * __int128(sb)) >> 64)
+                            : uint64_t((unsigned __int128)ua * ub >> 64);
       return truncateTo(isSignedType ? uint64_t((sa * sb) >> (8 * bytes))
                                      : (ua * ub) >> (8 * bytes),
                         bytes);
@@ -881,22 +877,22 @@ uint64_t convert(const Instruction &instruction, uint64_t bits) {
       // Clamp to the destination's range.
       if (isSigned(from)) {
         int64_t v = signExtend(bits, fromBytes);
-        int64_t low = isSigned(to) ? (toBytes >= 8 ? INT64_MIN
-                                                  : -(1ll << (8 * toBytes - 1)))
-                                   : 0;
-        int64_t high = isSigned(to)
-                           ? (toBytes >= 8 ? INT64_MAX
-                                           : (1ll << (8 * toBytes - 1)) - 1)
-                           : (toBytes >= 8 ? INT64_MAX
-                                           : int64_t((1ull << (8 * toBytes)) -
-                                                     1));
+        int64_t low =
+            isSigned(to)
+                ? (toBytes >= 8 ? INT64_MIN : -(1ll << (8 * toBytes - 1)))
+                : 0;
+        int64_t high =
+            isSigned(to)
+                ? (toBytes >= 8 ? INT64_MAX : (1ll << (8 * toBytes - 1)) - 1)
+                : (toBytes >= 8 ? INT64_MAX
+                                : int64_t((1ull << (8 * toBytes)) - 1));
         return truncateTo(uint64_t(std::clamp(v, low, high)), toBytes);
       }
       uint64_t v = truncateTo(bits, fromBytes);
-      uint64_t high = isSigned(to) ? (1ull << (8 * toBytes - 1)) - 1
-                                   : (toBytes >= 8 ? UINT64_MAX
-                                                   : (1ull << (8 * toBytes)) -
-                                                         1);
+      uint64_t high =
+          isSigned(to)
+              ? (1ull << (8 * toBytes - 1)) - 1
+              : (toBytes >= 8 ? UINT64_MAX : (1ull << (8 * toBytes)) - 1);
       return std::min(v, high);
     }
     uint64_t value = isSigned(from) ? uint64_t(signExtend(bits, fromBytes))
@@ -957,13 +953,12 @@ uint64_t convert(const Instruction &instruction, uint64_t bits) {
   case Type::F64:
     return fromF64(source);
   case Type::F32: {
-    float result = withRounding(from == Type::F64 && !integral
-                                    ? instruction.rounding
-                                    : Rounding::Rn,
-                                [&] {
-                                  volatile double x = source;
-                                  return float(x);
-                                });
+    float result = withRounding(
+        from == Type::F64 && !integral ? instruction.rounding : Rounding::Rn,
+        [&] {
+          volatile double x = source;
+          return float(x);
+        });
     if (instruction.ftz)
       result = flushF32(result);
     if (instruction.saturate)
@@ -979,7 +974,8 @@ uint64_t convert(const Instruction &instruction, uint64_t bits) {
 
 } // namespace
 
-// --- BlockRunner: instructions -------------------------------------------------
+// --- BlockRunner: instructions
+// -------------------------------------------------
 
 namespace {
 
@@ -1010,9 +1006,9 @@ bool BlockRunner::execute(const Instruction &instruction, uint32_t active) {
       forLanes(active, [&](unsigned lane) {
         uint64_t packed = 0;
         for (unsigned i = 0; i < s.count; ++i)
-          packed |= truncateTo(reg(kernel.vectorRegisters[s.reg + i], lane),
-                               part)
-                    << (8 * part * i);
+          packed |=
+              truncateTo(reg(kernel.vectorRegisters[s.reg + i], lane), part)
+              << (8 * part * i);
         write(d, lane, packed);
       });
     } else {
@@ -1107,8 +1103,7 @@ bool BlockRunner::execute(const Instruction &instruction, uint32_t active) {
         if (instruction.ftz)
           result = flushF32(result);
         if (instruction.saturate)
-          result =
-              std::isnan(result) ? 0.0f : std::clamp(result, 0.0f, 1.0f);
+          result = std::isnan(result) ? 0.0f : std::clamp(result, 0.0f, 1.0f);
         write(d, lane, fromF32(result));
       });
       return true;
@@ -1131,8 +1126,8 @@ bool BlockRunner::execute(const Instruction &instruction, uint32_t active) {
     case Opcode::Abs:
       forLanes(active, [&](unsigned lane) {
         float a = asF32(value(operands[1], lane));
-        write(d, lane, fromF32(instruction.ftz ? flushF32(std::fabs(a))
-                                               : std::fabs(a)));
+        write(d, lane,
+              fromF32(instruction.ftz ? flushF32(std::fabs(a)) : std::fabs(a)));
       });
       return true;
     case Opcode::Neg:
@@ -1177,8 +1172,8 @@ bool BlockRunner::execute(const Instruction &instruction, uint32_t active) {
   } else if (type == Type::F64) {
     forLanes(active, [&](unsigned lane) {
       double a = asF64(value(operands[1], lane));
-      double b = instruction.numOperands > 2 ? asF64(value(operands[2], lane))
-                                             : 0.0;
+      double b =
+          instruction.numOperands > 2 ? asF64(value(operands[2], lane)) : 0.0;
       double result = 0;
       switch (instruction.opcode) {
       case Opcode::Add:
@@ -1240,9 +1235,7 @@ bool BlockRunner::execute(const Instruction &instruction, uint32_t active) {
   case Opcode::Neg:
     forLanes(active, [&](unsigned lane) {
       int64_t a = signExtend(value(operands[1], lane), bytes);
-      int64_t result = instruction.opcode == Opcode::Neg ? -a
-                       : a < 0                          ? -a
-                                                        : a;
+      int64_t result = instruction.opcode == Opcode::Neg ? -a : a < 0 ? -a : a;
       write(d, lane, truncateTo(uint64_t(result), bytes));
     });
     return true;
@@ -1295,7 +1288,8 @@ bool BlockRunner::execute(const Instruction &instruction, uint32_t active) {
   }
 }
 
-// --- BlockRunner: memory ------------------------------------------------------
+// --- BlockRunner: memory
+// ------------------------------------------------------
 
 bool BlockRunner::checkShared(const Instruction &instruction, unsigned lane,
                               uint64_t offset, unsigned bytes, bool isStore) {
@@ -1313,9 +1307,9 @@ bool BlockRunner::checkShared(const Instruction &instruction, unsigned lane,
   // bar.warp.sync of their common warp, lies between.
   uint32_t generation = current->syncGeneration;
   auto conflicts = [&](uint32_t other, uint32_t otherGeneration) {
-    return other != thread && !(other != kManyReaders &&
-                                other / 32 == thread / 32 &&
-                                otherGeneration < generation);
+    return other != thread &&
+           !(other != kManyReaders && other / 32 == thread / 32 &&
+             otherGeneration < generation);
   };
   for (unsigned i = 0; i < bytes; ++i) {
     Shadow &cell = shadow[offset + i];
@@ -1332,14 +1326,13 @@ bool BlockRunner::checkShared(const Instruction &instruction, unsigned lane,
     }
     if (hazard) {
       char what[256];
-      std::snprintf(what, sizeof(what),
-                    "shared-memory race (%s, no barrier between): %s of %u "
-                    "bytes at offset %llu conflicts with %s",
-                    hazard, isStore ? "store" : "load", bytes,
-                    (unsigned long long)offset,
-                    other == kManyReaders
-                        ? "loads of several threads"
-                        : ("thread " + threadText(other)).c_str());
+      std::snprintf(
+          what, sizeof(what),
+          "shared-memory race (%s, no barrier between): %s of %u "
+          "bytes at offset %llu conflicts with %s",
+          hazard, isStore ? "store" : "load", bytes, (unsigned long long)offset,
+          other == kManyReaders ? "loads of several threads"
+                                : ("thread " + threadText(other)).c_str());
       return report(kErrorLaunchFailed, what, instruction.line, thread);
     }
     if (isStore) {
@@ -1381,8 +1374,8 @@ bool BlockRunner::checkGlobal(const Instruction &instruction, unsigned lane,
     uint64_t first = (address - allocation->base) / 32;
     uint64_t last = (address + bytes - 1 - allocation->base) / 32;
     for (uint64_t sector = first; sector <= last; ++sector)
-      (*allocation->touched)[sector / 64].fetch_or(
-          1ull << (sector % 64), std::memory_order_relaxed);
+      (*allocation->touched)[sector / 64].fetch_or(1ull << (sector % 64),
+                                                   std::memory_order_relaxed);
   }
   return true;
 }
@@ -1398,8 +1391,8 @@ bool BlockRunner::memoryAccess(const Instruction &instruction,
   uint64_t addresses[32];
   Space space = instruction.space;
   forLanes(active, [&](unsigned lane) {
-    addresses[lane] = (address.reg >= 0 ? reg(address.reg, lane) : 0) +
-                      address.bits;
+    addresses[lane] =
+        (address.reg >= 0 ? reg(address.reg, lane) : 0) + address.bits;
   });
   if (space == Space::Generic) {
     // Generic addresses: the shared window, else global memory. A warp may
@@ -1422,10 +1415,8 @@ bool BlockRunner::memoryAccess(const Instruction &instruction,
       }
       if (a % std::min(bytes, 16u) != 0 && laneSpace != Space::Param) {
         char what[128];
-        std::snprintf(what, sizeof(what),
-                      "misaligned %s of %u bytes at 0x%llx",
-                      isStore ? "store" : "load", bytes,
-                      (unsigned long long)a);
+        std::snprintf(what, sizeof(what), "misaligned %s of %u bytes at 0x%llx",
+                      isStore ? "store" : "load", bytes, (unsigned long long)a);
         ok = report(kErrorMisalignedAddress, what, instruction.line,
                     current->firstThread + lane);
         return;
@@ -1548,8 +1539,7 @@ void BlockRunner::countGlobal(const uint64_t *addresses, uint32_t active,
 std::optional<Fault> execute(const Kernel &kernel, const LaunchConfig &config,
                              Memory &memory, KernelCounters *counters,
                              unsigned hostThreads) {
-  uint64_t blocks =
-      uint64_t(config.grid[0]) * config.grid[1] * config.grid[2];
+  uint64_t blocks = uint64_t(config.grid[0]) * config.grid[1] * config.grid[2];
   if (!hostThreads)
     hostThreads = std::max(1u, std::thread::hardware_concurrency());
   hostThreads = unsigned(std::min<uint64_t>(hostThreads, blocks));

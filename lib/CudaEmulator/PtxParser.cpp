@@ -112,12 +112,12 @@ std::vector<Token> lex(const std::string &text) {
   unsigned line = 1;
   size_t i = 0, n = text.size();
   auto isWordStart = [](char c) {
-    return std::isalpha((unsigned char)c) || c == '_' || c == '$' ||
-           c == '%' || c == '.';
+    return std::isalpha((unsigned char)c) || c == '_' || c == '$' || c == '%' ||
+           c == '.';
   };
   auto isWordChar = [](char c) {
-    return std::isalnum((unsigned char)c) || c == '_' || c == '$' ||
-           c == '.' || c == ':';
+    return std::isalnum((unsigned char)c) || c == '_' || c == '$' || c == '.' ||
+           c == ':';
   };
   while (i < n) {
     char c = text[i];
@@ -219,15 +219,15 @@ private:
   }
   void expect(const char *text) {
     if (!accept(text))
-      fail(peek().line, std::string("expected '") + text + "', found '" +
-                            peek().text + "'");
+      fail(peek().line,
+           std::string("expected '") + text + "', found '" + peek().text + "'");
   }
   uint64_t expectInteger() {
     const Token &token = next();
     uint64_t value;
     bool isFloatBits;
-    if (token.kind != Token::Number || !parseNumber(token.text, value,
-                                                     isFloatBits))
+    if (token.kind != Token::Number ||
+        !parseNumber(token.text, value, isFloatBits))
       fail(token.line, "expected an integer, found '" + token.text + "'");
     return value;
   }
@@ -377,8 +377,7 @@ private:
       } else if (token.kind == Token::End || token.text == ";") {
         fail(token.line, "function '" + kernel.name + "' has no body");
       } else {
-        fail(token.line, "unsupported function directive '" + token.text +
-                             "'");
+        fail(token.line, "unsupported function directive '" + token.text + "'");
       }
     }
     parseBody(kernel);
@@ -446,8 +445,8 @@ private:
           externAlign = std::max(externAlign, variable.align);
           continue;
         }
-        offset = (offset + variable.align - 1) / variable.align *
-                 variable.align;
+        offset =
+            (offset + variable.align - 1) / variable.align * variable.align;
         sharedOffsets[variable.name] = offset;
         offset += variable.size;
       }
@@ -508,8 +507,8 @@ private:
     }
     const Token &opcodeToken = next();
     if (opcodeToken.kind != Token::Word)
-      fail(opcodeToken.line, "expected an instruction, found '" +
-                                 opcodeToken.text + "'");
+      fail(opcodeToken.line,
+           "expected an instruction, found '" + opcodeToken.text + "'");
     std::string text = opcodeToken.text;
     currentText = text;
     currentLine = opcodeToken.line;
@@ -548,27 +547,27 @@ private:
   void decodeOpcode(const std::vector<std::string> &parts,
                     Instruction &instruction) {
     static const std::map<std::string, Opcode> opcodes = {
-        {"mov", Opcode::Mov},     {"ld", Opcode::Ld},
-        {"st", Opcode::St},       {"cvta", Opcode::Cvta},
-        {"cvt", Opcode::Cvt},     {"add", Opcode::Add},
-        {"sub", Opcode::Sub},     {"mul", Opcode::Mul},
-        {"mad", Opcode::Mad},     {"fma", Opcode::Fma},
-        {"div", Opcode::Div},     {"rem", Opcode::Rem},
-        {"abs", Opcode::Abs},     {"neg", Opcode::Neg},
-        {"min", Opcode::Min},     {"max", Opcode::Max},
-        {"rcp", Opcode::Rcp},     {"sqrt", Opcode::Sqrt},
-        {"rsqrt", Opcode::Rsqrt}, {"ex2", Opcode::Ex2},
-        {"lg2", Opcode::Lg2},     {"sin", Opcode::Sin},
-        {"cos", Opcode::Cos},     {"tanh", Opcode::Tanh},
-        {"and", Opcode::And},     {"or", Opcode::Or},
-        {"xor", Opcode::Xor},     {"not", Opcode::Not},
-        {"shl", Opcode::Shl},     {"shr", Opcode::Shr},
-        {"bfe", Opcode::Bfe},     {"popc", Opcode::Popc},
-        {"clz", Opcode::Clz},     {"setp", Opcode::Setp},
-        {"selp", Opcode::Selp},   {"bra", Opcode::Bra},
-        {"ret", Opcode::Ret},     {"exit", Opcode::Exit},
-        {"bar", Opcode::BarSync}, {"barrier", Opcode::BarSync},
-        {"shfl", Opcode::Shfl},   {"vote", Opcode::Vote},
+        {"mov", Opcode::Mov},      {"ld", Opcode::Ld},
+        {"st", Opcode::St},        {"cvta", Opcode::Cvta},
+        {"cvt", Opcode::Cvt},      {"add", Opcode::Add},
+        {"sub", Opcode::Sub},      {"mul", Opcode::Mul},
+        {"mad", Opcode::Mad},      {"fma", Opcode::Fma},
+        {"div", Opcode::Div},      {"rem", Opcode::Rem},
+        {"abs", Opcode::Abs},      {"neg", Opcode::Neg},
+        {"min", Opcode::Min},      {"max", Opcode::Max},
+        {"rcp", Opcode::Rcp},      {"sqrt", Opcode::Sqrt},
+        {"rsqrt", Opcode::Rsqrt},  {"ex2", Opcode::Ex2},
+        {"lg2", Opcode::Lg2},      {"sin", Opcode::Sin},
+        {"cos", Opcode::Cos},      {"tanh", Opcode::Tanh},
+        {"and", Opcode::And},      {"or", Opcode::Or},
+        {"xor", Opcode::Xor},      {"not", Opcode::Not},
+        {"shl", Opcode::Shl},      {"shr", Opcode::Shr},
+        {"bfe", Opcode::Bfe},      {"popc", Opcode::Popc},
+        {"clz", Opcode::Clz},      {"setp", Opcode::Setp},
+        {"selp", Opcode::Selp},    {"bra", Opcode::Bra},
+        {"ret", Opcode::Ret},      {"exit", Opcode::Exit},
+        {"bar", Opcode::BarSync},  {"barrier", Opcode::BarSync},
+        {"shfl", Opcode::Shfl},    {"vote", Opcode::Vote},
         {"membar", Opcode::Fence}, {"fence", Opcode::Fence}};
     auto found = opcodes.find(parts[0]);
     if (found == opcodes.end())
@@ -586,9 +585,9 @@ private:
         {"rp", Rounding::Rp},   {"rni", Rounding::Rni}, {"rzi", Rounding::Rzi},
         {"rmi", Rounding::Rmi}, {"rpi", Rounding::Rpi}};
     static const std::map<std::string, Space> spaces = {
-        {"global", Space::Global}, {"shared", Space::Shared},
+        {"global", Space::Global},      {"shared", Space::Shared},
         {"shared::cta", Space::Shared}, {"param", Space::Param},
-        {"local", Space::Local},   {"const", Space::Const}};
+        {"local", Space::Local},        {"const", Space::Const}};
     std::vector<Type> types;
     bool hasCompare = false;
     Opcode op = instruction.opcode;
@@ -596,7 +595,8 @@ private:
       const std::string &part = parts[i];
       if (auto type = typeNames().find(part); type != typeNames().end()) {
         types.push_back(type->second);
-      } else if (auto space = spaces.find(part); space != spaces.end() &&
+      } else if (auto space = spaces.find(part);
+                 space != spaces.end() &&
                  (op == Opcode::Ld || op == Opcode::St || op == Opcode::Cvta)) {
         instruction.space = space->second;
       } else if (auto compare = compares.find(part);
@@ -740,14 +740,11 @@ private:
       return operand;
     }
     static const std::map<std::string, SpecialRegister> specials = {
-        {"%tid.x", TidX},         {"%tid.y", TidY},
-        {"%tid.z", TidZ},         {"%ntid.x", NtidX},
-        {"%ntid.y", NtidY},       {"%ntid.z", NtidZ},
-        {"%ctaid.x", CtaidX},     {"%ctaid.y", CtaidY},
-        {"%ctaid.z", CtaidZ},     {"%nctaid.x", NctaidX},
-        {"%nctaid.y", NctaidY},   {"%nctaid.z", NctaidZ},
-        {"%laneid", LaneId},      {"%warpid", WarpId},
-        {"%nwarpid", NWarpId}};
+        {"%tid.x", TidX},       {"%tid.y", TidY},       {"%tid.z", TidZ},
+        {"%ntid.x", NtidX},     {"%ntid.y", NtidY},     {"%ntid.z", NtidZ},
+        {"%ctaid.x", CtaidX},   {"%ctaid.y", CtaidY},   {"%ctaid.z", CtaidZ},
+        {"%nctaid.x", NctaidX}, {"%nctaid.y", NctaidY}, {"%nctaid.z", NctaidZ},
+        {"%laneid", LaneId},    {"%warpid", WarpId},    {"%nwarpid", NWarpId}};
     if (auto special = specials.find(word.text); special != specials.end()) {
       operand.kind = Operand::Special;
       operand.special = special->second;
@@ -759,8 +756,8 @@ private:
         operand.reg = registers[word.text];
         return operand;
       }
-      fail(word.line, "unsupported register or special register '" +
-                          word.text + "'");
+      fail(word.line,
+           "unsupported register or special register '" + word.text + "'");
     }
     // A symbol used as a value: its address (mov, cvta).
     operand.kind = Operand::Immediate;
@@ -849,8 +846,7 @@ private:
       if (instruction.space == Space::Local ||
           instruction.space == Space::Const)
         unsupported("state space");
-      if (instruction.space == Space::Param &&
-          instruction.opcode == Opcode::St)
+      if (instruction.space == Space::Param && instruction.opcode == Opcode::St)
         unsupported("store to .param");
       cost = InstructionClass::Memory;
       break;
@@ -883,8 +879,8 @@ private:
       break;
     case Opcode::Div:
       need(3), needType();
-      cost = f32 ? InstructionClass::SpecialFunction
-                 : InstructionClass::Integer;
+      cost =
+          f32 ? InstructionClass::SpecialFunction : InstructionClass::Integer;
       break;
     case Opcode::Abs:
     case Opcode::Neg:
@@ -915,9 +911,8 @@ private:
       break;
     case Opcode::Setp:
       needType();
-      if (instruction.numOperands != (instruction.boolOp == BoolOp::None
-                                          ? 3u
-                                          : 4u))
+      if (instruction.numOperands !=
+          (instruction.boolOp == BoolOp::None ? 3u : 4u))
         unsupported("operand list (two destinations?)");
       cost = f32 ? InstructionClass::Fp32Alu : InstructionClass::Integer;
       break;

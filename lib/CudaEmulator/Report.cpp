@@ -48,9 +48,8 @@ void printCounters(std::FILE *out,
                "%-28s %6s %10s %10s %9s %9s %9s %9s %9s %8s %8s %8s %8s %6s "
                "%9s %16s %16s\n",
                "kernel", "runs", "thread-ins", "fp32-fma", "fp32-alu", "sfu",
-               "integer", "convert", "memory", "control", "gld-req",
-               "sect/req", "shm-req", "wf/req", "uniq-MB",
-               "H100 est. us", "H200 est. us");
+               "integer", "convert", "memory", "control", "gld-req", "sect/req",
+               "shm-req", "wf/req", "uniq-MB", "H100 est. us", "H200 est. us");
   for (const auto &entry : counters) {
     const std::string &name = entry.first;
     const KernelCounters &c = entry.second;
@@ -74,10 +73,9 @@ void printCounters(std::FILE *out,
         "%8.3g %8.2f %8.3g %6.2f %9.2f %9.2f %-6s %9.2f %-6s\n",
         name.c_str(), (unsigned long long)c.launches, total / launches,
         ins(InstructionClass::Fp32Fma), ins(InstructionClass::Fp32Alu),
-        ins(InstructionClass::SpecialFunction),
-        ins(InstructionClass::Integer), ins(InstructionClass::Conversion),
-        ins(InstructionClass::Memory), ins(InstructionClass::Control),
-        per(globalRequests),
+        ins(InstructionClass::SpecialFunction), ins(InstructionClass::Integer),
+        ins(InstructionClass::Conversion), ins(InstructionClass::Memory),
+        ins(InstructionClass::Control), per(globalRequests),
         globalRequests ? double(globalSectors) / double(globalRequests) : 0.0,
         per(c.sharedRequests),
         c.sharedRequests ? double(c.sharedWavefronts) / double(c.sharedRequests)
@@ -85,12 +83,11 @@ void printCounters(std::FILE *out,
         per(c.uniqueGlobalBytes) / 1e6, bounds[0], limits[0], bounds[1],
         limits[1]);
   }
-  std::fprintf(out,
-               "est. us: a roofline lower bound from the counts and the "
-               "GPUs' peak figures (an estimate, never a measurement); "
-               "sect/req: 32-byte sectors per global request (4 is "
-               "coalesced fp32); wf/req: shared wavefronts per request (1 "
-               "is conflict-free)\n");
+  std::fprintf(out, "est. us: a roofline lower bound from the counts and the "
+                    "GPUs' peak figures (an estimate, never a measurement); "
+                    "sect/req: 32-byte sectors per global request (4 is "
+                    "coalesced fp32); wf/req: shared wavefronts per request (1 "
+                    "is conflict-free)\n");
 }
 
 } // namespace vitc::emulator

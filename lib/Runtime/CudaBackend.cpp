@@ -218,10 +218,10 @@ private:
     if (result == kSuccess)
       return {};
     Error error = check(result, "cuModuleLoadDataEx");
-    error.message += std::string(" (") +
-                     (chosen.format() == vitb::ModuleFormat::Ptx ? "PTX"
-                                                                 : "cubin") +
-                     " for " + chosen.target()->str() + "): " + log.data();
+    error.message +=
+        std::string(" (") +
+        (chosen.format() == vitb::ModuleFormat::Ptx ? "PTX" : "cubin") +
+        " for " + chosen.target()->str() + "): " + log.data();
     return error;
   }
 

@@ -94,8 +94,8 @@ std::string compile(const ModelConfig &config, const WeightSet &weights,
       });
   mlir::OwningOpRef<mlir::ModuleOp> module =
       buildViTModule(context, config, weights.naming, batch);
-  llvm::Expected<TargetOptions> options = parseTarget(
-      target.sm ? "cuda:sm_" + std::to_string(target.sm) : "cpu");
+  llvm::Expected<TargetOptions> options =
+      parseTarget(target.sm ? "cuda:sm_" + std::to_string(target.sm) : "cpu");
   EXPECT_TRUE(bool(options)) << llvm::toString(options.takeError());
   if (!options)
     return "";
@@ -121,9 +121,9 @@ std::vector<float> run(const std::string &artifact,
     options.cuda_driver = VITC_CUDA_EMULATOR_PATH;
   }
   vitrt_session *session = nullptr;
-  EXPECT_EQ(vitrt_session_create_from_file(artifact.c_str(), &options,
-                                           &session),
-            VITRT_OK)
+  EXPECT_EQ(
+      vitrt_session_create_from_file(artifact.c_str(), &options, &session),
+      VITRT_OK)
       << vitrt_last_error();
   std::vector<float> logits(numLogits, std::nanf(""));
   const float *inputs[] = {images.data()};

@@ -38,8 +38,8 @@ VITC_EMULATOR_API CUresult cuModuleLoadData(CUmodule *module,
                                             const void *image);
 VITC_EMULATOR_API CUresult cuModuleLoadDataEx(CUmodule *module,
                                               const void *image,
-                                              unsigned numOptions,
-                                              int *options, void **values);
+                                              unsigned numOptions, int *options,
+                                              void **values);
 VITC_EMULATOR_API CUresult cuModuleUnload(CUmodule module);
 VITC_EMULATOR_API CUresult cuModuleGetFunction(CUfunction *function,
                                                CUmodule module,
@@ -67,13 +67,14 @@ VITC_EMULATOR_API CUresult cuMemsetD8_v2(CUdeviceptr destination,
 VITC_EMULATOR_API CUresult cuStreamCreate(CUstream *stream, unsigned flags);
 VITC_EMULATOR_API CUresult cuStreamDestroy_v2(CUstream stream);
 VITC_EMULATOR_API CUresult cuStreamSynchronize(CUstream stream);
-VITC_EMULATOR_API CUresult cuLaunchKernel(
-    CUfunction function, unsigned gridX, unsigned gridY, unsigned gridZ,
-    unsigned blockX, unsigned blockY, unsigned blockZ, unsigned sharedBytes,
-    CUstream stream, void **parameters, void **extra);
+VITC_EMULATOR_API CUresult cuLaunchKernel(CUfunction function, unsigned gridX,
+                                          unsigned gridY, unsigned gridZ,
+                                          unsigned blockX, unsigned blockY,
+                                          unsigned blockZ, unsigned sharedBytes,
+                                          CUstream stream, void **parameters,
+                                          void **extra);
 VITC_EMULATOR_API CUresult cuStreamBeginCapture_v2(CUstream stream, int mode);
-VITC_EMULATOR_API CUresult cuStreamEndCapture(CUstream stream,
-                                              CUgraph *graph);
+VITC_EMULATOR_API CUresult cuStreamEndCapture(CUstream stream, CUgraph *graph);
 VITC_EMULATOR_API CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec,
                                                        CUgraph graph,
                                                        unsigned long long);

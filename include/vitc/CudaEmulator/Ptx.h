@@ -24,10 +24,25 @@ namespace vitc::emulator {
 enum class Type : uint8_t {
   None,
   Pred,
-  B8, B16, B32, B64, B128,
-  U8, U16, U32, U64,
-  S8, S16, S32, S64,
-  F16, F16x2, BF16, BF16x2, F32, F64,
+  B8,
+  B16,
+  B32,
+  B64,
+  B128,
+  U8,
+  U16,
+  U32,
+  U64,
+  S8,
+  S16,
+  S32,
+  S64,
+  F16,
+  F16x2,
+  BF16,
+  BF16x2,
+  F32,
+  F64,
 };
 
 /// Size in bytes of a value of `type` in memory (predicates: 1).
@@ -40,23 +55,77 @@ enum class Space : uint8_t { Generic, Global, Shared, Param, Local, Const };
 
 enum class Opcode : uint8_t {
   // Data movement.
-  Mov, Ld, St, Cvta, CvtaTo, Cvt,
+  Mov,
+  Ld,
+  St,
+  Cvta,
+  CvtaTo,
+  Cvt,
   // Integer and floating-point arithmetic.
-  Add, Sub, Mul, Mad, Fma, Div, Rem, Abs, Neg, Min, Max,
+  Add,
+  Sub,
+  Mul,
+  Mad,
+  Fma,
+  Div,
+  Rem,
+  Abs,
+  Neg,
+  Min,
+  Max,
   // Special functions (floating point).
-  Rcp, Sqrt, Rsqrt, Ex2, Lg2, Sin, Cos, Tanh,
+  Rcp,
+  Sqrt,
+  Rsqrt,
+  Ex2,
+  Lg2,
+  Sin,
+  Cos,
+  Tanh,
   // Bits and logic.
-  And, Or, Xor, Not, Shl, Shr, Bfe, Popc, Clz,
+  And,
+  Or,
+  Xor,
+  Not,
+  Shl,
+  Shr,
+  Bfe,
+  Popc,
+  Clz,
   // Comparison and selection.
-  Setp, Selp,
+  Setp,
+  Selp,
   // Control flow and synchronization.
-  Bra, Ret, Exit, BarSync, BarWarpSync, Shfl, Vote, Fence,
+  Bra,
+  Ret,
+  Exit,
+  BarSync,
+  BarWarpSync,
+  Shfl,
+  Vote,
+  Fence,
 };
 
 /// Comparison of setp: integer, unsigned and ordered/unordered float forms.
 enum class Compare : uint8_t {
-  Eq, Ne, Lt, Le, Gt, Ge, Lo, Ls, Hi, Hs,
-  Equ, Neu, Ltu, Leu, Gtu, Geu, Num, Nan,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  Lo,
+  Ls,
+  Hi,
+  Hs,
+  Equ,
+  Neu,
+  Ltu,
+  Leu,
+  Gtu,
+  Geu,
+  Num,
+  Nan,
 };
 
 /// IEEE rounding of floating-point results, or the rounding of a
@@ -71,13 +140,13 @@ enum class BoolOp : uint8_t { None, And, Or, Xor };
 struct Operand {
   enum Kind : uint8_t {
     None,
-    Register, ///< `reg`
+    Register,    ///< `reg`
     NotRegister, ///< `!reg`: a negated predicate
-    Immediate, ///< `bits`
-    Special, ///< `special` (a SpecialRegister)
-    Address, ///< `[reg + bits]` (reg < 0: absolute `bits`)
-    Vector, ///< `count` registers from `reg` in Kernel::vectorRegisters
-    Sink, ///< `_`: a result that is discarded
+    Immediate,   ///< `bits`
+    Special,     ///< `special` (a SpecialRegister)
+    Address,     ///< `[reg + bits]` (reg < 0: absolute `bits`)
+    Vector,      ///< `count` registers from `reg` in Kernel::vectorRegisters
+    Sink,        ///< `_`: a result that is discarded
   };
   Kind kind = None;
   uint8_t special = 0;
@@ -87,13 +156,32 @@ struct Operand {
 };
 
 enum SpecialRegister : uint8_t {
-  TidX, TidY, TidZ, NtidX, NtidY, NtidZ, CtaidX, CtaidY, CtaidZ,
-  NctaidX, NctaidY, NctaidZ, LaneId, WarpId, NWarpId,
+  TidX,
+  TidY,
+  TidZ,
+  NtidX,
+  NtidY,
+  NtidZ,
+  CtaidX,
+  CtaidY,
+  CtaidZ,
+  NctaidX,
+  NctaidY,
+  NctaidZ,
+  LaneId,
+  WarpId,
+  NWarpId,
 };
 
 /// The cost classes of the emulator's counters (docs/cuda-emulator.md).
 enum class InstructionClass : uint8_t {
-  Fp32Fma, Fp32Alu, SpecialFunction, Integer, Conversion, Memory, Control,
+  Fp32Fma,
+  Fp32Alu,
+  SpecialFunction,
+  Integer,
+  Conversion,
+  Memory,
+  Control,
   Count
 };
 

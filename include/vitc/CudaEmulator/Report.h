@@ -14,9 +14,9 @@ namespace vitc::emulator {
 /// Peak figures of one GPU, from its vendor's datasheet.
 struct PeakFigures {
   const char *name;
-  double fp32Flops;       ///< FLOP/s, non-tensor FMA counted as 2
-  double dramBytes;       ///< HBM bytes/s
-  double sharedBytes;     ///< shared-memory bytes/s, all SMs
+  double fp32Flops;        ///< FLOP/s, non-tensor FMA counted as 2
+  double dramBytes;        ///< HBM bytes/s
+  double sharedBytes;      ///< shared-memory bytes/s, all SMs
   double specialFunctions; ///< SFU results/s, all SMs
 };
 
