@@ -899,33 +899,6 @@ uint64_t convert(const Instruction &instruction, uint64_t bits) {
                                     : truncateTo(bits, fromBytes);
     return truncateTo(value, toBytes);
   }
-  // Read the source as a double (exact for every supported source).
-  double source;
-  if (isFloat(from)) {
-    switch (from) {
-    case Type::F16:
-      source = f16ToF32(uint16_t(bits));
-      break;
-    case Type::BF16:
-      source = bf16ToF32(uint16_t(bits));
-      break;
-    case Type::F32:
-      source = asF32(bits);
-      if (instruction.ftz)
-        source = flushF32(float(source));
-      break;
-    default:
-      source = asF64(bits);
-      break;
-    }
-  } else {
-    if (isSigned(from))
-      source = 0; // set below without double rounding
-    else
-      source = 0;
-  }
-  if (!isFloat(to))
-    return floatToInteger(source, instruction.rounding, to);
   if (!isFloat(from)) {
     // Integer to float: one rounding, from the exact integer.
     int64_t s = signExtend(bits, fromBytes);
@@ -943,6 +916,26 @@ uint64_t convert(const Instruction &instruction, uint64_t bits) {
       }
     });
   }
+  // Read the source as a double (exact for every supported source).
+  double source;
+  switch (from) {
+  case Type::F16:
+    source = f16ToF32(uint16_t(bits));
+    break;
+  case Type::BF16:
+    source = bf16ToF32(uint16_t(bits));
+    break;
+  case Type::F32:
+    source = asF32(bits);
+    if (instruction.ftz)
+      source = flushF32(float(source));
+    break;
+  default:
+    source = asF64(bits);
+    break;
+  }
+  if (!isFloat(to))
+    return floatToInteger(source, instruction.rounding, to);
   bool integral = instruction.rounding == Rounding::Rni ||
                   instruction.rounding == Rounding::Rzi ||
                   instruction.rounding == Rounding::Rmi ||
@@ -1394,13 +1387,11 @@ bool BlockRunner::memoryAccess(const Instruction &instruction,
     addresses[lane] =
         (address.reg >= 0 ? reg(address.reg, lane) : 0) + address.bits;
   });
-  if (space == Space::Generic) {
-    // Generic addresses: the shared window, else global memory. A warp may
-    // mix both; decide per lane below.
-  }
+  // Generic addresses are decided per lane: the shared window, else global
+  // memory (a warp may mix both).
   bool anyShared = false, anyGlobal = false;
-  for (unsigned pass = 0; pass < 1; ++pass) {
-    bool ok = true;
+  bool ok = true;
+  {
     forLanes(active, [&](unsigned lane) {
       if (!ok)
         return;
@@ -1447,7 +1438,6 @@ bool BlockRunner::memoryAccess(const Instruction &instruction,
         pointer = reinterpret_cast<uint8_t *>(a);
       }
       for (unsigned i = 0; i < width; ++i) {
-        const Operand *element = &data;
         int32_t vectorReg = -1;
         if (data.kind == Operand::Vector)
           vectorReg = kernel.vectorRegisters[data.reg + i];
@@ -1455,7 +1445,7 @@ bool BlockRunner::memoryAccess(const Instruction &instruction,
         if (isStore) {
           uint64_t bits = data.kind == Operand::Vector
                               ? (vectorReg >= 0 ? reg(vectorReg, lane) : 0)
-                              : value(*element, lane);
+                              : value(data, lane);
           std::memcpy(at, &bits, elementBytes);
         } else {
           uint64_t bits = 0;
