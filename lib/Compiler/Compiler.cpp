@@ -262,6 +262,8 @@ LogicalResult compileArtifact(ModuleOp module, const WeightSet &weights,
   meta->pixel_std.assign(config.pixelStd.begin(), config.pixelStd.end());
   meta->compiler_version = VITC_VERSION_STRING;
   meta->compile_options = description.compileOptions;
+  meta->precision =
+      target.isCuda() ? cuda::toString(target.cuda.precision) : "fp32";
   meta->config_json = description.config ? toJson(*description.config) : "{}";
   artifact.metadata = std::move(meta);
 
@@ -278,7 +280,7 @@ LogicalResult compileArtifact(ModuleOp module, const WeightSet &weights,
   report.dispatches = artifact.dispatches.size();
   report.constants = constants.size();
   for (size_t index = 0; index < constants.size(); ++index)
-    report.constantBytes += constants[index].data.size() * sizeof(float);
+    report.constantBytes += constants[index].storageBytes();
   report.arenaBytes = plan.arenaBytes;
   report.arenaBytesWithoutReuse = plan.unplannedBytes;
   for (const auto &kernelModule : artifact.modules)

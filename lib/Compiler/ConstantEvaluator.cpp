@@ -3,6 +3,7 @@
 #include "vitc/Compiler/ConstantEvaluator.h"
 
 #include "vitc/Dialect/ViT/IR/ViTOps.h"
+#include "vitc/Support/HalfPrecision.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -99,6 +100,7 @@ private:
             result.data[i] += rhs.data[i];
           return define(add.getResult(), std::move(result));
         })
+        .Case([&](arith::TruncFOp truncate) { return evaluateTruncate(truncate); })
         // Only the shape of a transpose's destination matters.
         .Case([&](tensor::EmptyOp) { return success(); })
         .Default([&](Operation *other) -> LogicalResult {
@@ -122,6 +124,21 @@ private:
     // copied once, into the results.
     weightValues[op.getResult()] = &found->second;
     return success();
+  }
+
+  /// Narrowing to a 16-bit float type (weights stored in a tensor-core
+  /// precision): the values are rounded to it, ties to even, as cvt.rn
+  /// would on the device.
+  LogicalResult evaluateTruncate(arith::TruncFOp truncate) {
+    Type element = getElementTypeOrSelf(truncate.getType());
+    if (!element.isBF16() && !element.isF16())
+      return truncate.emitError("can only narrow constants to bf16 or f16");
+    Tensor result = take(truncate.getIn());
+    result.storage = element.isBF16() ? StorageType::BF16 : StorageType::F16;
+    for (float &value : result.data)
+      value = element.isBF16() ? bf16ToF32(f32ToBf16(value))
+                               : f16ToF32(f32ToF16(value));
+    return define(truncate.getResult(), std::move(result));
   }
 
   LogicalResult evaluateSlice(tensor::ExtractSliceOp slice) {

@@ -12,7 +12,8 @@ namespace vitc {
 
 std::string TargetOptions::describe() const {
   if (isCuda())
-    return "cuda sm_" + std::to_string(cuda.sm);
+    return "cuda sm_" + std::to_string(cuda.sm) + " " +
+           cuda::toString(cuda.precision);
   return cpu.describe();
 }
 
@@ -42,8 +43,20 @@ void buildCompilerPipeline(OpPassManager &pm, const PipelineOptions &options) {
   auto runs = [&](Phase phase) {
     return options.first < phase && phase <= options.last;
   };
-  if (runs(Phase::Fused))
+  const TargetOptions &target = options.target;
+  if (runs(Phase::Fused)) {
     vit::buildViTFusionPipeline(pm);
+    // Tensor-core precisions store the linears' weights narrow; the
+    // kernels' code follows from the weights' type.
+    cuda::Precision precision = target.cuda.precision;
+    if (target.isCuda() &&
+        (precision == cuda::Precision::BF16 ||
+         precision == cuda::Precision::F16)) {
+      vit::ViTNarrowLinearWeightsPassOptions narrow;
+      narrow.type = precision == cuda::Precision::BF16 ? "bf16" : "f16";
+      pm.addPass(vit::createViTNarrowLinearWeightsPass(narrow));
+    }
+  }
   if (runs(Phase::Linalg)) {
     pm.addPass(createEvaluateConstantsPass(options.constantsHook));
     pm.addPass(vit::createViTOutlineKernelsPass());
@@ -53,7 +66,6 @@ void buildCompilerPipeline(OpPassManager &pm, const PipelineOptions &options) {
   if (runs(Phase::Tiled))
     pm.addPass(createExtractKernelsPass(options.dispatchesHook));
 
-  const TargetOptions &target = options.target;
   if (target.isCuda()) {
     if (runs(Phase::Tiled))
       cuda::buildCudaTilingPipeline(pm, target.cuda);

@@ -22,6 +22,10 @@ int64_t Tensor::numElements() const {
   return count;
 }
 
+int64_t Tensor::storageBytes() const {
+  return int64_t(data.size()) * (storage == StorageType::F32 ? 4 : 2);
+}
+
 const char *toString(WeightNaming naming) {
   return naming == WeightNaming::Timm ? "timm" : "hf";
 }

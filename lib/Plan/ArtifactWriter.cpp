@@ -2,10 +2,13 @@
 
 #include "vitc/Plan/ArtifactWriter.h"
 
+#include "vitc/Support/HalfPrecision.h"
+
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -34,8 +37,27 @@ vitb::BindingKind toSchema(PlannedBinding::Kind kind) {
   llvm_unreachable("unknown binding kind");
 }
 
-int64_t byteSize(const Tensor &tensor) {
-  return tensor.data.size() * sizeof(float);
+/// Writes the stored form of `tensor`: its f32 values, or each rounded
+/// to its 16-bit storage type (exact: the compiler already rounded them).
+void writeStored(llvm::raw_ostream &file, const Tensor &tensor) {
+  if (tensor.storage == StorageType::F32) {
+    file.write(reinterpret_cast<const char *>(tensor.data.data()),
+               tensor.storageBytes());
+    return;
+  }
+  constexpr size_t kChunk = 1 << 16;
+  std::vector<uint16_t> stored;
+  stored.reserve(std::min(kChunk, tensor.data.size()));
+  for (size_t start = 0; start < tensor.data.size(); start += kChunk) {
+    stored.clear();
+    size_t end = std::min(tensor.data.size(), start + kChunk);
+    for (size_t i = start; i < end; ++i)
+      stored.push_back(tensor.storage == StorageType::BF16
+                           ? f32ToBf16(tensor.data[i])
+                           : f32ToF16(tensor.data[i]));
+    file.write(reinterpret_cast<const char *>(stored.data()),
+               stored.size() * sizeof(uint16_t));
+  }
 }
 
 } // namespace
@@ -72,7 +94,7 @@ llvm::Error writeArtifact(const vitb::ArtifactT &artifact,
   int64_t constantBytes = 0;
   for (const NamedConstant &constant : constants) {
     int64_t offset = llvm::alignTo(constantBytes, kConstantAlignment);
-    placed.push_back({offset, byteSize(constant.tensor)});
+    placed.push_back({offset, constant.tensor.storageBytes()});
     constantBytes = offset + placed.back().size;
   }
   int64_t moduleBytes = 0;
@@ -148,8 +170,7 @@ llvm::Error writeArtifact(const vitb::ArtifactT &artifact,
   int64_t written = 0;
   for (auto [constant, place] : llvm::zip_equal(constants, placed)) {
     file.write_zeros(place.offset - written);
-    file.write(reinterpret_cast<const char *>(constant.tensor.data.data()),
-               place.size);
+    writeStored(file, constant.tensor);
     written = place.offset + place.size;
   }
   file.write(buffer + constantDataStart + constantBytes,

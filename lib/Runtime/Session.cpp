@@ -170,6 +170,11 @@ int64_t vitrt_session_macs_per_image(const vitrt_session *session) {
   return meta ? meta->multiply_accumulates_per_image() : 0;
 }
 
+const char *vitrt_session_precision(const vitrt_session *session) {
+  const vitb::Metadata *meta = metadata(session);
+  return meta && meta->precision() ? meta->precision()->c_str() : "fp32";
+}
+
 size_t vitrt_session_pixel_mean(const vitrt_session *session, float *mean,
                                 size_t capacity) {
   const vitb::Metadata *meta = metadata(session);

@@ -409,8 +409,9 @@ int main(int argc, char **argv) {
   std::string kind = vitrt_session_target_kind(session);
   std::printf("model:   %s (%s)\n", vitrt_session_model_name(session),
               options.model.c_str());
-  std::printf("target:  %s %s, %s\n", kind.c_str(),
+  std::printf("target:  %s %s, %s, %s\n", kind.c_str(),
               vitrt_session_target_name(session),
+              vitrt_session_precision(session),
               describeWorkers(kind, options).c_str());
   std::printf("input:   %s%s\n", spec.describe().c_str(), inputSource.c_str());
   std::printf("output:  %s %s\n", logitName.c_str(),

@@ -143,6 +143,12 @@ cl::opt<std::string>
                         "cuda:sm_NN (e.g. cuda:sm_90)"),
                cl::value_desc("target"), cl::init("cpu"),
                cl::cat(outputCategory));
+cl::opt<std::string> precisionName(
+    "precision",
+    cl::desc("What the matmuls compute in on --target cuda:sm_NN: fp32 "
+             "(default), bf16 or fp16 (tensor cores, fp32 accumulation; "
+             "linear weights stored in that type); the CPU computes in fp32"),
+    cl::value_desc("fp32|bf16|fp16"), cl::init("fp32"), cl::cat(outputCategory));
 cl::opt<std::string>
     cpuName("cpu",
             cl::desc("--target cpu: the LLVM CPU name to generate code for "
@@ -477,6 +483,21 @@ int main(int argc, char **argv) {
     return fail("unknown --target '" + targetName +
                 "'; expected cpu or cuda:sm_NN (e.g. cuda:sm_90)");
   }
+  std::optional<vitc::cuda::Precision> precision =
+      vitc::cuda::parsePrecision(precisionName);
+  if (!precision)
+    return fail("unknown --precision '" + precisionName +
+                "'; expected fp32, bf16 or fp16");
+  if (*precision != vitc::cuda::Precision::F32 && !target->isCuda())
+    return fail("--precision " + precisionName +
+                " needs a --target cuda:sm_NN; the CPU computes in fp32");
+  if (*precision == vitc::cuda::Precision::TF32)
+    return fail("--precision tf32 is not implemented yet; use bf16 or fp16 "
+                "(tensor cores) or fp32");
+  if (*precision != vitc::cuda::Precision::F32 && target->cuda.sm < 80)
+    return fail("--precision " + precisionName +
+                " needs sm_80 or newer (mma.sync with bf16/fp16, cp.async)");
+  target->cuda.precision = *precision;
   // Linking with lld in-process resets LLVM's command-line options to their
   // defaults, so read every option needed after code generation now.
   const std::string outputPath = outputFile;

@@ -25,12 +25,20 @@
 
 namespace vitc {
 
-/// A dense row-major fp32 tensor.
+/// How a tensor's elements are stored where it leaves the compiler (in an
+/// artifact's constant data).
+enum class StorageType { F32, BF16, F16 };
+
+/// A dense row-major tensor. Its values are held as f32; with a 16-bit
+/// storage type every value is exactly representable in that type.
 struct Tensor {
   std::vector<int64_t> shape;
   std::vector<float> data;
+  StorageType storage = StorageType::F32;
 
   int64_t numElements() const;
+  /// Bytes of the stored form.
+  int64_t storageBytes() const;
 };
 
 enum class WeightNaming { Timm, HuggingFace };

@@ -94,6 +94,9 @@ VITRT_API const char *vitrt_session_target_name(const vitrt_session *session);
 VITRT_API const char *vitrt_session_model_name(const vitrt_session *session);
 VITRT_API const char *vitrt_session_input_layout(const vitrt_session *session);
 VITRT_API int64_t vitrt_session_macs_per_image(const vitrt_session *session);
+/* What the model's matmuls compute in: "fp32", "tf32", "bf16" or "fp16".
+   Inputs and outputs are fp32 whatever it is. */
+VITRT_API const char *vitrt_session_precision(const vitrt_session *session);
 /* Per-channel normalisation of [0, 1] pixels the model expects; writes up
    to `capacity` values and returns the channel count. */
 VITRT_API size_t vitrt_session_pixel_mean(const vitrt_session *session,

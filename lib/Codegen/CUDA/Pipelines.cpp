@@ -17,6 +17,28 @@
 using namespace mlir;
 using namespace vitc::cuda;
 
+const char *vitc::cuda::toString(Precision precision) {
+  switch (precision) {
+  case Precision::F32:
+    return "fp32";
+  case Precision::TF32:
+    return "tf32";
+  case Precision::BF16:
+    return "bf16";
+  case Precision::F16:
+    return "fp16";
+  }
+  llvm_unreachable("unknown precision");
+}
+
+std::optional<Precision> vitc::cuda::parsePrecision(StringRef text) {
+  for (Precision precision :
+       {Precision::F32, Precision::TF32, Precision::BF16, Precision::F16})
+    if (text == toString(precision))
+      return precision;
+  return std::nullopt;
+}
+
 void vitc::cuda::buildCudaTilingPipeline(OpPassManager &pm,
                                          const CudaOptions &options) {
   // Kernels into a form that tiles into one launch, evaluating the same
@@ -30,6 +52,11 @@ void vitc::cuda::buildCudaTilingPipeline(OpPassManager &pm,
   approximateMath.kernelsOnly = true;
   kernels.addPass(createApproximateMathPass(approximateMath));
   pm.addPass(createCudaDestinationAbiPass());
+  // Linears with narrow weights get their tensor-core schedule first; the
+  // SIMT tiling then skips them.
+  CudaMmaLinearPassOptions mma;
+  mma.sm = options.sm;
+  pm.addNestedPass<func::FuncOp>(createCudaMmaLinearPass(mma));
   CudaTileAndDistributePassOptions tiling;
   tiling.sm = options.sm;
   tiling.maxTile = options.maxTile;
@@ -66,6 +93,9 @@ void vitc::cuda::buildCudaMapToPtxPipeline(OpPassManager &pm,
   // intrinsics: IEEE square roots like the CPU's, and no libdevice.
   kernels.addPass(createCudaMathToIntrinsicsPass());
   kernels.addPass(createConvertMathToLLVMPass());
+  // Tensor-core kernels: nvgpu's ldmatrix and cp.async to NVVM
+  // (convert-gpu-to-nvvm lowers the vectors around them).
+  kernels.addPass(createConvertNVGPUToNVVMPass());
   // Kernel parameters are bare pointers: the ABI the runtime launches with.
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.useBarePtrCallConv = true;

@@ -491,7 +491,8 @@ struct CudaTileAndDistributePass
 
   void runOnOperation() override {
     func::FuncOp kernel = getOperation();
-    if (!isKernelFunction(kernel))
+    // Kernels with a schedule already (vit-cuda-mma-linear) stay as they are.
+    if (!isKernelFunction(kernel) || kernel->hasAttr(kCudaKernelKindAttr))
       return;
     if (failed(schedule(kernel)))
       signalPassFailure();

@@ -187,6 +187,19 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
     if (rank > 2)
       input = tensor::CollapseShapeOp::create(b, input, rowsAndColumns);
     int64_t rows = tensorTypeOf(input).getShape()[0];
+    // A weight stored narrower sets the product's precision: the input is
+    // rounded to it too, and the matmul accumulates the exact products in
+    // the result's type (what a tensor-core MMA computes).
+    Type weightElement = tensorTypeOf(adaptor.getWeight()).getElementType();
+    if (weightElement != elementType) {
+      RankedTensorType inputType = tensorTypeOf(input);
+      input = buildElementwise(
+          b, RankedTensorType::get(inputType.getShape(), weightElement),
+          input, b.getMultiDimIdentityMap(2),
+          [&](ImplicitLocOpBuilder &nb, ValueRange args) -> Value {
+            return arith::TruncFOp::create(nb, weightElement, args[0]);
+          });
+    }
     int64_t outFeatures = resultType.getShape().back();
     Value init = filledTensor(b, {rows, outFeatures}, elementType, 0.0);
     Value result =

@@ -17,14 +17,26 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace vitc::cuda {
 
+/// What the matmuls of a model compute in (`vitc --precision`). fp32: SIMT
+/// FMAs; bf16 and fp16: weights stored in that type and tensor-core MMAs
+/// on operands rounded to it, accumulating in fp32. Everything else
+/// (normalization, softmax, the residual stream) stays fp32.
+enum class Precision { F32, TF32, BF16, F16 };
+
+/// "fp32", "tf32", "bf16", "fp16": the names of --precision.
+const char *toString(Precision precision);
+std::optional<Precision> parsePrecision(llvm::StringRef text);
+
 struct CudaOptions {
   /// Compute capability times ten: 80 (A100, sm_80), 90 (H100, sm_90).
   int64_t sm = 80;
+  Precision precision = Precision::F32;
   /// ptxas used to assemble the PTX; empty: search PATH, then
   /// /usr/local/cuda/bin. Without ptxas there is no cubin and no report.
   std::string ptxasPath;

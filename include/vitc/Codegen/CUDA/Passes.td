@@ -55,6 +55,40 @@ def CudaDestinationAbiPass
                            "mlir::memref::MemRefDialect"];
 }
 
+def CudaMmaLinearPass : Pass<"vit-cuda-mma-linear", "mlir::func::FuncOp"> {
+  let summary = "Schedule linears with bf16/f16 weights on tensor cores";
+  let description = [{
+    For each kernel function in destination ABI form that computes one
+    matmul `A[M, K] x W[N, K]^T` whose weight is a bf16 or f16 kernel input
+    (and whose input is rounded to that type), optionally followed by an
+    element-wise epilogue: builds the tensor-core schedule directly, in the
+    target-neutral form `vit-cuda-tile-and-distribute` produces (a block
+    loop holding workgroup buffers and one thread loop of 128 threads, four
+    warps). Inside, a three-stage pipeline: weight tiles copied by
+    `nvgpu.device_async_copy` (zero-filled past N), input elements computed
+    by the kernel's own producers, rounded and stored by the threads; both
+    read with `nvgpu.ldmatrix` from XOR-swizzled rows and multiplied by
+    `nvvm.mma.sync` m16n8k16 with f32 accumulators; the epilogue recomputed
+    per accumulator and stored where inside [M, N]. Block tile 64 x 64,
+    halved (features, then rows) while the grid has fewer blocks than the
+    target's multiprocessors. Sets `vit.cuda.block_size`,
+    `vit.cuda.block_tile` and `vit.cuda.kernel_kind = "mma_linear"`, which
+    makes `vit-cuda-tile-and-distribute` leave the kernel alone. Other
+    kernels are not changed.
+  }];
+  let options = [
+    Option<"sm", "sm", "int64_t", /*default=*/"80",
+           "Compute capability times ten (80: A100, 90: H100)">,
+  ];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::gpu::GPUDialect",
+                           "mlir::LLVM::LLVMDialect",
+                           "mlir::NVVM::NVVMDialect",
+                           "mlir::nvgpu::NVGPUDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def CudaTileAndDistributePass
     : Pass<"vit-cuda-tile-and-distribute", "mlir::func::FuncOp"> {
   let summary = "Tile kernels to thread blocks and threads";

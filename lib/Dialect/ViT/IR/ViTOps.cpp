@@ -309,6 +309,22 @@ LogicalResult LinearOp::verify() {
                          << vitc::formatShape(resultShape)
                          << " or a trailing part of it, got "
                          << vitc::formatShape(shapeOf(getResidual()));
+  // The weight may be stored narrower than the activations: it then gives
+  // the precision of the product (the input is rounded to it, products
+  // accumulate in the result's type).
+  Type element = getElementTypeOrSelf(getResult().getType());
+  Type weightElement = getElementTypeOrSelf(getWeight().getType());
+  if (weightElement != element &&
+      !(element.isF32() && (weightElement.isBF16() || weightElement.isF16())))
+    return emitOpError() << "expects a weight of the result's element type, "
+                            "or bf16/f16 with f32 results; got "
+                         << weightElement << " with " << element;
+  for (Value operand : {getInput(), getBias(), getResidual()})
+    if (operand && getElementTypeOrSelf(operand.getType()) != element)
+      return emitOpError()
+             << "expects input, bias and residual of the result's element "
+                "type "
+             << element;
   return success();
 }
 

@@ -218,7 +218,7 @@ def ViT_PatchifyOp : ViT_Op<"patchify", [
 }
 
 def ViT_LinearOp : ViT_Op<"linear", [
-    Pure, SameOperandsAndResultElementType, AttrSizedOperandSegments,
+    Pure, AttrSizedOperandSegments,
     DeclareOpInterfaceMethods<ViT_MacCountOpInterface>]> {
   let summary = "Linear layer with an optional fused epilogue";
   let description = [{
@@ -228,6 +228,11 @@ def ViT_LinearOp : ViT_Op<"linear", [
     `residual` has the result's shape, or a trailing part of it, in which
     case it is broadcast over the leading dimensions (a position embedding
     added to every image of a batch).
+
+    The weight has the result's element type, or is stored in bf16 or f16
+    for an f32 result (`vit-narrow-linear-weights`): the product is then
+    computed in that precision, the input rounded to it and the products
+    accumulated in f32, as tensor cores do.
 
     ```mlir
     %y = vit.linear %x, %w bias(%b : tensor<3072xf32>) gelu = exact

@@ -75,6 +75,28 @@ def ViTExternalizeConstantsPass
   ];
 }
 
+def ViTNarrowLinearWeightsPass
+    : Pass<"vit-narrow-linear-weights", "mlir::ModuleOp"> {
+  let summary = "Store linear weights in bf16 or f16 for tensor cores";
+  let description = [{
+    Runs after `vit-externalize-constants`. Every constant that only
+    `vit.linear` ops read as their weight is narrowed to `type`: the
+    constants function rounds it (`arith.truncf`, evaluated at compile
+    time, ties to even) and the entry function and kernels receive it in
+    that type, so the artifact stores it in half the bytes. A linear with a
+    narrow weight computes its product in that precision (see
+    `vit.linear`). Weights whose reduction length is not a multiple of 8
+    stay f32: tensor-core kernels copy weight rows in 16-byte pieces.
+  }];
+  let options = [
+    Option<"entryPoint", "entry-point", "std::string", /*default=*/"\"vit\"",
+           "Name of the function whose linear weights are narrowed">,
+    Option<"type", "type", "std::string", /*default=*/"\"bf16\"",
+           "Storage type of the weights: bf16 or f16">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
 def ViTOutlineKernelsPass : Pass<"vit-outline-kernels", "mlir::ModuleOp"> {
   let summary = "Turn each vit.kernel into a function and a call to it";
   let description = [{
