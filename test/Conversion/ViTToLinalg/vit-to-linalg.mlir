@@ -383,3 +383,21 @@ func.func @graph_ops_untouched(%x: tensor<2x3x4xf32>, %w1: tensor<8x4xf32>, %b1:
   %1 = vit.residual_add %x, %0 : tensor<2x3x4xf32>
   return %1 : tensor<2x3x4xf32>
 }
+
+// -----
+
+// A bf16 weight: the input is rounded to bf16 by an element-wise op first,
+// and the matmul takes both operands in bf16, accumulating in f32.
+
+// CHECK-LABEL: func.func @linear_bf16
+// CHECK-SAME: (%[[X:.*]]: tensor<4x8xf32>, %[[W:.*]]: tensor<16x8xbf16>)
+// CHECK: %[[ROUNDED:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<4x8xf32>) outs(%{{.*}} : tensor<4x8xbf16>)
+// CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %{{.*}}: bf16):
+// CHECK-NEXT:   %[[T:.*]] = arith.truncf %[[IN]] : f32 to bf16
+// CHECK-NEXT:   linalg.yield %[[T]] : bf16
+// CHECK: %[[INIT:.*]] = linalg.fill {{.*}} -> tensor<4x16xf32>
+// CHECK: linalg.matmul {{.*}} ins(%[[ROUNDED]], %[[W]] : tensor<4x8xbf16>, tensor<16x8xbf16>) outs(%[[INIT]] : tensor<4x16xf32>)
+func.func @linear_bf16(%x: tensor<4x8xf32>, %w: tensor<16x8xbf16>) -> tensor<4x16xf32> {
+  %0 = vit.linear %x, %w : tensor<4x8xf32>, tensor<16x8xbf16> -> tensor<4x16xf32>
+  return %0 : tensor<4x16xf32>
+}

@@ -381,6 +381,24 @@ func.func @linear_weight_k(%x: tensor<2x5x64xf32>, %w: tensor<128x32xf32>) {
 
 // -----
 
+// A narrow weight needs f32 activations; f16 activations with a bf16
+// weight have no defined product precision.
+func.func @linear_weight_type(%x: tensor<2x5x64xf16>, %w: tensor<128x64xbf16>) {
+  // expected-error @+1 {{'vit.linear' op expects a weight of the result's element type, or bf16/f16 with f32 results; got 'bf16' with 'f16'}}
+  %0 = vit.linear %x, %w : tensor<2x5x64xf16>, tensor<128x64xbf16> -> tensor<2x5x128xf16>
+  return
+}
+
+// -----
+
+func.func @linear_bias_type(%x: tensor<2x5x64xf32>, %w: tensor<128x64xbf16>, %b: tensor<128xbf16>) {
+  // expected-error @+1 {{'vit.linear' op expects input, bias and residual of the result's element type 'f32'}}
+  %0 = vit.linear %x, %w bias(%b : tensor<128xbf16>) : tensor<2x5x64xf32>, tensor<128x64xbf16> -> tensor<2x5x128xf32>
+  return
+}
+
+// -----
+
 // A Keras [in, out] weight where [out, in] is expected.
 func.func @linear_weight_transposed(%x: tensor<2x5x64xf32>, %w: tensor<64x128xf32>) {
   // expected-error @+1 {{expects weight of shape [64, 64], got [64, 128]}}
@@ -466,7 +484,7 @@ func.func @linear_input_rank(%x: tensor<64xf32>, %w: tensor<128x64xf32>) {
 // -----
 
 func.func @linear_element_types(%x: tensor<2x5x64xf16>, %w: tensor<128x64xf32>) {
-  // expected-error @+1 {{'vit.linear' op requires the same element type for all operands and results}}
+  // expected-error @+1 {{'vit.linear' op expects input, bias and residual of the result's element type 'f32'}}
   %0 = vit.linear %x, %w : tensor<2x5x64xf16>, tensor<128x64xf32> -> tensor<2x5x128xf32>
   return
 }
