@@ -987,4 +987,14 @@ const char *vitcEmulatorLastReport() {
   return s.lastReport.c_str();
 }
 
+bool vitcEmulatorKernelCounters(const char *name, KernelCounters *counters) {
+  State &s = state();
+  std::lock_guard<std::recursive_mutex> lock(s.mutex);
+  auto found = name && counters ? s.counters.find(name) : s.counters.end();
+  if (found == s.counters.end())
+    return false;
+  *counters = found->second;
+  return true;
+}
+
 } // extern "C"

@@ -19,6 +19,7 @@
 #include "vitc/CudaEmulator/Executor.h"
 
 #include "vitc/Support/CudaDriverAbi.h"
+#include "vitc/Support/HalfPrecision.h"
 
 #include <algorithm>
 #include <cfenv>
@@ -93,51 +94,57 @@ template <typename F> auto withRounding(Rounding rounding, F operation) {
   return result;
 }
 
-uint16_t f32ToF16(float value) {
-  uint32_t bits = uint32_t(fromF32(value));
-  uint16_t sign = uint16_t((bits >> 16) & 0x8000);
-  uint32_t magnitude = bits & 0x7fffffff;
-  if (magnitude > 0x7f800000)
-    return 0x7fff; // canonical NaN
-  if (magnitude >= 0x477ff000)
-    return sign | 0x7c00; // rounds to infinity
-  if (magnitude < 0x38800000) {
-    // Half subnormals are multiples of 2^-24: round the scaled value to an
-    // integer, ties to even (the default rounding of nearbyint).
-    float scaled = std::fabs(value) * 16777216.0f;
-    return sign | uint16_t(std::nearbyint(scaled));
-  }
-  uint32_t half =
-      ((((magnitude >> 23) - 127 + 15)) << 10) | ((magnitude & 0x7fffff) >> 13);
-  uint32_t rest = magnitude & 0x1fff;
-  if (rest > 0x1000 || (rest == 0x1000 && (half & 1)))
-    ++half;
-  return uint16_t(sign | half);
+// f32ToF16, f16ToF32, f32ToBf16 and bf16ToF32: vitc/Support/HalfPrecision.h,
+// shared with the compiler, which rounds weights with them.
+
+/// `value` rounded toward zero to a float whose last bit is set when that
+/// was inexact ("round to odd"). Rounding the result once more to a format
+/// with at least two fewer significand bits (f16, bf16) gives what rounding
+/// `value` directly would (Boldo and Melquiond, "When double rounding is
+/// odd", 2005), so f32ToF16 and f32ToBf16 stay the only roundings to 16 bits.
+float roundToOdd(double value) {
+  float nearest = float(value);
+  if (double(nearest) == value || std::isnan(value))
+    return nearest;
+  float truncated = std::fabs(double(nearest)) > std::fabs(value)
+                        ? std::nextafter(nearest, 0.0f)
+                        : nearest;
+  return asF32(fromF32(truncated) | 1);
 }
 
-float f16ToF32(uint16_t half) {
-  uint32_t sign = uint32_t(half & 0x8000) << 16;
-  uint32_t exponent = (half >> 10) & 0x1f, mantissa = half & 0x3ff;
-  float magnitude;
-  if (exponent == 0)
-    magnitude = std::ldexp(float(mantissa), -24);
-  else if (exponent == 31)
-    magnitude = mantissa ? std::numeric_limits<float>::quiet_NaN()
-                         : std::numeric_limits<float>::infinity();
-  else
-    magnitude = std::ldexp(float(mantissa | 0x400), int(exponent) - 25);
-  return asF32(fromF32(magnitude) | sign);
-}
+uint16_t f64ToF16(double value) { return f32ToF16(roundToOdd(value)); }
+uint16_t f64ToBf16(double value) { return f32ToBf16(roundToOdd(value)); }
 
-uint16_t f32ToBf16(float value) {
-  uint32_t bits = uint32_t(fromF32(value));
+/// cvt.{rna,rn,rz}.tf32.f32: the f32 rounded to a 10-bit significand, its
+/// low 13 bits zero; infinities kept, NaN canonical.
+uint32_t f32ToTf32(uint32_t bits, Rounding rounding) {
   if ((bits & 0x7fffffff) > 0x7f800000)
-    return 0x7fff; // canonical NaN
-  bits += 0x7fff + ((bits >> 16) & 1);
-  return uint16_t(bits >> 16);
+    return 0x7fffe000;
+  if ((bits & 0x7f800000) != 0x7f800000) {
+    // Adding half a unit of the kept part to the bits carries into the
+    // exponent where it must, up to infinity.
+    if (rounding == Rounding::Rna)
+      bits += 0x1000;
+    else if (rounding == Rounding::Rn)
+      bits += 0xfff + ((bits >> 13) & 1);
+  }
+  return bits & 0xffffe000;
 }
 
-float bf16ToF32(uint16_t value) { return asF32(uint64_t(value) << 16); }
+/// An element of an mma fragment: f16 and bf16 in the low 16 bits of
+/// `bits`; of a tf32 register the tensor cores read the upper 19 bits only.
+double mmaElement(Type type, uint32_t bits) {
+  switch (type) {
+  case Type::F16:
+    return f16ToF32(uint16_t(bits));
+  case Type::BF16:
+    return bf16ToF32(uint16_t(bits));
+  case Type::TF32:
+    return asF32(bits & 0xffffe000);
+  default:
+    return asF32(bits);
+  }
+}
 
 template <typename T> T roundIntegral(T value, Rounding rounding) {
   switch (rounding) {
@@ -190,11 +197,40 @@ struct Warp {
 };
 
 /// The last write and the reads of one shared byte in the current barrier
-/// epoch, with the accessing warp's bar.warp.sync generation.
+/// epoch, with the accessing warp's bar.warp.sync generation, and the
+/// thread (plus one) whose cp.async to the byte has not completed.
 struct Shadow {
   uint32_t writeEpoch = 0, writer = 0, writeGeneration = 0;
   uint32_t readEpoch = 0, reader = 0, readGeneration = 0;
+  uint32_t asyncWriter = 0;
 };
+
+/// One cp.async in flight: the source bytes were read when it was issued
+/// (zero-filled past src-size); they land in shared memory when its group
+/// completes.
+struct AsyncCopy {
+  uint32_t offset = 0;
+  uint8_t size = 0;
+  uint8_t data[16] = {};
+};
+using AsyncGroup = std::vector<AsyncCopy>;
+
+/// A thread's cp.async state: the copies since its last commit_group, and
+/// its committed groups, oldest first.
+struct AsyncCopies {
+  AsyncGroup open;
+  std::vector<AsyncGroup> committed;
+};
+
+/// Whether `opcode` is a .sync.aligned warp instruction: all 32 lanes of a
+/// full warp execute it together, none exited, under one predicate value.
+bool isAlignedCollective(Opcode opcode) {
+  return opcode == Opcode::Ldmatrix || opcode == Opcode::Mma;
+}
+
+const char *mnemonic(Opcode opcode) {
+  return opcode == Opcode::Mma ? "mma.sync" : "ldmatrix";
+}
 
 class BlockRunner {
 public:
@@ -215,6 +251,8 @@ public:
       sharedBytes = kernel.staticSharedBytes;
     shared.resize(sharedBytes);
     shadow.resize(sharedBytes);
+    if (kernel.usesAsyncCopies)
+      asyncCopies.resize(threadsPerBlock);
   }
 
   /// Runs block `ctaid`; returns false after recording a fault.
@@ -224,6 +262,12 @@ public:
     // Shared memory starts with all-ones bytes, like global memory.
     std::fill(shared.begin(), shared.end(), 0xff);
     std::fill(shadow.begin(), shadow.end(), Shadow{});
+    // Copies that the previous block's threads never waited for never
+    // complete: nothing can wait for them once their thread has exited.
+    for (AsyncCopies &copies : asyncCopies) {
+      copies.open.clear();
+      copies.committed.clear();
+    }
     epoch = 1;
     for (Warp &warp : warps) {
       std::fill(warp.pc, warp.pc + 32, 0);
@@ -416,9 +460,14 @@ private:
       if (minPc == UINT32_MAX) {
         // Lanes waiting at a collective for lanes that have since exited
         // can go on: only non-exited members take part.
-        if (!retryCollectives(warp))
+        switch (retryCollectives(warp)) {
+        case Retry::NoneReady:
           return true;
-        continue;
+        case Retry::Faulted:
+          return false;
+        case Retry::Completed:
+          continue;
+        }
       }
       uint32_t group = 0, othersMin = UINT32_MAX;
       for (unsigned lane = 0; lane < 32; ++lane) {
@@ -446,9 +495,11 @@ private:
     return members & warp.validMask & ~exitedLanes(warp);
   }
 
+  enum class Retry { NoneReady, Completed, Faulted };
+
   /// Completes the first waiting collective whose remaining members have
-  /// all arrived; false if there is none.
-  bool retryCollectives(Warp &warp) {
+  /// all arrived (Faulted: ldmatrix's accesses recorded a fault).
+  Retry retryCollectives(Warp &warp) {
     for (unsigned first = 0; first < 32; ++first) {
       if (warp.state[first] != AtCollective)
         continue;
@@ -457,26 +508,45 @@ private:
         if (warp.state[lane] == AtCollective && warp.pc[lane] == pc)
           group |= 1u << lane;
       const Instruction &instruction = kernel.code[pc];
-      uint32_t members = uint32_t(
-          value(instruction.operands[instruction.numOperands - 1], first));
-      if (requiredLanes(warp, members) & ~group)
-        continue;
-      completeCollective(warp, instruction, group);
+      // An aligned instruction completes once all 32 lanes have arrived,
+      // in one group or in several that diverged before it (each waited
+      // for the others); lanes that exited leave it waiting for ever.
+      if (isAlignedCollective(instruction.opcode)) {
+        if (group != ~0u)
+          continue;
+      } else {
+        uint32_t members = uint32_t(
+            value(instruction.operands[instruction.numOperands - 1], first));
+        if (requiredLanes(warp, members) & ~group)
+          continue;
+      }
+      if (!completeCollective(warp, instruction, group))
+        return Retry::Faulted;
       forLanes(group, [&](unsigned lane) {
         warp.state[lane] = Running;
         warp.pc[lane] = pc + 1;
       });
-      return true;
+      return Retry::Completed;
     }
-    return false;
+    return Retry::NoneReady;
   }
 
-  void completeCollective(Warp &warp, const Instruction &instruction,
+  /// Returns false after recording a fault (of ldmatrix's accesses).
+  bool completeCollective(Warp &warp, const Instruction &instruction,
                           uint32_t lanes) {
-    if (instruction.opcode == Opcode::BarWarpSync)
+    switch (instruction.opcode) {
+    case Opcode::BarWarpSync:
       ++warp.syncGeneration; // orders the members' shared accesses
-    else
+      return true;
+    case Opcode::Ldmatrix:
+      return ldmatrix(instruction);
+    case Opcode::Mma:
+      mma(instruction);
+      return true;
+    default:
       collective(instruction, lanes);
+      return true;
+    }
   }
 
   /// Runs the lanes in `group`, all at `pc`, until they reach another
@@ -552,6 +622,41 @@ private:
           return true;
         }
         completeCollective(warp, instruction, active);
+        forLanes(group, [&](unsigned lane) { warp.state[lane] = Running; });
+        ++pc;
+        break;
+      }
+      case Opcode::Ldmatrix:
+      case Opcode::Mma: {
+        if (!active) {
+          ++pc;
+          break;
+        }
+        if (warp.validMask != ~0u)
+          return report(kErrorLaunchFailed,
+                        std::string(mnemonic(instruction.opcode)) +
+                            " needs all 32 lanes of a warp, and this warp "
+                            "has " +
+                            std::to_string(__builtin_popcount(warp.validMask)) +
+                            " threads",
+                        instruction.line, warp.firstThread);
+        if (active != group) {
+          unsigned lane = unsigned(__builtin_ctz(group & ~active));
+          return report(kErrorLaunchFailed,
+                        std::string(mnemonic(instruction.opcode)) +
+                            " is .aligned, but its guard predicate is false "
+                            "for some lanes of the warp and true for others",
+                        instruction.line, warp.firstThread + lane);
+        }
+        if (active != ~0u) {
+          // Not everyone is here yet: wait for the others.
+          forLanes(active,
+                   [&](unsigned lane) { warp.state[lane] = AtCollective; });
+          storePc(group, pc);
+          return true;
+        }
+        if (!completeCollective(warp, instruction, active))
+          return false;
         forLanes(group, [&](unsigned lane) { warp.state[lane] = Running; });
         ++pc;
         break;
@@ -646,13 +751,27 @@ private:
   // --- Ordinary instructions -----------------------------------------------
   bool execute(const Instruction &instruction, uint32_t active);
   bool memoryAccess(const Instruction &instruction, uint32_t active);
+  /// Checks a shared access of `lane` (`access` names it in reports).
   bool checkShared(const Instruction &instruction, unsigned lane,
-                   uint64_t offset, unsigned bytes, bool isStore);
+                   uint64_t offset, unsigned bytes, bool isStore,
+                   const char *access);
   bool checkGlobal(const Instruction &instruction, unsigned lane,
                    uint64_t address, unsigned bytes, bool isStore);
-  void countShared(const uint64_t *addresses, uint32_t active, unsigned bytes);
+  bool misaligned(const Instruction &instruction, unsigned lane,
+                  const char *access, unsigned bytes, uint64_t address);
+  /// Counts a shared request; returns its wavefronts.
+  uint64_t countShared(const uint64_t *addresses, uint32_t active,
+                       unsigned bytes);
   void countGlobal(const uint64_t *addresses, uint32_t active, unsigned bytes,
                    bool isStore);
+
+  // --- Tensor cores and asynchronous copies -------------------------------
+  bool ldmatrix(const Instruction &instruction);
+  void mma(const Instruction &instruction);
+  bool asyncCopy(const Instruction &instruction, uint32_t active);
+  bool waitAsyncCopies(const Instruction &instruction, uint32_t active);
+  bool completeAsyncCopy(const Instruction &instruction, unsigned lane,
+                         const AsyncCopy &copy);
 
   const Kernel &kernel;
   const LaunchConfig &config;
@@ -662,6 +781,7 @@ private:
   std::vector<Warp> warps;
   std::vector<uint8_t> shared;
   std::vector<Shadow> shadow;
+  std::vector<AsyncCopies> asyncCopies; ///< per thread, if the kernel has any
   uint32_t epoch = 1;
   uint32_t ctaid[3] = {0, 0, 0};
   Warp *current = nullptr;
@@ -959,9 +1079,11 @@ uint64_t convert(const Instruction &instruction, uint64_t bits) {
     return fromF32(result);
   }
   case Type::F16:
-    return f32ToF16(float(source));
+    return f64ToF16(source);
+  case Type::TF32:
+    return f32ToTf32(uint32_t(bits), instruction.rounding);
   default:
-    return f32ToBf16(float(source));
+    return f64ToBf16(source);
   }
 }
 
@@ -1027,6 +1149,19 @@ bool BlockRunner::execute(const Instruction &instruction, uint32_t active) {
     });
     return true;
   case Opcode::Cvt:
+    if (type == Type::F16x2 || type == Type::BF16x2) {
+      // d = {convert(a) in the upper half, convert(b) in the lower half}.
+      auto half = [&](uint64_t bits) -> uint64_t {
+        float source = asF32(bits);
+        return type == Type::F16x2 ? f32ToF16(source) : f32ToBf16(source);
+      };
+      forLanes(active, [&](unsigned lane) {
+        write(d, lane,
+              half(value(operands[1], lane)) << 16 |
+                  half(value(operands[2], lane)));
+      });
+      return true;
+    }
     forLanes(active, [&](unsigned lane) {
       write(d, lane, convert(instruction, value(operands[1], lane)));
     });
@@ -1063,6 +1198,18 @@ bool BlockRunner::execute(const Instruction &instruction, uint32_t active) {
     return true;
   case Opcode::Fence:
     return true;
+  case Opcode::CpAsync:
+    return asyncCopy(instruction, active);
+  case Opcode::CpAsyncCommit:
+    forLanes(active, [&](unsigned lane) {
+      AsyncCopies &copies = asyncCopies[current->firstThread + lane];
+      copies.committed.push_back(std::move(copies.open));
+      copies.open.clear();
+    });
+    return true;
+  case Opcode::CpAsyncWaitGroup:
+  case Opcode::CpAsyncWaitAll:
+    return waitAsyncCopies(instruction, active);
   default:
     break;
   }
@@ -1285,15 +1432,15 @@ bool BlockRunner::execute(const Instruction &instruction, uint32_t active) {
 // ------------------------------------------------------
 
 bool BlockRunner::checkShared(const Instruction &instruction, unsigned lane,
-                              uint64_t offset, unsigned bytes, bool isStore) {
+                              uint64_t offset, unsigned bytes, bool isStore,
+                              const char *access) {
   uint32_t thread = current->firstThread + lane;
   if (offset > sharedBytes || sharedBytes - offset < bytes) {
-    char what[160];
+    char what[192];
     std::snprintf(what, sizeof(what),
                   "out-of-bounds shared %s of %u bytes at offset %lld (the "
                   "block has %u bytes of shared memory)",
-                  isStore ? "store" : "load", bytes, (long long)offset,
-                  sharedBytes);
+                  access, bytes, (long long)offset, sharedBytes);
     return report(kErrorIllegalAddress, what, instruction.line, thread);
   }
   // Accesses of another thread conflict unless a barrier, or a
@@ -1306,6 +1453,18 @@ bool BlockRunner::checkShared(const Instruction &instruction, unsigned lane,
   };
   for (unsigned i = 0; i < bytes; ++i) {
     Shadow &cell = shadow[offset + i];
+    // Bytes a cp.async will write are off limits to everyone until the
+    // issuing thread waits for its group.
+    if (cell.asyncWriter) {
+      char what[320];
+      std::snprintf(what, sizeof(what),
+                    "shared %s of bytes still being written by cp.async of "
+                    "thread %s (missing cp.async.wait_group?): %u bytes at "
+                    "offset %llu",
+                    access, threadText(cell.asyncWriter - 1).c_str(), bytes,
+                    (unsigned long long)offset);
+      return report(kErrorLaunchFailed, what, instruction.line, thread);
+    }
     uint32_t other = kManyReaders;
     const char *hazard = nullptr;
     if (cell.writeEpoch == epoch &&
@@ -1319,13 +1478,13 @@ bool BlockRunner::checkShared(const Instruction &instruction, unsigned lane,
     }
     if (hazard) {
       char what[256];
-      std::snprintf(
-          what, sizeof(what),
-          "shared-memory race (%s, no barrier between): %s of %u "
-          "bytes at offset %llu conflicts with %s",
-          hazard, isStore ? "store" : "load", bytes, (unsigned long long)offset,
-          other == kManyReaders ? "loads of several threads"
-                                : ("thread " + threadText(other)).c_str());
+      std::snprintf(what, sizeof(what),
+                    "shared-memory race (%s, no barrier between): %s of %u "
+                    "bytes at offset %llu conflicts with %s",
+                    hazard, access, bytes, (unsigned long long)offset,
+                    other == kManyReaders
+                        ? "loads of several threads"
+                        : ("thread " + threadText(other)).c_str());
       return report(kErrorLaunchFailed, what, instruction.line, thread);
     }
     if (isStore) {
@@ -1405,11 +1564,8 @@ bool BlockRunner::memoryAccess(const Instruction &instruction,
           a -= kSharedWindow;
       }
       if (a % std::min(bytes, 16u) != 0 && laneSpace != Space::Param) {
-        char what[128];
-        std::snprintf(what, sizeof(what), "misaligned %s of %u bytes at 0x%llx",
-                      isStore ? "store" : "load", bytes, (unsigned long long)a);
-        ok = report(kErrorMisalignedAddress, what, instruction.line,
-                    current->firstThread + lane);
+        ok =
+            misaligned(instruction, lane, isStore ? "store" : "load", bytes, a);
         return;
       }
       uint8_t *pointer;
@@ -1424,7 +1580,8 @@ bool BlockRunner::memoryAccess(const Instruction &instruction,
         pointer = const_cast<uint8_t *>(config.parameters.data()) + a;
       } else if (laneSpace == Space::Shared) {
         anyShared = true;
-        if (!checkShared(instruction, lane, a, bytes, isStore)) {
+        if (!checkShared(instruction, lane, a, bytes, isStore,
+                         isStore ? "store" : "load")) {
           ok = false;
           return;
         }
@@ -1476,8 +1633,8 @@ bool BlockRunner::memoryAccess(const Instruction &instruction,
 /// Shared-memory wavefronts of one warp request: 32 banks of 4 bytes; lanes
 /// reading the same word share it (broadcast); 8- and 16-byte accesses are
 /// served by half and quarter warps (docs/cuda-emulator.md).
-void BlockRunner::countShared(const uint64_t *addresses, uint32_t active,
-                              unsigned bytes) {
+uint64_t BlockRunner::countShared(const uint64_t *addresses, uint32_t active,
+                                  unsigned bytes) {
   unsigned lanesPerPhase = bytes <= 4 ? 32 : bytes == 8 ? 16 : 8;
   unsigned wordsPerLane = std::max(1u, bytes / 4);
   uint64_t wavefronts = 0;
@@ -1500,19 +1657,41 @@ void BlockRunner::countShared(const uint64_t *addresses, uint32_t active,
   }
   ++counters.sharedRequests;
   counters.sharedWavefronts += wavefronts;
+  return wavefronts;
+}
+
+/// The distinct 32-byte sectors of the lanes' accesses of `bytes[lane]`
+/// (at most 16) bytes.
+unsigned distinctSectors(const uint64_t *addresses, const unsigned *bytes,
+                         uint32_t lanes) {
+  uint64_t sectors[64];
+  unsigned count = 0;
+  while (lanes) {
+    unsigned lane = unsigned(__builtin_ctz(lanes));
+    lanes &= lanes - 1;
+    sectors[count++] = addresses[lane] / 32;
+    if ((addresses[lane] + bytes[lane] - 1) / 32 != addresses[lane] / 32)
+      sectors[count++] = (addresses[lane] + bytes[lane] - 1) / 32;
+  }
+  std::sort(sectors, sectors + count);
+  return unsigned(std::unique(sectors, sectors + count) - sectors);
+}
+
+bool BlockRunner::misaligned(const Instruction &instruction, unsigned lane,
+                             const char *access, unsigned bytes,
+                             uint64_t address) {
+  char what[128];
+  std::snprintf(what, sizeof(what), "misaligned %s of %u bytes at 0x%llx",
+                access, bytes, (unsigned long long)address);
+  return report(kErrorMisalignedAddress, what, instruction.line,
+                current->firstThread + lane);
 }
 
 void BlockRunner::countGlobal(const uint64_t *addresses, uint32_t active,
                               unsigned bytes, bool isStore) {
-  uint64_t sectors[64];
-  unsigned count = 0;
-  forLanes(active, [&](unsigned lane) {
-    sectors[count++] = addresses[lane] / 32;
-    if ((addresses[lane] + bytes - 1) / 32 != addresses[lane] / 32)
-      sectors[count++] = (addresses[lane] + bytes - 1) / 32;
-  });
-  std::sort(sectors, sectors + count);
-  count = unsigned(std::unique(sectors, sectors + count) - sectors);
+  unsigned laneBytes[32];
+  std::fill(laneBytes, laneBytes + 32, bytes);
+  unsigned count = distinctSectors(addresses, laneBytes, active);
   if (isStore) {
     ++counters.globalStoreRequests;
     counters.globalStoreSectors += count;
@@ -1520,6 +1699,255 @@ void BlockRunner::countGlobal(const uint64_t *addresses, uint32_t active,
     ++counters.globalLoadRequests;
     counters.globalLoadSectors += count;
   }
+}
+
+// --- BlockRunner: tensor cores and asynchronous copies
+// --------------------------------
+
+/// ldmatrix.sync.aligned.m8n8.{x1,x2,x4}{.trans}.b16 (PTX ISA, "ldmatrix"):
+/// lanes 8i..8i+7 give the addresses of the eight 16-byte rows of matrix
+/// i; lane t receives in register i the elements (t/4, 2(t%4)) and
+/// (t/4, 2(t%4)+1) of matrix i, the first in the low half, or with .trans
+/// those of the transposed matrix. The row reads count as loads of the lane
+/// that gives the row's address.
+bool BlockRunner::ldmatrix(const Instruction &instruction) {
+  unsigned matrices = instruction.vectorWidth;
+  uint32_t providers = matrices == 4 ? ~0u : (1u << (8 * matrices)) - 1;
+  const Operand &address = instruction.operands[1];
+  uint64_t rows[32];
+  bool ok = true;
+  forLanes(providers, [&](unsigned lane) {
+    if (!ok)
+      return;
+    uint64_t a = (address.reg >= 0 ? reg(address.reg, lane) : 0) + address.bits;
+    if (instruction.space == Space::Generic) {
+      if (a < kSharedWindow || a - kSharedWindow >= (1ull << 32)) {
+        char what[128];
+        std::snprintf(what, sizeof(what),
+                      "ldmatrix row address 0x%llx is not in shared memory",
+                      (unsigned long long)a);
+        ok = report(kErrorIllegalAddress, what, instruction.line,
+                    current->firstThread + lane);
+        return;
+      }
+      a -= kSharedWindow;
+    }
+    if (a % 16 != 0) {
+      ok = misaligned(instruction, lane, "ldmatrix load", 16, a);
+      return;
+    }
+    ok = checkShared(instruction, lane, a, 16, false, "ldmatrix load");
+    rows[lane] = a;
+  });
+  if (!ok)
+    return false;
+  auto element = [&](unsigned matrix, unsigned row, unsigned column) {
+    uint16_t bits;
+    std::memcpy(&bits, &shared[rows[8 * matrix + row] + 2 * column], 2);
+    return uint64_t(bits);
+  };
+  const Operand &d = instruction.operands[0];
+  for (unsigned i = 0; i < matrices; ++i) {
+    int32_t target = kernel.vectorRegisters[d.reg + i];
+    if (target < 0)
+      continue;
+    for (unsigned lane = 0; lane < 32; ++lane) {
+      unsigned row = lane / 4, column = 2 * (lane % 4);
+      uint64_t low = instruction.transpose ? element(i, column, row)
+                                           : element(i, row, column);
+      uint64_t high = instruction.transpose ? element(i, column + 1, row)
+                                            : element(i, row, column + 1);
+      reg(target, lane) = low | high << 16;
+    }
+  }
+  if (counting) {
+    uint64_t wavefronts = countShared(rows, providers, 16);
+    ++counters.ldmatrixRequests;
+    counters.ldmatrixMatrices += matrices;
+    counters.ldmatrixWavefronts += wavefronts;
+  }
+  return true;
+}
+
+/// mma.sync.aligned.m16n8k{16,8}.row.col: D = A * B + C with the fragment
+/// layouts of the PTX ISA ("Matrix Fragments for mma.m16n8k16 with floating
+/// point type", "... for mma.m16n8k8"), for groupID g = lane / 4 and
+/// threadID_in_group t = lane % 4. Each product of two f16, bf16 or tf32
+/// values is exact in double; the products and C are summed in double and
+/// rounded once to D's type. The hardware's order and precision of the sum
+/// are unspecified, so the emulator is at least as accurate.
+void BlockRunner::mma(const Instruction &instruction) {
+  constexpr unsigned M = 16, N = 8;
+  const unsigned K = instruction.mmaK;
+  Type input = instruction.sourceType;
+  bool tf32 = input == Type::TF32;
+  double a[M][16], b[16][N], c[M][N];
+  const Operand *operands = instruction.operands;
+  // Element i of a lane's fragment: register i/2, half i%2 for 16-bit types;
+  // register i for tf32 and f32; C and D in f16 pack two per register too.
+  auto fragment = [&](const Operand &operand, Type type, unsigned lane,
+                      unsigned i) {
+    bool packed = type == Type::F16 || type == Type::BF16;
+    int32_t index = kernel.vectorRegisters[operand.reg + (packed ? i / 2 : i)];
+    uint32_t bits = uint32_t(reg(index, lane));
+    return mmaElement(type, packed ? bits >> (16 * (i % 2)) : bits);
+  };
+  for (unsigned lane = 0; lane < 32; ++lane) {
+    unsigned g = lane / 4, t = lane % 4;
+    for (unsigned i = 0; i < K / 2; ++i) {
+      unsigned row = tf32 ? g + 8 * (i % 2) : g + 8 * ((i / 2) % 2);
+      unsigned column = tf32 ? t + 4 * (i / 2) : 2 * t + i % 2 + 8 * (i / 4);
+      a[row][column] = fragment(operands[1], input, lane, i);
+    }
+    for (unsigned i = 0; i < K / 4; ++i) {
+      unsigned row = tf32 ? t + 4 * i : 2 * t + i % 2 + 8 * (i / 2);
+      b[row][g] = fragment(operands[2], input, lane, i);
+    }
+    for (unsigned i = 0; i < 4; ++i)
+      c[g + 8 * (i / 2)][2 * t + i % 2] =
+          fragment(operands[3], instruction.accumulatorType, lane, i);
+  }
+  double sums[M][N];
+  for (unsigned row = 0; row < M; ++row)
+    for (unsigned column = 0; column < N; ++column) {
+      double sum = c[row][column];
+      for (unsigned k = 0; k < K; ++k)
+        sum += a[row][k] * b[k][column];
+      sums[row][column] = sum;
+    }
+  // D may share registers with A, B or C: written after all were read.
+  const Operand &d = operands[0];
+  bool halfResult = instruction.type == Type::F16;
+  for (unsigned lane = 0; lane < 32; ++lane) {
+    unsigned g = lane / 4, t = lane % 4;
+    uint64_t results[4] = {};
+    for (unsigned i = 0; i < 4; ++i) {
+      double sum = sums[g + 8 * (i / 2)][2 * t + i % 2];
+      if (halfResult)
+        results[i / 2] |= uint64_t(f64ToF16(sum)) << (16 * (i % 2));
+      else
+        results[i] = fromF32(float(sum));
+    }
+    for (unsigned i = 0; i < d.count; ++i)
+      if (int32_t target = kernel.vectorRegisters[d.reg + i]; target >= 0)
+        reg(target, lane) = results[i];
+  }
+  if (counting) {
+    TensorInput kind = input == Type::F16    ? TensorInput::F16
+                       : input == Type::BF16 ? TensorInput::BF16
+                                             : TensorInput::TF32;
+    ++counters.mmaInstructions[size_t(kind)];
+    counters.mmaMacs[size_t(kind)] += M * N * K;
+  }
+}
+
+/// cp.async.{ca,cg}.shared.global [dst], [src], cp-size{, src-size}: reads
+/// src-size bytes of global memory now (none, and no check, for 0) and
+/// queues cp-size bytes, zero-filled past them, in the thread's open group.
+/// Until the group completes, the destination bytes belong to the copy.
+bool BlockRunner::asyncCopy(const Instruction &instruction, uint32_t active) {
+  const Operand *operands = instruction.operands;
+  unsigned size = unsigned(operands[2].bits);
+  uint64_t destinations[32], sources[32];
+  unsigned sourceBytes[32];
+  uint32_t reading = 0;
+  bool ok = true;
+  forLanes(active, [&](unsigned lane) {
+    if (!ok)
+      return;
+    auto addressOf = [&](const Operand &address) {
+      return (address.reg >= 0 ? reg(address.reg, lane) : 0) + address.bits;
+    };
+    uint64_t destination = addressOf(operands[0]);
+    uint64_t source = addressOf(operands[1]);
+    unsigned count = instruction.numOperands == 4
+                         ? unsigned(truncateTo(value(operands[3], lane), 4))
+                         : size;
+    if (count > size) {
+      ok = report(kErrorLaunchFailed,
+                  "cp.async src-size " + std::to_string(count) +
+                      " exceeds its cp-size " + std::to_string(size),
+                  instruction.line, current->firstThread + lane);
+      return;
+    }
+    if (destination % size != 0) {
+      ok = misaligned(instruction, lane, "cp.async write", size, destination);
+      return;
+    }
+    if (count && source % size != 0) {
+      ok = misaligned(instruction, lane, "cp.async read", size, source);
+      return;
+    }
+    if ((count && !checkGlobal(instruction, lane, source, count, false)) ||
+        !checkShared(instruction, lane, destination, size, true,
+                     "cp.async write")) {
+      ok = false;
+      return;
+    }
+    uint32_t thread = current->firstThread + lane;
+    AsyncCopy copy;
+    copy.offset = uint32_t(destination);
+    copy.size = uint8_t(size);
+    std::memcpy(copy.data, reinterpret_cast<const void *>(source), count);
+    for (unsigned i = 0; i < size; ++i)
+      shadow[destination + i].asyncWriter = thread + 1;
+    asyncCopies[thread].open.push_back(copy);
+    destinations[lane] = destination;
+    sources[lane] = source;
+    sourceBytes[lane] = count;
+    if (count)
+      reading |= 1u << lane;
+  });
+  if (!ok)
+    return false;
+  if (counting) {
+    countShared(destinations, active, size);
+    ++counters.asyncCopyRequests;
+    forLanes(reading, [&](unsigned lane) {
+      counters.asyncCopyBytes += sourceBytes[lane];
+    });
+    counters.asyncCopySectors += distinctSectors(sources, sourceBytes, reading);
+  }
+  return true;
+}
+
+/// cp.async.wait_group N completes all but the newest N committed groups of
+/// each thread; cp.async.wait_all completes every copy, committed or not.
+bool BlockRunner::waitAsyncCopies(const Instruction &instruction,
+                                  uint32_t active) {
+  bool all = instruction.opcode == Opcode::CpAsyncWaitAll;
+  uint64_t keep = all ? 0 : instruction.operands[0].bits;
+  bool ok = true;
+  forLanes(active, [&](unsigned lane) {
+    AsyncCopies &copies = asyncCopies[current->firstThread + lane];
+    if (all) {
+      copies.committed.push_back(std::move(copies.open));
+      copies.open.clear();
+    }
+    size_t oldest = copies.committed.size() > keep
+                        ? size_t(copies.committed.size() - keep)
+                        : 0;
+    for (size_t group = 0; group < oldest; ++group)
+      for (const AsyncCopy &copy : copies.committed[group])
+        if (ok)
+          ok = completeAsyncCopy(instruction, lane, copy);
+    copies.committed.erase(copies.committed.begin(),
+                           copies.committed.begin() + oldest);
+  });
+  return ok;
+}
+
+/// The copy's bytes land; for the race checker they are a store of the
+/// issuing thread now, so that other threads need a barrier after the wait.
+bool BlockRunner::completeAsyncCopy(const Instruction &instruction,
+                                    unsigned lane, const AsyncCopy &copy) {
+  for (unsigned i = 0; i < copy.size; ++i)
+    shadow[copy.offset + i].asyncWriter = 0;
+  if (!checkShared(instruction, lane, copy.offset, copy.size, true,
+                   "cp.async write"))
+    return false;
+  std::memcpy(&shared[copy.offset], copy.data, copy.size);
+  return true;
 }
 
 } // namespace

@@ -118,6 +118,16 @@ void KernelCounters::add(const KernelCounters &other) {
   sharedWavefronts += other.sharedWavefronts;
   barriers += other.barriers;
   uniqueGlobalBytes += other.uniqueGlobalBytes;
+  for (size_t i = 0; i < size_t(TensorInput::Count); ++i) {
+    mmaInstructions[i] += other.mmaInstructions[i];
+    mmaMacs[i] += other.mmaMacs[i];
+  }
+  ldmatrixRequests += other.ldmatrixRequests;
+  ldmatrixMatrices += other.ldmatrixMatrices;
+  ldmatrixWavefronts += other.ldmatrixWavefronts;
+  asyncCopyRequests += other.asyncCopyRequests;
+  asyncCopyBytes += other.asyncCopyBytes;
+  asyncCopySectors += other.asyncCopySectors;
 }
 
 } // namespace vitc::emulator

@@ -13,6 +13,7 @@
 #include <cctype>
 #include <cstring>
 #include <map>
+#include <set>
 #include <stdexcept>
 
 namespace vitc::emulator {
@@ -38,6 +39,7 @@ unsigned sizeOf(Type type) {
   case Type::F32:
   case Type::F16x2:
   case Type::BF16x2:
+  case Type::TF32:
     return 4;
   case Type::B64:
   case Type::U64:
@@ -52,7 +54,8 @@ unsigned sizeOf(Type type) {
 
 bool isFloat(Type type) {
   return type == Type::F16 || type == Type::F16x2 || type == Type::BF16 ||
-         type == Type::BF16x2 || type == Type::F32 || type == Type::F64;
+         type == Type::BF16x2 || type == Type::TF32 || type == Type::F32 ||
+         type == Type::F64;
 }
 
 bool isSigned(Type type) {
@@ -70,7 +73,7 @@ const std::map<std::string, Type> &typeNames() {
       {"u64", Type::U64},     {"s8", Type::S8},     {"s16", Type::S16},
       {"s32", Type::S32},     {"s64", Type::S64},   {"f16", Type::F16},
       {"f16x2", Type::F16x2}, {"bf16", Type::BF16}, {"bf16x2", Type::BF16x2},
-      {"f32", Type::F32},     {"f64", Type::F64}};
+      {"tf32", Type::TF32},   {"f32", Type::F32},   {"f64", Type::F64}};
   return names;
 }
 
@@ -393,6 +396,7 @@ private:
 
   void parseBody(Kernel &kernel) {
     registers.clear();
+    predicates.clear();
     labels.clear();
     branches.clear();
     localShared.clear();
@@ -478,13 +482,17 @@ private:
       fail(line, "unsupported register type '" + typeText + "'");
     do {
       std::string base = next().text;
-      if (accept("<")) {
-        uint64_t count = expectInteger();
+      uint64_t count = 1;
+      bool range = accept("<");
+      if (range) {
+        count = expectInteger();
         expect(">");
-        for (uint64_t i = 0; i < count; ++i)
-          registers[base + std::to_string(i)] = int32_t(nextRegister++);
-      } else {
-        registers[base] = int32_t(nextRegister++);
+      }
+      for (uint64_t i = 0; i < count; ++i) {
+        if (type->second == Type::Pred)
+          predicates.insert(int32_t(nextRegister));
+        registers[range ? base + std::to_string(i) : base] =
+            int32_t(nextRegister++);
       }
     } while (accept(","));
     expect(";");
@@ -547,32 +555,67 @@ private:
   void decodeOpcode(const std::vector<std::string> &parts,
                     Instruction &instruction) {
     static const std::map<std::string, Opcode> opcodes = {
-        {"mov", Opcode::Mov},      {"ld", Opcode::Ld},
-        {"st", Opcode::St},        {"cvta", Opcode::Cvta},
-        {"cvt", Opcode::Cvt},      {"add", Opcode::Add},
-        {"sub", Opcode::Sub},      {"mul", Opcode::Mul},
-        {"mad", Opcode::Mad},      {"fma", Opcode::Fma},
-        {"div", Opcode::Div},      {"rem", Opcode::Rem},
-        {"abs", Opcode::Abs},      {"neg", Opcode::Neg},
-        {"min", Opcode::Min},      {"max", Opcode::Max},
-        {"rcp", Opcode::Rcp},      {"sqrt", Opcode::Sqrt},
-        {"rsqrt", Opcode::Rsqrt},  {"ex2", Opcode::Ex2},
-        {"lg2", Opcode::Lg2},      {"sin", Opcode::Sin},
-        {"cos", Opcode::Cos},      {"tanh", Opcode::Tanh},
-        {"and", Opcode::And},      {"or", Opcode::Or},
-        {"xor", Opcode::Xor},      {"not", Opcode::Not},
-        {"shl", Opcode::Shl},      {"shr", Opcode::Shr},
-        {"bfe", Opcode::Bfe},      {"popc", Opcode::Popc},
-        {"clz", Opcode::Clz},      {"setp", Opcode::Setp},
-        {"selp", Opcode::Selp},    {"bra", Opcode::Bra},
-        {"ret", Opcode::Ret},      {"exit", Opcode::Exit},
-        {"bar", Opcode::BarSync},  {"barrier", Opcode::BarSync},
-        {"shfl", Opcode::Shfl},    {"vote", Opcode::Vote},
-        {"membar", Opcode::Fence}, {"fence", Opcode::Fence}};
+        {"mov", Opcode::Mov},
+        {"ld", Opcode::Ld},
+        {"st", Opcode::St},
+        {"cvta", Opcode::Cvta},
+        {"cvt", Opcode::Cvt},
+        {"add", Opcode::Add},
+        {"sub", Opcode::Sub},
+        {"mul", Opcode::Mul},
+        {"mad", Opcode::Mad},
+        {"fma", Opcode::Fma},
+        {"div", Opcode::Div},
+        {"rem", Opcode::Rem},
+        {"abs", Opcode::Abs},
+        {"neg", Opcode::Neg},
+        {"min", Opcode::Min},
+        {"max", Opcode::Max},
+        {"rcp", Opcode::Rcp},
+        {"sqrt", Opcode::Sqrt},
+        {"rsqrt", Opcode::Rsqrt},
+        {"ex2", Opcode::Ex2},
+        {"lg2", Opcode::Lg2},
+        {"sin", Opcode::Sin},
+        {"cos", Opcode::Cos},
+        {"tanh", Opcode::Tanh},
+        {"and", Opcode::And},
+        {"or", Opcode::Or},
+        {"xor", Opcode::Xor},
+        {"not", Opcode::Not},
+        {"shl", Opcode::Shl},
+        {"shr", Opcode::Shr},
+        {"bfe", Opcode::Bfe},
+        {"popc", Opcode::Popc},
+        {"clz", Opcode::Clz},
+        {"setp", Opcode::Setp},
+        {"selp", Opcode::Selp},
+        {"bra", Opcode::Bra},
+        {"ret", Opcode::Ret},
+        {"exit", Opcode::Exit},
+        {"bar", Opcode::BarSync},
+        {"barrier", Opcode::BarSync},
+        {"shfl", Opcode::Shfl},
+        {"vote", Opcode::Vote},
+        {"membar", Opcode::Fence},
+        {"fence", Opcode::Fence},
+        {"ldmatrix", Opcode::Ldmatrix},
+        {"mma", Opcode::Mma},
+        {"cp", Opcode::CpAsync}};
     auto found = opcodes.find(parts[0]);
     if (found == opcodes.end())
       fail(currentLine, "unsupported instruction '" + currentText + "'");
     instruction.opcode = found->second;
+    switch (instruction.opcode) {
+    case Opcode::Ldmatrix:
+      return decodeLdmatrix(parts, instruction);
+    case Opcode::Mma:
+      return decodeMma(parts, instruction);
+    case Opcode::CpAsync:
+      return decodeCpAsync(parts, instruction);
+    default:
+      break;
+    }
     static const std::map<std::string, Compare> compares = {
         {"eq", Compare::Eq},   {"ne", Compare::Ne},   {"lt", Compare::Lt},
         {"le", Compare::Le},   {"gt", Compare::Gt},   {"ge", Compare::Ge},
@@ -581,9 +624,9 @@ private:
         {"ltu", Compare::Ltu}, {"leu", Compare::Leu}, {"gtu", Compare::Gtu},
         {"geu", Compare::Geu}, {"num", Compare::Num}, {"nan", Compare::Nan}};
     static const std::map<std::string, Rounding> roundings = {
-        {"rn", Rounding::Rn},   {"rz", Rounding::Rz},   {"rm", Rounding::Rm},
-        {"rp", Rounding::Rp},   {"rni", Rounding::Rni}, {"rzi", Rounding::Rzi},
-        {"rmi", Rounding::Rmi}, {"rpi", Rounding::Rpi}};
+        {"rn", Rounding::Rn},   {"rna", Rounding::Rna}, {"rz", Rounding::Rz},
+        {"rm", Rounding::Rm},   {"rp", Rounding::Rp},   {"rni", Rounding::Rni},
+        {"rzi", Rounding::Rzi}, {"rmi", Rounding::Rmi}, {"rpi", Rounding::Rpi}};
     static const std::map<std::string, Space> spaces = {
         {"global", Space::Global},      {"shared", Space::Shared},
         {"shared::cta", Space::Shared}, {"param", Space::Param},
@@ -688,6 +731,127 @@ private:
       instruction.sourceType = instruction.type;
   }
 
+  /// Reads the modifiers of a tensor-core or cp.async opcode in their fixed
+  /// order: every one of them changes what the instruction does, so none is
+  /// skipped.
+  class Modifiers {
+  public:
+    explicit Modifiers(const std::vector<std::string> &parts) : parts(parts) {}
+    bool take(const char *part) {
+      if (position < parts.size() && parts[position] == part) {
+        ++position;
+        return true;
+      }
+      return false;
+    }
+    /// The next modifier as a type, or None.
+    Type takeType() {
+      if (position < parts.size())
+        if (auto type = typeNames().find(parts[position]);
+            type != typeNames().end()) {
+          ++position;
+          return type->second;
+        }
+      return Type::None;
+    }
+    bool done() const { return position == parts.size(); }
+
+  private:
+    const std::vector<std::string> &parts;
+    size_t position = 1;
+  };
+
+  /// ldmatrix.sync.aligned.m8n8.{x1,x2,x4}{.trans}{.shared{::cta}}.b16
+  void decodeLdmatrix(const std::vector<std::string> &parts,
+                      Instruction &instruction) {
+    Modifiers modifiers(parts);
+    if (!modifiers.take("sync") || !modifiers.take("aligned") ||
+        !modifiers.take("m8n8"))
+      unsupported("form (ldmatrix.sync.aligned.m8n8 is implemented)");
+    if (modifiers.take("x1"))
+      instruction.vectorWidth = 1;
+    else if (modifiers.take("x2"))
+      instruction.vectorWidth = 2;
+    else if (modifiers.take("x4"))
+      instruction.vectorWidth = 4;
+    else
+      unsupported("matrix count");
+    instruction.transpose = modifiers.take("trans");
+    if (modifiers.take("shared") || modifiers.take("shared::cta"))
+      instruction.space = Space::Shared;
+    instruction.type = modifiers.takeType();
+    if (instruction.type != Type::B16 || !modifiers.done())
+      unsupported("form (the .b16 element type is implemented)");
+  }
+
+  /// mma.sync.aligned.{m16n8k16,m16n8k8}.row.col.dtype.atype.btype.ctype
+  /// with f16, bf16 or (k8) tf32 inputs.
+  void decodeMma(const std::vector<std::string> &parts,
+                 Instruction &instruction) {
+    Modifiers modifiers(parts);
+    if (!modifiers.take("sync") || !modifiers.take("aligned"))
+      unsupported("form without .sync.aligned");
+    if (modifiers.take("m16n8k16"))
+      instruction.mmaK = 16;
+    else if (modifiers.take("m16n8k8"))
+      instruction.mmaK = 8;
+    else
+      unsupported("shape (m16n8k16 and m16n8k8 are implemented)");
+    if (!modifiers.take("row") || !modifiers.take("col"))
+      unsupported("layout (.row.col is implemented)");
+    Type d = modifiers.takeType(), a = modifiers.takeType();
+    Type b = modifiers.takeType(), c = modifiers.takeType();
+    if (!modifiers.done() || a != b)
+      unsupported("type combination");
+    // f16 products accumulate in f16 or f32 (C and D each), bf16 and tf32
+    // (k8 only) products in f32.
+    auto f16OrF32 = [](Type type) {
+      return type == Type::F16 || type == Type::F32;
+    };
+    bool valid =
+        a == Type::F16
+            ? f16OrF32(d) && f16OrF32(c)
+            : (a == Type::BF16 || (a == Type::TF32 && instruction.mmaK == 8)) &&
+                  d == Type::F32 && c == Type::F32;
+    if (!valid)
+      unsupported("type combination");
+    instruction.type = d;
+    instruction.sourceType = a;
+    instruction.accumulatorType = c;
+  }
+
+  /// cp.async.{ca,cg}.shared{::cta}.global{.L2::prefetch_size},
+  /// cp.async.commit_group, cp.async.wait_group, cp.async.wait_all.
+  void decodeCpAsync(const std::vector<std::string> &parts,
+                     Instruction &instruction) {
+    Modifiers modifiers(parts);
+    if (!modifiers.take("async"))
+      fail(currentLine, "unsupported instruction '" + currentText + "'");
+    if (modifiers.take("commit_group"))
+      instruction.opcode = Opcode::CpAsyncCommit;
+    else if (modifiers.take("wait_group"))
+      instruction.opcode = Opcode::CpAsyncWaitGroup;
+    else if (modifiers.take("wait_all"))
+      instruction.opcode = Opcode::CpAsyncWaitAll;
+    if (instruction.opcode != Opcode::CpAsync) {
+      if (!modifiers.done())
+        unsupported("form");
+      return;
+    }
+    asyncCopyBypassesL1 = modifiers.take("cg");
+    if (!asyncCopyBypassesL1 && !modifiers.take("ca"))
+      fail(currentLine, "unsupported instruction '" + currentText + "'");
+    if (!(modifiers.take("shared") || modifiers.take("shared::cta")) ||
+        !modifiers.take("global"))
+      unsupported("state spaces (.shared.global is implemented)");
+    instruction.space = Space::Shared;
+    // Prefetch sizes are performance hints.
+    if (!modifiers.take("L2::64B") && !modifiers.take("L2::128B"))
+      modifiers.take("L2::256B");
+    if (!modifiers.done())
+      unsupported("modifier");
+  }
+
   Operand parseOperand(const Instruction &instruction, unsigned index) {
     Operand operand;
     const Token &token = peek();
@@ -750,15 +914,16 @@ private:
       operand.special = special->second;
       return operand;
     }
-    if (!word.text.empty() && word.text[0] == '%') {
-      if (registers.count(word.text)) {
-        operand.kind = Operand::Register;
-        operand.reg = registers[word.text];
-        return operand;
-      }
+    // Registers declared in a nested block may be named without '%'
+    // (LLVM's `{ .reg .b16 tmp; mov.b32 {tmp, %rs1}, %r1; }`).
+    if (auto found = registers.find(word.text); found != registers.end()) {
+      operand.kind = Operand::Register;
+      operand.reg = found->second;
+      return operand;
+    }
+    if (!word.text.empty() && word.text[0] == '%')
       fail(word.line,
            "unsupported register or special register '" + word.text + "'");
-    }
     // A symbol used as a value: its address (mov, cvta).
     operand.kind = Operand::Immediate;
     resolveSymbol(word, operand, index);
@@ -860,7 +1025,7 @@ private:
       cost = InstructionClass::Conversion;
       break;
     case Opcode::Cvt:
-      need(2);
+      validateConvert(instruction);
       cost = InstructionClass::Conversion;
       break;
     case Opcode::Add:
@@ -955,7 +1120,85 @@ private:
       cost = InstructionClass::Control;
       kernel->usesWarpCollectives = true;
       break;
+    case Opcode::Ldmatrix:
+      need(2);
+      if (!isVector(instruction.operands[0], instruction.vectorWidth) ||
+          instruction.operands[1].kind != Operand::Address)
+        unsupported("operands (a vector of one register per matrix, then an "
+                    "address)");
+      cost = InstructionClass::Memory;
+      kernel->usesWarpCollectives = true;
+      break;
+    case Opcode::Mma: {
+      need(4);
+      // Registers per fragment (PTX ISA, matrix fragments for mma.m16n8k*):
+      // two 16-bit or one tf32 element per register.
+      unsigned k = instruction.mmaK;
+      bool tf32 = instruction.sourceType == Type::TF32;
+      unsigned aRegisters = tf32 ? 4 : k / 4, bRegisters = tf32 ? 2 : k / 8;
+      auto accumulators = [](Type type) { return type == Type::F32 ? 4u : 2u; };
+      const Operand *operands = instruction.operands;
+      if (!isVector(operands[0], accumulators(instruction.type)) ||
+          !isVector(operands[1], aRegisters, /*sources=*/true) ||
+          !isVector(operands[2], bRegisters, /*sources=*/true) ||
+          !isVector(operands[3], accumulators(instruction.accumulatorType),
+                    /*sources=*/true))
+        unsupported("fragment registers");
+      cost = InstructionClass::TensorCore;
+      kernel->usesWarpCollectives = true;
+      break;
     }
+    case Opcode::CpAsync: {
+      // [dst], [src], cp-size{, src-size}
+      const Operand *operands = instruction.operands;
+      if (instruction.numOperands < 3 || instruction.numOperands > 4 ||
+          operands[0].kind != Operand::Address ||
+          operands[1].kind != Operand::Address ||
+          operands[2].kind != Operand::Immediate)
+        unsupported("operands");
+      uint64_t size = operands[2].bits;
+      if (size != 4 && size != 8 && size != 16)
+        unsupported("cp-size " + std::to_string(size));
+      if (asyncCopyBypassesL1 && size != 16)
+        unsupported(".cg with a cp-size other than 16");
+      if (instruction.numOperands == 4) {
+        const Operand &sourceSize = operands[3];
+        if (sourceSize.kind == Operand::Register &&
+            predicates.count(sourceSize.reg))
+          unsupported("ignore-src predicate");
+        if (sourceSize.kind == Operand::Immediate && sourceSize.bits > size)
+          fail(currentLine, "src-size " + std::to_string(sourceSize.bits) +
+                                " exceeds the cp-size in '" + currentText +
+                                "'");
+        if (sourceSize.kind != Operand::Immediate &&
+            sourceSize.kind != Operand::Register)
+          unsupported("src-size operand");
+      }
+      cost = InstructionClass::Memory;
+      kernel->usesAsyncCopies = true;
+      break;
+    }
+    case Opcode::CpAsyncCommit:
+    case Opcode::CpAsyncWaitAll:
+      need(0);
+      cost = InstructionClass::Control;
+      kernel->usesAsyncCopies = true;
+      break;
+    case Opcode::CpAsyncWaitGroup:
+      need(1);
+      if (instruction.operands[0].kind != Operand::Immediate)
+        unsupported("group count (an integer constant)");
+      cost = InstructionClass::Control;
+      kernel->usesAsyncCopies = true;
+      break;
+    }
+    if (instruction.rounding == Rounding::Rna &&
+        !(instruction.opcode == Opcode::Cvt && instruction.type == Type::TF32))
+      unsupported("rounding .rna");
+    if ((instruction.type == Type::TF32 ||
+         instruction.sourceType == Type::TF32) &&
+        instruction.opcode != Opcode::Cvt && instruction.opcode != Opcode::Mma)
+      unsupported("type .tf32");
     // Floating-point arithmetic exists for f32 and f64 only (f16/bf16
     // arithmetic is not implemented yet).
     switch (instruction.opcode) {
@@ -1001,6 +1244,42 @@ private:
       unsupported("mad without .lo, .hi or .wide");
   }
 
+  /// Whether `operand` is a vector of `count` registers; `sources` also
+  /// refuses sinks.
+  bool isVector(const Operand &operand, unsigned count,
+                bool sources = false) const {
+    if (operand.kind != Operand::Vector || operand.count != count)
+      return false;
+    for (unsigned i = 0; i < count && sources; ++i)
+      if (kernel->vectorRegisters[operand.reg + i] < 0)
+        return false;
+    return true;
+  }
+
+  /// The cvt forms: one source converted to the destination type, or two
+  /// f32 sources packed into .f16x2/.bf16x2.
+  void validateConvert(const Instruction &instruction) {
+    Type to = instruction.type, from = instruction.sourceType;
+    bool packed = to == Type::F16x2 || to == Type::BF16x2;
+    if (instruction.numOperands != (packed ? 3u : 2u))
+      fail(currentLine, "'" + currentText + "' takes " +
+                            std::to_string(packed ? 3 : 2) + " operands");
+    if (from == Type::F16x2 || from == Type::BF16x2 || from == Type::TF32 ||
+        ((packed || to == Type::TF32) && from != Type::F32))
+      unsupported("conversion");
+    if (to == Type::TF32 && instruction.rounding != Rounding::Rna &&
+        instruction.rounding != Rounding::Rn &&
+        instruction.rounding != Rounding::Rz)
+      unsupported("rounding to .tf32");
+    // f32ToF16 and f32ToBf16 round to nearest even only.
+    bool half = packed || to == Type::F16 || to == Type::BF16;
+    if (half && from != to &&
+        (instruction.rounding == Rounding::Rz ||
+         instruction.rounding == Rounding::Rm ||
+         instruction.rounding == Rounding::Rp))
+      unsupported("rounding to a 16-bit float (only .rn is implemented)");
+  }
+
   std::vector<Token> tokens;
   size_t position = 0;
   Module *module = nullptr;
@@ -1008,6 +1287,7 @@ private:
   std::string currentText;
   unsigned currentLine = 0;
   std::map<std::string, int32_t> registers;
+  std::set<int32_t> predicates; ///< the .pred registers among them
   uint32_t nextRegister = 0;
   std::map<std::string, uint32_t> labels;
   std::vector<PendingBranch> branches;
@@ -1021,6 +1301,8 @@ private:
   };
   std::vector<SharedSymbolUse> sharedSymbolUses;
   bool symbolIsShared = false;
+  /// Whether the cp.async being decoded is .cg (which copies 16 bytes only).
+  bool asyncCopyBypassesL1 = false;
 };
 
 } // namespace

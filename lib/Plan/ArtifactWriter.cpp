@@ -37,6 +37,18 @@ vitb::BindingKind toSchema(PlannedBinding::Kind kind) {
   llvm_unreachable("unknown binding kind");
 }
 
+vitb::ElementType toSchema(StorageType storage) {
+  switch (storage) {
+  case StorageType::F32:
+    return vitb::ElementType::F32;
+  case StorageType::BF16:
+    return vitb::ElementType::BF16;
+  case StorageType::F16:
+    return vitb::ElementType::F16;
+  }
+  llvm_unreachable("unknown storage type");
+}
+
 /// Writes the stored form of `tensor`: its f32 values, or each rounded
 /// to its 16-bit storage type (exact: the compiler already rounded them).
 void writeStored(llvm::raw_ostream &file, const Tensor &tensor) {
@@ -124,7 +136,8 @@ llvm::Error writeArtifact(const vitb::ArtifactT &artifact,
             return vitb::CreateTensorInfo(
                 builder, builder.CreateString(constants[i].name.str()),
                 builder.CreateVector(constants[i].tensor.shape),
-                placed[i].offset, placed[i].size);
+                placed[i].offset, placed[i].size,
+                toSchema(constants[i].tensor.storage));
           });
 
   auto modules = builder.CreateVector<flatbuffers::Offset<vitb::KernelModule>>(

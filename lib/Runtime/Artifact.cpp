@@ -16,11 +16,12 @@ AlignedBytes::AlignedBytes(size_t size)
 
 void AlignedBytes::Free::operator()(uint8_t *p) const { std::free(p); }
 
-int64_t tensorBytes(const flatbuffers::Vector<int64_t> *dims) {
+int64_t tensorBytes(const flatbuffers::Vector<int64_t> *dims,
+                    vitb::ElementType type) {
   int64_t elements = 1;
   for (int64_t dim : *dims)
     elements *= dim;
-  return elements * int64_t(sizeof(float));
+  return elements * (type == vitb::ElementType::F32 ? 4 : 2);
 }
 
 namespace {
@@ -72,9 +73,16 @@ Error checkConsistency(const vitb::Artifact &root) {
       return invalid("an output has no shape");
   int64_t blobSize = root.constant_data()->size();
   for (const vitb::TensorInfo *constant : *root.constants()) {
+    // Enum fields are not checked by the FlatBuffers verifier either.
+    if (constant->element_type() > vitb::ElementType::MAX)
+      return invalid(
+          "constant '" +
+          std::string(constant->name() ? constant->name()->str() : "?") +
+          "' has an unknown element type");
     if (!constant->dims() || constant->offset() < 0 ||
         constant->offset() % AlignedBytes::kAlignment != 0 ||
-        constant->size() != tensorBytes(constant->dims()) ||
+        constant->size() !=
+            tensorBytes(constant->dims(), constant->element_type()) ||
         constant->offset() + constant->size() > blobSize)
       return invalid(
           "constant '" +

@@ -53,8 +53,9 @@ struct Artifact {
 /// bindings and constant ranges.
 Error loadArtifact(AlignedBytes bytes, Artifact &artifact);
 
-/// Bytes of a dense fp32 tensor with `dims`.
-int64_t tensorBytes(const flatbuffers::Vector<int64_t> *dims);
+/// Bytes of a dense tensor with `dims` of `type` (inputs and outputs: fp32).
+int64_t tensorBytes(const flatbuffers::Vector<int64_t> *dims,
+                    vitb::ElementType type = vitb::ElementType::F32);
 
 } // namespace vitrt
 

@@ -551,6 +551,62 @@ TEST_F(EmulatorTest, UnsupportedInstructionRefusedAtLoad) {
     allocations.push_back(pointer);
 }
 
+// A kernel around one instruction (in place of INSTRUCTION): a template,
+// not PTX, hence the delimiter.
+const char *kOneInstructionTemplate = R"template(
+.version 7.8
+.target sm_80
+.address_size 64
+
+.visible .entry one(.param .u64 out)
+{
+  .reg .pred %p<2>;
+  .reg .b16 %rs<2>;
+  .reg .b32 %r<5>;
+  .reg .f32 %f<9>;
+  .reg .b64 %rd<3>;
+  ld.param.u64 %rd1, [out];
+  INSTRUCTION
+  ret;
+}
+)template";
+
+TEST_F(EmulatorTest, UnsupportedFormsOfSupportedInstructionsRefusedAtLoad) {
+  // PTX the emulator does not implement (the m8n8k4 and s8 mma, cp.async
+  // with ignore-src, cvt.rz and .relu to 16 bits all pass ptxas) or that is
+  // malformed (the others): each is refused with its line, never run by
+  // guess.
+  struct Case {
+    const char *instruction, *why;
+  };
+  const Case cases[] = {
+      {"mma.sync.aligned.m8n8k4.row.col.f32.f16.f16.f32 {%f1, %f2, %f3, %f4, "
+       "%f5, %f6, %f7, %f8}, {%r1, %r2}, {%r3, %r4}, {%f1, %f2, %f3, %f4, %f5, "
+       "%f6, %f7, %f8};",
+       "unsupported shape"},
+      {"mma.sync.aligned.m16n8k16.row.col.s32.s8.s8.s32 {%r1, %r2, %r3, %r4}, "
+       "{%r1, %r2}, {%r3}, {%r1, %r2, %r3, %r4};",
+       "unsupported type combination"},
+      {"ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%r1, %r2}, [%rd1];",
+       "unsupported operands"},
+      {"cp.async.ca.shared.global [%rd1], [%rd2], 4, %p1;",
+       "unsupported ignore-src predicate"},
+      {"cp.async.cg.shared.global [%rd1], [%rd2], 8;",
+       "unsupported .cg with a cp-size other than 16"},
+      {"cvt.rz.f16.f32 %rs1, %f1;", "unsupported rounding to a 16-bit float"},
+      {"cvt.rn.relu.bf16.f32 %rs1, %f1;", "unsupported modifier '.relu'"},
+      {"cvt.rna.f32.f64 %f1, %rd1;", "unsupported rounding .rna"},
+  };
+  for (const Case &c : cases) {
+    std::string ptx = kOneInstructionTemplate;
+    ptx.replace(ptx.find("INSTRUCTION"), 11, c.instruction);
+    EXPECT_EQ(loadModule(ptx), abi::kErrorInvalidPtx) << c.instruction;
+    EXPECT_TRUE(mentions(jitLog, "line ", lineOf(ptx, c.instruction)))
+        << jitLog;
+    EXPECT_TRUE(contains(jitLog, c.why)) << jitLog;
+  }
+}
+
 const char *kMalformedPtx = R"bad(
 .version 7.8
 .target sm_80

@@ -75,10 +75,12 @@ std::vector<Case> cases() {
 }
 
 /// Where an artifact runs: the CPU, or an emulated GPU of compute
-/// capability `sm` through the driver emulator.
+/// capability `sm` through the driver emulator, computing its matmuls in
+/// `precision`.
 struct Target {
   std::string name;
   int sm = 0;
+  cuda::Precision precision = cuda::Precision::F32;
 };
 
 /// Compiles `config` with `weights` for `target` and returns the artifact.
@@ -99,6 +101,7 @@ std::string compile(const ModelConfig &config, const WeightSet &weights,
   EXPECT_TRUE(bool(options)) << llvm::toString(options.takeError());
   if (!options)
     return "";
+  options->cuda.precision = target.precision;
 
   llvm::SmallString<128> path;
   EXPECT_FALSE(llvm::sys::fs::createTemporaryFile("e2e", "vitb", path));
@@ -183,6 +186,96 @@ TEST(CompiledModelSensitivity, DetectsAPerturbedWeight) {
     double error =
         relativeError(run(artifact, images, expected.size(), target), expected);
     EXPECT_GT(error, kRelativeBound) << target.name;
+    EXPECT_TRUE(std::isfinite(error)) << target.name;
+    llvm::sys::fs::remove(artifact);
+  }
+}
+
+/// Tensor-core precisions: the logits of each small case stay within the
+/// precision's relative L2 bound (Numerics.h), for both seeds.
+class TensorCoreModelTest
+    : public ::testing::TestWithParam<std::tuple<Case, Target>> {};
+
+double boundFor(cuda::Precision precision) {
+  return precision == cuda::Precision::BF16 ? kBf16RelativeL2Bound
+                                            : kFp16RelativeL2Bound;
+}
+
+TEST_P(TensorCoreModelTest, MatchesReferenceWithinPrecisionBound) {
+  const auto &[testCase, target] = GetParam();
+  WeightSet weights = makeRandomWeights(testCase.config, testCase.naming, 7);
+  std::string artifact =
+      compile(testCase.config, weights, testCase.batch, target);
+  for (uint32_t seed : {11u, 12u}) {
+    std::vector<float> images =
+        randomImages(testCase.config, testCase.batch, seed);
+    std::vector<float> expected =
+        reference::runModel(testCase.config, weights, images, testCase.batch);
+    std::vector<float> actual = run(artifact, images, expected.size(), target);
+    double error = relativeL2(actual, expected);
+    std::printf("%s seed %u: relative L2 error %.3g\n", target.name.c_str(),
+                seed, error);
+    EXPECT_LE(error, boundFor(target.precision)) << "seed " << seed;
+  }
+  llvm::sys::fs::remove(artifact);
+}
+
+const Target kBf16Sm80{"bf16_sm80", 80, cuda::Precision::BF16};
+const Target kBf16Sm90{"bf16_sm90", 90, cuda::Precision::BF16};
+const Target kFp16Sm80{"fp16_sm80", 80, cuda::Precision::F16};
+const Target kFp16Sm90{"fp16_sm90", 90, cuda::Precision::F16};
+
+INSTANTIATE_TEST_SUITE_P(
+    Small, TensorCoreModelTest,
+    ::testing::Combine(::testing::ValuesIn(cases()),
+                       ::testing::Values(kBf16Sm80, kBf16Sm90, kFp16Sm80,
+                                         kFp16Sm90)),
+    [](const auto &info) {
+      return std::get<0>(info.param).name + "_" + std::get<1>(info.param).name;
+    });
+
+// Top-1 classes of 32 random images agree with the reference on at least
+// 95% of them (here: all but one), in both precisions.
+TEST(TensorCoreModel, Top1AgreesWithReference) {
+  ModelConfig config = small(InputLayout::NCHW, KernelLayout::OIHW);
+  WeightSet weights = makeRandomWeights(config, WeightNaming::Timm, 7);
+  constexpr int64_t kBatch = 16;
+  for (const Target &target : {kBf16Sm90, kFp16Sm90}) {
+    std::string artifact = compile(config, weights, kBatch, target);
+    int64_t agree = 0, images = 0;
+    for (uint32_t seed : {21u, 22u}) {
+      std::vector<float> pixels = randomImages(config, kBatch, seed);
+      std::vector<float> expected =
+          reference::runModel(config, weights, pixels, kBatch);
+      agree += top1Agreements(run(artifact, pixels, expected.size(), target),
+                              expected, config.numClasses);
+      images += kBatch;
+    }
+    std::printf("%s: top-1 agrees on %lld of %lld images\n",
+                target.name.c_str(), (long long)agree, (long long)images);
+    EXPECT_GE(agree * 100, images * 95) << target.name;
+    llvm::sys::fs::remove(artifact);
+  }
+}
+
+// The bounds are sharp enough to catch a wrong weight: scaling a fifth of
+// one block's fc1 weights by 1.25 must break them.
+TEST(TensorCoreModel, DetectsAPerturbedWeight) {
+  ModelConfig config = small(InputLayout::NCHW, KernelLayout::OIHW);
+  WeightSet weights = makeRandomWeights(config, WeightNaming::Timm, 7);
+  WeightSet perturbed = weights;
+  std::vector<float> &fc1 = perturbed.tensors["blocks.1.mlp.fc1.weight"].data;
+  for (size_t i = 0; i < fc1.size(); i += 5)
+    fc1[i] *= 1.25f;
+  std::vector<float> images = randomImages(config, 3, 3);
+  std::vector<float> expected = reference::runModel(config, weights, images, 3);
+  for (const Target &target : {kBf16Sm90, kFp16Sm80}) {
+    std::string artifact = compile(config, perturbed, 3, target);
+    double error =
+        relativeL2(run(artifact, images, expected.size(), target), expected);
+    std::printf("%s, perturbed weight: relative L2 error %.3g\n",
+                target.name.c_str(), error);
+    EXPECT_GT(error, boundFor(target.precision)) << target.name;
     EXPECT_TRUE(std::isfinite(error)) << target.name;
     llvm::sys::fs::remove(artifact);
   }

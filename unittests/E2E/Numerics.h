@@ -55,6 +55,56 @@ inline double relativeError(const std::vector<float> &actual,
   return maxDiff / scale;
 }
 
+/// ||actual - expected||_2 / ||expected||_2; infinite when the sizes differ
+/// or `actual` holds a NaN or an infinity.
+inline double relativeL2(const std::vector<float> &actual,
+                         const std::vector<float> &expected) {
+  if (actual.size() != expected.size())
+    return INFINITY;
+  double difference = 0, norm = 0;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    if (!std::isfinite(actual[i]))
+      return INFINITY;
+    double d = double(actual[i]) - expected[i];
+    difference += d * d;
+    norm += double(expected[i]) * expected[i];
+  }
+  return std::sqrt(difference / std::max(norm, 1e-30));
+}
+
+/// Images (rows of `classes` logits) whose arg-max agrees.
+inline int64_t top1Agreements(const std::vector<float> &actual,
+                              const std::vector<float> &expected,
+                              int64_t classes) {
+  int64_t agree = 0;
+  for (size_t row = 0; row + classes <= expected.size(); row += classes) {
+    auto best = [&](const std::vector<float> &logits) {
+      return std::max_element(logits.begin() + row,
+                              logits.begin() + row + classes) -
+             logits.begin();
+    };
+    agree += best(actual) == best(expected);
+  }
+  return agree;
+}
+
+/// Tensor-core precisions, against the same f64-accumulating reference on
+/// the f32 weights. Rounding an operand to a format with p significand bits
+/// (bf16: 8, fp16: 11) errs by at most u = 2^-p relative, uniformly spread
+/// for random data (rms u / sqrt(3)); a product of two rounded operands
+/// thus errs by about sqrt(2/3) u rms, and a K-term dot product of random
+/// signs has the same relative error as its terms: ~0.8 u per linear
+/// (1.6e-3 for bf16, 4e-4 for fp16), accumulation in f32 adding nothing
+/// visible. Layer norms keep the scale, so the errors of the ~10 linears
+/// between image and logits of the test models add up like independent
+/// noise: ~sqrt(10) x 0.8 u, 5e-3 (bf16) and 1.3e-3 (fp16) relative L2 on
+/// the logits. The bounds leave 2-3x headroom over that estimate and over
+/// what the tests measure (printed by each test); a wrong weight (the
+/// sensitivity tests), a dropped epilogue or a wrongly laid out fragment
+/// moves logits by far more (tens of percent).
+constexpr double kBf16RelativeL2Bound = 1.5e-2;
+constexpr double kFp16RelativeL2Bound = 3e-3;
+
 } // namespace vitc::testing
 
 #endif // VITC_UNITTESTS_E2E_NUMERICS_H

@@ -11,6 +11,10 @@
 
 #include "vitc/Support/CudaDriverAbi.h"
 
+namespace vitc::emulator {
+struct KernelCounters;
+} // namespace vitc::emulator
+
 #if defined(VITC_CUDA_EMULATOR_BUILDING)
 #define VITC_EMULATOR_API __attribute__((visibility("default")))
 #else
@@ -85,6 +89,15 @@ VITC_EMULATOR_API CUresult cuGraphDestroy(CUgraph graph);
 /// Emulator extension: the report of the last failed launch or module load
 /// ("" if none), the same line the emulator prints to stderr.
 VITC_EMULATOR_API const char *vitcEmulatorLastReport();
+
+/// Emulator extension: copies into `counters` the counters of kernel `name`
+/// (vitc/CudaEmulator/Executor.h), summed over its launches since launches
+/// were last printed; false if there are none. Launches are counted while
+/// VITC_EMULATOR_COUNTERS is set, and printed and forgotten when the primary
+/// context is released.
+VITC_EMULATOR_API bool
+vitcEmulatorKernelCounters(const char *name,
+                           vitc::emulator::KernelCounters *counters);
 }
 
 #endif // VITC_CUDAEMULATOR_DRIVER_H

@@ -64,6 +64,9 @@ struct DeviceProperties {
   uint32_t sharedPerBlockOptin = 227 * 1024;
 };
 
+/// Input types of tensor-core MMAs, as the counters split them.
+enum class TensorInput : uint8_t { F16, BF16, TF32, Count };
+
 /// Per-kernel counters, summed over launches.
 struct KernelCounters {
   uint64_t launches = 0;
@@ -76,6 +79,33 @@ struct KernelCounters {
   uint64_t barriers = 0;
   /// Bytes of distinct 32-byte global sectors touched, per launch, summed.
   uint64_t uniqueGlobalBytes = 0;
+  /// mma.sync warp instructions and their multiply-adds (16 * 8 * k each),
+  /// by input type.
+  uint64_t mmaInstructions[size_t(TensorInput::Count)] = {};
+  uint64_t mmaMacs[size_t(TensorInput::Count)] = {};
+  /// ldmatrix warp instructions, the 8x8 matrices they load, and their
+  /// shared wavefronts (also in sharedRequests/sharedWavefronts): one per
+  /// matrix without bank conflicts.
+  uint64_t ldmatrixRequests = 0, ldmatrixMatrices = 0, ldmatrixWavefronts = 0;
+  /// cp.async warp instructions, the global bytes they read (src-size), and
+  /// the distinct 32-byte sectors of each, summed.
+  uint64_t asyncCopyRequests = 0, asyncCopyBytes = 0, asyncCopySectors = 0;
+
+  /// Multiply-adds on tensor cores.
+  uint64_t tensorMacs() const {
+    uint64_t total = 0;
+    for (uint64_t macs : mmaMacs)
+      total += macs;
+    return total;
+  }
+  /// Multiply-adds on the fp32 units: fma.f32 and mad.f32, one per thread.
+  uint64_t fp32Macs() const {
+    return threadInstructions[size_t(InstructionClass::Fp32Fma)];
+  }
+  /// ldmatrix wavefronts beyond the ideal one per matrix.
+  uint64_t ldmatrixBankConflicts() const {
+    return ldmatrixWavefronts - ldmatrixMatrices;
+  }
 
   void add(const KernelCounters &other);
 };

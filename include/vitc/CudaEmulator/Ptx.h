@@ -41,6 +41,7 @@ enum class Type : uint8_t {
   F16x2,
   BF16,
   BF16x2,
+  TF32, ///< f32 bits of which tensor cores read the upper 19
   F32,
   F64,
 };
@@ -104,6 +105,13 @@ enum class Opcode : uint8_t {
   Shfl,
   Vote,
   Fence,
+  // Tensor cores and asynchronous copies.
+  Ldmatrix,
+  Mma,
+  CpAsync,
+  CpAsyncCommit,
+  CpAsyncWaitGroup,
+  CpAsyncWaitAll,
 };
 
 /// Comparison of setp: integer, unsigned and ordered/unordered float forms.
@@ -130,7 +138,18 @@ enum class Compare : uint8_t {
 
 /// IEEE rounding of floating-point results, or the rounding of a
 /// float-to-integer (or float-to-integral) conversion.
-enum class Rounding : uint8_t { None, Rn, Rz, Rm, Rp, Rni, Rzi, Rmi, Rpi };
+enum class Rounding : uint8_t {
+  None,
+  Rn,
+  Rna, ///< to nearest, ties away from zero (cvt to .tf32 only)
+  Rz,
+  Rm,
+  Rp,
+  Rni,
+  Rzi,
+  Rmi,
+  Rpi
+};
 
 enum class MulMode : uint8_t { Default, Lo, Hi, Wide };
 enum class ShflMode : uint8_t { Up, Down, Bfly, Idx };
@@ -177,6 +196,7 @@ enum SpecialRegister : uint8_t {
 enum class InstructionClass : uint8_t {
   Fp32Fma,
   Fp32Alu,
+  TensorCore,
   SpecialFunction,
   Integer,
   Conversion,
@@ -188,7 +208,10 @@ enum class InstructionClass : uint8_t {
 struct Instruction {
   Opcode opcode;
   Type type = Type::None;
-  Type sourceType = Type::None; ///< cvt's source, setp's compared type
+  Type sourceType = Type::None;      ///< cvt's source, setp's compared type,
+                                     ///< mma's A and B type
+  Type accumulatorType = Type::None; ///< mma's C type (`type` is D's)
+  uint8_t mmaK = 0;                  ///< mma's shape: m16n8k<mmaK>
   Space space = Space::Generic;
   uint8_t vectorWidth = 1; ///< ld/st .v2/.v4
   Compare compare = Compare::Eq;
@@ -199,7 +222,8 @@ struct Instruction {
   BoolOp boolOp = BoolOp::None;
   InstructionClass cost = InstructionClass::Integer;
   bool ftz = false, saturate = false, approx = false, propagateNan = false;
-  int32_t guard = -1; ///< predicate register, or -1
+  bool transpose = false; ///< ldmatrix .trans
+  int32_t guard = -1;     ///< predicate register, or -1
   bool guardNegated = false;
   uint8_t numOperands = 0;
   static constexpr unsigned kMaxOperands = 6;
@@ -227,6 +251,8 @@ struct Kernel {
   std::vector<Instruction> code;
   /// Whether the kernel uses a warp collective (shfl/vote/bar.warp.sync).
   bool usesWarpCollectives = false;
+  /// Whether the kernel uses cp.async (its per-thread groups are tracked).
+  bool usesAsyncCopies = false;
 };
 
 struct Module {
