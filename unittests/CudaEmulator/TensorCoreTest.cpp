@@ -772,7 +772,7 @@ const char *kAlignedPtx = R"ptx(
 
 .visible .entry aligned_misuse(.param .u64 out, .param .u32 mode)
 {
-  .reg .pred %p<4>;
+  .reg .pred %p<6>;
   .reg .b32 %r<8>;
   .reg .f32 %f<9>;
   .reg .b64 %rd<4>;
@@ -790,6 +790,14 @@ const char *kAlignedPtx = R"ptx(
   not.pred %p1, %p1;
   and.pred %p1, %p1, %p2;
   @%p1 ret;
+  // Mode 3 (valid): lanes 0-15 take a detour laid out after the mma (where
+  // LLVM puts a loop body's conditional block) and rejoin before it, so the
+  // warp reaches the mma in two groups that complete it together.
+  setp.lt.u32 %p4, %r2, 16;
+  setp.eq.u32 %p5, %r1, 3;
+  and.pred %p4, %p4, %p5;
+  @%p4 bra DETOUR;
+REJOIN:
   setp.ne.u32 %p2, %r1, 1;
   or.pred %p3, %p3, %p2;
   @%p3 mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%f5, %f6, %f7, %f8}, {%r3, %r3, %r3, %r3}, {%r3, %r3}, {%f1, %f1, %f1, %f1}; // ALIGNED_MMA
@@ -797,6 +805,9 @@ const char *kAlignedPtx = R"ptx(
   add.s64 %rd3, %rd1, %rd2;
   st.global.f32 [%rd3], %f5;
   ret;
+DETOUR:
+  mov.b32 %r3, 0;
+  bra.uni REJOIN;
 }
 )ptx";
 
@@ -806,6 +817,10 @@ TEST_F(EmulatorTest, AlignedWarpInstructionsNeedTheWholeWarp) {
   unsigned line = lineOf(kAlignedPtx, "ALIGNED_MMA");
   CUdeviceptr out = allocate(32 * 4);
   ASSERT_EQ(launch(f, {1}, {32}, 0, out, 0u), abi::kSuccess) << report();
+  EXPECT_EQ(download<float>(out, 32), std::vector<float>(32, 0.0f));
+  // Lanes that diverged and rejoined complete the mma together.
+  out = allocate(32 * 4);
+  ASSERT_EQ(launch(f, {1}, {32}, 0, out, 3u), abi::kSuccess) << report();
   EXPECT_EQ(download<float>(out, 32), std::vector<float>(32, 0.0f));
 
   struct Case {

@@ -433,16 +433,21 @@ private:
     return success();
   }
 
-  /// The mma.sync operand registers of an ldmatrix result (pairs of 16-bit
-  /// elements as 32-bit words).
+  /// The mma.sync operand registers of an ldmatrix result: its pairs of
+  /// 16-bit elements, which nvvm.mma.sync takes as vector<2xf16> for f16
+  /// and as 32-bit words for bf16.
   SmallVector<Value> registers(OpBuilder &b, Location loc, Value fragment) {
-    // Row by row: the NVVM lowering handles 1-d bitcasts only.
     auto wordType = VectorType::get({1}, b.getI32Type());
     SmallVector<Value> result;
     for (int64_t i = 0, e = cast<VectorType>(fragment.getType()).getShape()[0];
          i < e; ++i) {
       Value pair =
           vector::ExtractOp::create(b, loc, fragment, ArrayRef<int64_t>{i});
+      if (element.isF16()) {
+        result.push_back(pair);
+        continue;
+      }
+      // A 1-d bitcast: the NVVM lowering handles no others.
       Value word = vector::BitCastOp::create(b, loc, wordType, pair);
       result.push_back(
           vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0}));
