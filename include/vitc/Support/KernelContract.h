@@ -55,6 +55,13 @@ inline constexpr llvm::StringLiteral kCudaBlockSizeAttr = "vit.cuda.block_size";
 inline constexpr llvm::StringLiteral kCudaKernelKindAttr =
     "vit.cuda.kernel_kind";
 
+/// On a CUDA kernel: the fewest blocks per multiprocessor ptxas must allow
+/// (an i64; PTX .minnctapersm). Without it, ptxas caps the registers of a
+/// kernel with a known block size to fit several blocks, and a schedule
+/// that needs more registers spills.
+inline constexpr llvm::StringLiteral kCudaMinBlocksPerMultiprocessorAttr =
+    "vit.cuda.min_blocks_per_multiprocessor";
+
 /// On a CUDA kernel: the block tile sizes of its schedule (i64 array).
 inline constexpr llvm::StringLiteral kCudaBlockTileAttr = "vit.cuda.block_tile";
 

@@ -71,7 +71,7 @@ struct CudaAssemblePass
     }
     if (spills)
       return binary.emitError("a kernel spills more than ")
-             << maxSpillBytes << " bytes";
+             << int64_t(maxSpillBytes) << " bytes";
     return success();
   }
 };

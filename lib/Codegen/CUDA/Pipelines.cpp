@@ -52,11 +52,18 @@ void vitc::cuda::buildCudaTilingPipeline(OpPassManager &pm,
   approximateMath.kernelsOnly = true;
   kernels.addPass(createApproximateMathPass(approximateMath));
   pm.addPass(createCudaDestinationAbiPass());
-  // Linears with narrow weights get their tensor-core schedule first; the
-  // SIMT tiling then skips them.
+  // Linears with narrow weights get their tensor-core schedule first, and
+  // with a tensor-core precision so does attention; the SIMT tiling then
+  // skips them.
   CudaMmaLinearPassOptions mma;
   mma.sm = options.sm;
   pm.addNestedPass<func::FuncOp>(createCudaMmaLinearPass(mma));
+  if (options.precision == Precision::BF16 ||
+      options.precision == Precision::F16) {
+    CudaFlashAttentionPassOptions flash;
+    flash.precision = options.precision == Precision::BF16 ? "bf16" : "f16";
+    pm.addNestedPass<func::FuncOp>(createCudaFlashAttentionPass(flash));
+  }
   CudaTileAndDistributePassOptions tiling;
   tiling.sm = options.sm;
   tiling.maxTile = options.maxTile;
@@ -148,11 +155,22 @@ struct CudaPipelineOptions : PassPipelineOptions<CudaPipelineOptions> {
       *this, "max-tile",
       llvm::cl::desc("Testing: cap block tile sizes (0: no cap)"),
       llvm::cl::init(0)};
+  Option<Precision> precision{
+      *this, "precision",
+      llvm::cl::desc("What attention computes in (linears follow their "
+                     "weights' type)"),
+      llvm::cl::init(Precision::F32),
+      llvm::cl::values(clEnumValN(Precision::F32, "fp32", "SIMT fp32"),
+                       clEnumValN(Precision::BF16, "bf16",
+                                  "flash attention on bf16 tensor cores"),
+                       clEnumValN(Precision::F16, "fp16",
+                                  "flash attention on fp16 tensor cores"))};
 
   CudaOptions get() const {
     CudaOptions options;
     options.sm = sm;
     options.maxTile = maxTile;
+    options.precision = precision;
     return options;
   }
 };

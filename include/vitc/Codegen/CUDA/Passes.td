@@ -89,6 +89,39 @@ def CudaMmaLinearPass : Pass<"vit-cuda-mma-linear", "mlir::func::FuncOp"> {
                            "mlir::vector::VectorDialect"];
 }
 
+def CudaFlashAttentionPass
+    : Pass<"vit-cuda-flash-attention", "mlir::func::FuncOp"> {
+  let summary = "Schedule attention kernels as flash attention on tensor cores";
+  let description = [{
+    For each attention kernel in destination ABI form (two contractions:
+    scores of [B, T, H, D] queries and keys, and the softmax-weighted sum of
+    values written to a [B, T, H, D] view of the output, as
+    `vit.attention_core` lowers), builds a flash-attention schedule in the
+    target-neutral form: one block of 128 threads per (image, head, 64
+    queries), each warp 16 query rows; key and value blocks of 32 staged in
+    swizzled workgroup tiles; QK^T and PV by `nvvm.mma.sync` m16n8k16 on
+    `precision` operands with f32 accumulators; an online softmax in f32
+    (running max and sum, `math.exp2` with log2(e) folded into the scale,
+    keys past T masked); the probabilities reused from registers as the A
+    operand of PV, values read with `ldmatrix.trans`. The score matrix is
+    never stored. This computes attention in `precision` (Q, K, V and P
+    rounded to it): the pass is for the tensor-core precisions only. Sets
+    `vit.cuda.kernel_kind = "flash_attention"`, which makes
+    `vit-cuda-tile-and-distribute` leave the kernel alone.
+  }];
+  let options = [
+    Option<"precision", "precision", "std::string", /*default=*/"\"bf16\"",
+           "Operand type of both products: bf16 or f16">,
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect",
+                           "mlir::LLVM::LLVMDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::NVVM::NVVMDialect",
+                           "mlir::nvgpu::NVGPUDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def CudaTileAndDistributePass
     : Pass<"vit-cuda-tile-and-distribute", "mlir::func::FuncOp"> {
   let summary = "Tile kernels to thread blocks and threads";

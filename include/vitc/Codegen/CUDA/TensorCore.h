@@ -1,0 +1,113 @@
+//===- TensorCore.h - Building blocks of tensor-core kernels ----*- C++ -*-===//
+//
+// What the hand-built tensor-core schedules (vit-cuda-mma-linear,
+// vit-cuda-flash-attention) share: single elements of a kernel's tensors
+// computed where a thread needs them, the swizzled layout of their shared
+// tiles, and ldmatrix / mma.sync on 16-bit operands with f32 accumulators.
+// See docs/codegen-cuda.md#tensor-cores---precision-bf16fp16.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef VITC_CODEGEN_CUDA_TENSORCORE_H
+#define VITC_CODEGEN_CUDA_TENSORCORE_H
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/Builders.h"
+
+#include <array>
+
+namespace vitc::cuda {
+
+/// The kernel buffer `value` is read from (`bufferization.to_tensor`), or
+/// null.
+mlir::Value bufferOf(mlir::Value value);
+
+/// Builds single elements of a kernel's tensors where a thread needs them:
+/// kernel inputs are loaded through the views the kernel takes of them
+/// (collapse/expand shapes, static slices), and element-wise generics are
+/// recomputed from the elements of their inputs, their bodies cloned (a
+/// gather's tensor.extract included). `known` short-cuts values the caller
+/// already has (a matmul's accumulator for the element being stored).
+class ElementBuilder {
+public:
+  ElementBuilder(mlir::OpBuilder &b, mlir::Location loc) : b(b), loc(loc) {}
+
+  llvm::DenseMap<mlir::Value, mlir::Value> known;
+
+  /// The element of `tensor` at `indices`; fails after reporting on the op
+  /// that cannot be computed element by element.
+  mlir::FailureOr<mlir::Value> build(mlir::Value tensor,
+                                     mlir::ValueRange indices);
+
+private:
+  mlir::FailureOr<mlir::Value> buildGeneric(mlir::linalg::GenericOp generic,
+                                            mlir::ValueRange indices);
+
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+};
+
+/// Bytes of one ldmatrix row, cp.async copy and swizzle chunk.
+inline constexpr int64_t kChunkBytes = 16;
+
+/// Column at which element `column` of row `row` lives in a shared tile of
+/// 16-bit elements whose rows hold `rowElements` (a multiple of 8, at most
+/// 128). The 16-byte chunks of a row are XOR-swizzled by the row's place
+/// among the rows that share a 128-byte line: any 8 consecutive rows
+/// (from a multiple of 8) at one logical chunk, which is what an 8x8
+/// ldmatrix matrix reads, then hit 8 distinct 16-byte bank groups, and so
+/// do the stores of whole rows.
+mlir::Value swizzledColumn(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value row, mlir::Value column,
+                           int64_t rowElements);
+
+/// ldmatrix and mma.sync m16n8k16 on `element` (bf16 or f16) operands with
+/// f32 accumulators.
+class MmaBuilder {
+public:
+  explicit MmaBuilder(mlir::Type element) : element(element) {}
+
+  /// ldmatrix.x4 (optionally .trans) of the four 8x8 matrices whose rows
+  /// this lane addresses: row `row`, column `column` of the swizzled tile
+  /// `tile[prefix..., row, column]` of `rowElements` columns. Returns the
+  /// four registers in mma.sync's operand form.
+  llvm::SmallVector<mlir::Value, 4>
+  ldmatrix(mlir::OpBuilder &b, mlir::Location loc, mlir::Value tile,
+           mlir::ValueRange prefix, mlir::Value row, mlir::Value column,
+           int64_t rowElements, bool transpose) const;
+
+  /// Two f32 values rounded to the operand type and packed into one
+  /// register (`low` first), as a fragment of P in flash attention.
+  mlir::Value pack(mlir::OpBuilder &b, mlir::Location loc, mlir::Value low,
+                   mlir::Value high) const;
+
+  /// D = A x B + C for one 16 x 8 x 16 tile: `a` four registers, `b` two,
+  /// `c` four f32; returns D's four f32 values.
+  std::array<mlir::Value, 4> mma(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::ValueRange a, mlir::ValueRange bRegs,
+                                 mlir::ValueRange c) const;
+
+  mlir::Type getElement() const { return element; }
+
+private:
+  /// A pair of elements in mma.sync's operand form: vector<2xf16> for f16,
+  /// a 32-bit word for bf16.
+  mlir::Value operand(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::Value pair) const;
+
+  mlir::Type element;
+};
+
+/// Erases the ops of `block` that are dead (their results unused and no
+/// side effects), users first: the tensor computation a hand-built schedule
+/// replaced.
+void eraseDeadOps(mlir::Block &block);
+
+/// An index constant.
+mlir::Value indexConstant(mlir::OpBuilder &b, mlir::Location loc,
+                          int64_t value);
+
+} // namespace vitc::cuda
+
+#endif // VITC_CODEGEN_CUDA_TENSORCORE_H

@@ -1,0 +1,226 @@
+//===- TensorCore.cpp - Building blocks of tensor-core kernels ------------===//
+
+#include "vitc/Codegen/CUDA/TensorCore.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+
+using namespace mlir;
+using namespace vitc::cuda;
+
+Value vitc::cuda::bufferOf(Value value) {
+  auto toTensor = value.getDefiningOp<bufferization::ToTensorOp>();
+  return toTensor ? toTensor.getBuffer() : Value();
+}
+
+namespace vitc::cuda {
+
+FailureOr<Value> ElementBuilder::build(Value tensor, ValueRange indices) {
+  if (Value value = known.lookup(tensor))
+    return value;
+  if (Value buffer = bufferOf(tensor))
+    return Value(memref::LoadOp::create(b, loc, buffer, indices));
+  Operation *producer = tensor.getDefiningOp();
+  if (!producer)
+    return emitError(loc, "cannot compute an element of a block argument");
+  if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(producer)) {
+    ArrayRef<int64_t> source = collapse.getSrcType().getShape();
+    SmallVector<Value> sourceIndices;
+    for (auto [index, group] :
+         llvm::zip_equal(indices, collapse.getReassociationIndices())) {
+      if (group.size() == 1) {
+        sourceIndices.push_back(index);
+        continue;
+      }
+      SmallVector<int64_t> basis;
+      for (int64_t dim : group)
+        basis.push_back(source[dim]);
+      llvm::append_range(sourceIndices,
+                         affine::AffineDelinearizeIndexOp::create(
+                             b, loc, index, basis, /*hasOuterBound=*/true)
+                             .getResults());
+    }
+    return build(collapse.getSrc(), sourceIndices);
+  }
+  if (auto expand = dyn_cast<tensor::ExpandShapeOp>(producer)) {
+    ArrayRef<int64_t> result = expand.getResultType().getShape();
+    SmallVector<Value> sourceIndices;
+    for (const ReassociationIndices &group :
+         expand.getReassociationIndices()) {
+      SmallVector<Value> parts;
+      SmallVector<int64_t> basis;
+      for (int64_t dim : group) {
+        parts.push_back(indices[dim]);
+        basis.push_back(result[dim]);
+      }
+      sourceIndices.push_back(
+          parts.size() == 1
+              ? parts.front()
+              : Value(affine::AffineLinearizeIndexOp::create(
+                    b, loc, parts, basis, /*disjoint=*/true)));
+    }
+    return build(expand.getSrc(), sourceIndices);
+  }
+  if (auto slice = dyn_cast<tensor::ExtractSliceOp>(producer)) {
+    if (!slice.hasUnitStride() || !slice.getOffsets().empty())
+      return slice.emitError("expected a static unit-stride slice");
+    llvm::SmallBitVector dropped = slice.getDroppedDims();
+    SmallVector<Value> sourceIndices;
+    unsigned next = 0;
+    for (auto [dim, offset] : llvm::enumerate(slice.getStaticOffsets())) {
+      Value base = arith::ConstantIndexOp::create(b, loc, offset);
+      sourceIndices.push_back(
+          dropped.test(dim)
+              ? base
+              : Value(arith::AddIOp::create(b, loc, base, indices[next++])));
+    }
+    return build(slice.getSource(), sourceIndices);
+  }
+  if (auto generic = dyn_cast<linalg::GenericOp>(producer))
+    return buildGeneric(generic, indices);
+  return producer->emitError("cannot compute single elements of this op "
+                             "in a tensor-core kernel");
+}
+
+/// Recomputes the element of an element-wise generic at `indices` (its
+/// loop indices: its output map is the identity).
+FailureOr<Value> ElementBuilder::buildGeneric(linalg::GenericOp generic,
+                                              ValueRange indices) {
+  if (generic.getNumReductionLoops() != 0 || generic.getNumDpsInits() != 1 ||
+      !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
+           .isIdentity())
+    return generic.emitError("expected an element-wise op with one output");
+  Block &body = generic.getRegion().front();
+  if (!body.getArgument(generic.getNumDpsInputs()).use_empty())
+    return generic.emitError("expected an op not reading its output");
+  IRMapping mapping;
+  for (OpOperand *input : generic.getDpsInputOperands()) {
+    SmallVector<Value> inputIndices;
+    for (AffineExpr expr :
+         generic.getMatchingIndexingMap(input).getResults())
+      inputIndices.push_back(affine::AffineApplyOp::create(
+          b, loc, AffineMap::get(indices.size(), 0, expr), indices));
+    FailureOr<Value> element = build(input->get(), inputIndices);
+    if (failed(element))
+      return failure();
+    mapping.map(body.getArgument(input->getOperandNumber()), *element);
+  }
+  for (Operation &op : body.without_terminator()) {
+    if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+      mapping.map(index.getResult(), indices[index.getDim()]);
+      continue;
+    }
+    if (auto extract = dyn_cast<tensor::ExtractOp>(op)) {
+      SmallVector<Value> extractIndices;
+      for (Value index : extract.getIndices())
+        extractIndices.push_back(mapping.lookupOrDefault(index));
+      FailureOr<Value> element =
+          build(mapping.lookupOrDefault(extract.getTensor()), extractIndices);
+      if (failed(element))
+        return failure();
+      mapping.map(extract.getResult(), *element);
+      continue;
+    }
+    b.clone(op, mapping);
+  }
+  return mapping.lookupOrDefault(
+      cast<linalg::YieldOp>(body.getTerminator()).getValues()[0]);
+}
+
+
+void eraseDeadOps(Block &block) {
+  bool erased = true;
+  while (erased) {
+    erased = false;
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
+      if (isOpTriviallyDead(&op)) {
+        op.erase();
+        erased = true;
+      }
+  }
+}
+
+Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+Value swizzledColumn(OpBuilder &b, Location loc, Value row, Value column,
+                     int64_t rowElements) {
+  constexpr int64_t chunkElements = kChunkBytes / 2;
+  int64_t chunks = rowElements / chunkElements;
+  int64_t rowsPerLine = std::max<int64_t>(1, 8 / chunks);
+  auto c = [&](int64_t value) { return indexConstant(b, loc, value); };
+  Value chunk = arith::DivUIOp::create(b, loc, column, c(chunkElements));
+  Value key = arith::RemUIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, row, c(rowsPerLine)),
+      c(std::min<int64_t>(chunks, 8)));
+  Value swizzled = arith::XOrIOp::create(b, loc, chunk, key);
+  return arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, swizzled, c(chunkElements)),
+      arith::RemUIOp::create(b, loc, column, c(chunkElements)));
+}
+
+SmallVector<Value, 4> MmaBuilder::ldmatrix(OpBuilder &b, Location loc,
+                                           Value tile, ValueRange prefix,
+                                           Value row, Value column,
+                                           int64_t rowElements,
+                                           bool transpose) const {
+  SmallVector<Value> indices(prefix);
+  indices.push_back(row);
+  indices.push_back(swizzledColumn(b, loc, row, column, rowElements));
+  Value fragment = nvgpu::LdMatrixOp::create(
+      b, loc, VectorType::get({4, 2}, element), tile, indices, transpose,
+      /*numTiles=*/4);
+  SmallVector<Value, 4> registers;
+  for (int64_t i = 0; i < 4; ++i)
+    registers.push_back(operand(
+        b, loc,
+        vector::ExtractOp::create(b, loc, fragment, ArrayRef<int64_t>{i})));
+  return registers;
+}
+
+Value MmaBuilder::operand(OpBuilder &b, Location loc, Value pair) const {
+  if (element.isF16())
+    return pair;
+  // A 1-d bitcast: the NVVM lowering handles no others.
+  Value word = vector::BitCastOp::create(
+      b, loc, VectorType::get({1}, b.getI32Type()), pair);
+  return vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
+}
+
+Value MmaBuilder::pack(OpBuilder &b, Location loc, Value low,
+                       Value high) const {
+  Value pair = vector::FromElementsOp::create(
+      b, loc, VectorType::get({2}, b.getF32Type()), ValueRange{low, high});
+  return operand(b, loc,
+                 arith::TruncFOp::create(b, loc, VectorType::get({2}, element),
+                                         pair));
+}
+
+std::array<Value, 4> MmaBuilder::mma(OpBuilder &b, Location loc, ValueRange a,
+                                     ValueRange bRegs, ValueRange c) const {
+  NVVM::MMATypes type =
+      element.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+  Type f32 = b.getF32Type();
+  auto mma = NVVM::MmaOp::create(
+      b, loc,
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32}),
+      a, bRegs, c, ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+      std::array<NVVM::MMATypes, 2>{type, type},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  std::array<Value, 4> d;
+  for (int64_t i = 0; i < 4; ++i)
+    d[i] = LLVM::ExtractValueOp::create(b, loc, mma.getResult(),
+                                        ArrayRef<int64_t>{i});
+  return d;
+}
+
+} // namespace vitc::cuda
