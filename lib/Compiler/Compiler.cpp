@@ -2,6 +2,7 @@
 
 #include "vitc/Compiler/Compiler.h"
 
+#include "vitc/Codegen/CUDA/TileHeuristics.h"
 #include "vitc/Compiler/ConstantEvaluator.h"
 #include "vitc/Dialect/ViT/IR/ViTOps.h"
 #include "vitc/Plan/ArtifactWriter.h"
@@ -156,6 +157,27 @@ llvm::Error serializeCuda(ModuleOp module, const cuda::CudaOptions &options,
     described.grid.assign(std::begin(launch.grid), std::end(launch.grid));
     described.block.assign(std::begin(launch.block), std::end(launch.block));
     described.shared_memory_bytes = launch.sharedMemoryBytes;
+
+    CudaKernelReport &row = report.cudaKernels.emplace_back();
+    row.symbol = launch.symbol;
+    row.dispatches = kernel->dispatches;
+    row.kind = launch.kind;
+    bool tensorCores =
+        launch.kind == "mma_linear" || launch.kind == "flash_attention";
+    row.precision = tensorCores ? cuda::toString(options.precision) : "fp32";
+    row.blockTile = launch.blockTile;
+    row.pipelineStages = launch.pipelineStages;
+    row.threads = launch.block[0] * launch.block[1] * launch.block[2];
+    row.blocks = launch.grid[0] * launch.grid[1] * launch.grid[2];
+    row.registers = launch.registers;
+    row.sharedMemoryBytes = launch.staticSharedMemoryBytes;
+    if (launch.registers >= 0) {
+      cuda::CudaTarget gpu = cuda::getCudaTarget(options.sm);
+      row.residentBlocks = cuda::residentBlocks(
+          gpu, row.threads, launch.registers, row.sharedMemoryBytes);
+      row.occupancy = double(row.residentBlocks * row.threads) /
+                      double(gpu.threadsPerMultiprocessor);
+    }
   }
   report.ptxasReport = std::move(compiled->ptxasReport);
   return llvm::Error::success();

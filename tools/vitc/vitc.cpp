@@ -430,6 +430,34 @@ void printReport(const vitc::CompileReport &report, raw_ostream &os) {
      << "  arena:     " << mebibytes(report.arenaBytes) << " ("
      << mebibytes(report.arenaBytesWithoutReuse) << " without reuse)\n"
      << "  artifact:  " << mebibytes(report.artifactBytes) << "\n";
+  if (!report.cudaKernels.empty()) {
+    os << "  per kernel (occupancy: blocks per multiprocessor that ptxas's "
+          "registers and the shared memory allow, and the warp slots they "
+          "fill):\n";
+    os << format("    %-22s %5s %-16s %-9s %-9s %6s %7s %6s %5s %9s %9s\n",
+                 "kernel", "calls", "kind", "precision", "tile", "stages",
+                 "threads", "blocks", "regs", "smem", "occupancy");
+    for (const vitc::CudaKernelReport &kernel : report.cudaKernels) {
+      std::string tile;
+      for (int64_t size : kernel.blockTile)
+        if (size)
+          tile += (tile.empty() ? "" : "x") + std::to_string(size);
+      std::string registers =
+          kernel.registers < 0 ? "-" : std::to_string(kernel.registers);
+      std::string occupancy =
+          kernel.registers < 0
+              ? "-"
+              : std::to_string(kernel.residentBlocks) + " " +
+                    std::to_string(int(kernel.occupancy * 100 + 0.5)) + "%";
+      os << format("    %-22s %5lld %-16s %-9s %-9s %6lld %7lld %6lld %5s %7.1fK %9s\n",
+                   kernel.symbol.c_str(), (long long)kernel.dispatches,
+                   kernel.kind.c_str(), kernel.precision.c_str(),
+                   tile.empty() ? "-" : tile.c_str(),
+                   (long long)kernel.pipelineStages, (long long)kernel.threads,
+                   (long long)kernel.blocks, registers.c_str(),
+                   kernel.sharedMemoryBytes / 1024.0, occupancy.c_str());
+    }
+  }
   if (!report.ptxasReport.empty())
     os << "ptxas report:\n" << report.ptxasReport;
 }

@@ -13,10 +13,33 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace vitc {
 
 /// What the compile report shows.
+/// One CUDA kernel as compiled: its schedule, ptxas's figures and the
+/// occupancy they allow on the target.
+struct CudaKernelReport {
+  std::string symbol;
+  int64_t dispatches = 0;
+  /// vit.cuda.kernel_kind: linear, attention, row_reduction, elementwise
+  /// (SIMT fp32), mma_linear, flash_attention (tensor cores).
+  std::string kind;
+  /// fp32, or the tensor-core precision of its products.
+  std::string precision;
+  std::vector<int64_t> blockTile;
+  int64_t pipelineStages = 1;
+  int64_t threads = 0, blocks = 0;
+  /// -1 without ptxas.
+  int64_t registers = -1;
+  int64_t sharedMemoryBytes = 0;
+  /// Blocks per multiprocessor (0 without ptxas) and the share of the
+  /// multiprocessor's warp slots they fill.
+  int64_t residentBlocks = 0;
+  double occupancy = 0;
+};
+
 struct CompileReport {
   /// Distinct kernels compiled, and how many times the plan calls them.
   int64_t kernels = 0;
@@ -27,8 +50,9 @@ struct CompileReport {
   int64_t arenaBytesWithoutReuse = 0;
   int64_t moduleBytes = 0;
   int64_t artifactBytes = 0;
-  /// CUDA: `ptxas -v` per kernel.
+  /// CUDA: `ptxas -v` per kernel, and each kernel's schedule and occupancy.
   std::string ptxasReport;
+  std::vector<CudaKernelReport> cudaKernels;
 };
 
 /// Everything the artifact's metadata records.

@@ -62,6 +62,11 @@ inline constexpr llvm::StringLiteral kCudaKernelKindAttr =
 inline constexpr llvm::StringLiteral kCudaMinBlocksPerMultiprocessorAttr =
     "vit.cuda.min_blocks_per_multiprocessor";
 
+/// On a CUDA kernel: stages of its operand pipeline in shared memory (an
+/// i64; absent: 1, nothing overlaps the loads of a step with its math).
+inline constexpr llvm::StringLiteral kCudaPipelineStagesAttr =
+    "vit.cuda.pipeline_stages";
+
 /// On a CUDA kernel: the block tile sizes of its schedule (i64 array).
 inline constexpr llvm::StringLiteral kCudaBlockTileAttr = "vit.cuda.block_tile";
 

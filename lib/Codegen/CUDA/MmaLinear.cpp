@@ -507,6 +507,8 @@ struct CudaMmaLinearPass
     kernel->setAttr(kCudaKernelKindAttr, attributes.getStringAttr("mma_linear"));
     kernel->setAttr(kCudaBlockTileAttr,
                     attributes.getDenseI64ArrayAttr({blockRows, blockColumns}));
+    kernel->setAttr(kCudaPipelineStagesAttr,
+                    attributes.getI64IntegerAttr(kStages));
   }
 };
 

@@ -133,6 +133,15 @@ vitc::cuda::serializeCudaKernels(ModuleOp module, const CudaOptions &options) {
       if (auto shared =
               function->getAttrOfType<IntegerAttr>(kCudaSharedMemoryAttr))
         info.staticSharedMemoryBytes = shared.getInt();
+      if (auto kind = function->getAttrOfType<StringAttr>(kCudaKernelKindAttr))
+        info.kind = kind.str();
+      if (auto tile =
+              function->getAttrOfType<DenseI64ArrayAttr>(kCudaBlockTileAttr))
+        info.blockTile.assign(tile.asArrayRef().begin(),
+                              tile.asArrayRef().end());
+      if (auto stages =
+              function->getAttrOfType<IntegerAttr>(kCudaPipelineStagesAttr))
+        info.pipelineStages = stages.getInt();
       result.kernels.push_back(std::move(info));
     });
   }

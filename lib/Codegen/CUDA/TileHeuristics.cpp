@@ -18,11 +18,33 @@ using namespace vitc::cuda;
 CudaTarget vitc::cuda::getCudaTarget(int64_t sm) {
   // Multiprocessor counts of the parts each architecture is benchmarked on
   // (A100 SXM, H100 SXM); other parts only change how eagerly tiles shrink.
-  if (sm >= 90)
-    return CudaTarget{sm, 132};
-  if (sm >= 80)
-    return CudaTarget{sm, 108};
-  return CudaTarget{sm, 80};
+  CudaTarget target{sm, sm >= 90 ? 132 : sm >= 80 ? 108 : 80};
+  if (sm >= 90) {
+    target.sharedMemoryPerMultiprocessor = 228 * 1024;
+  } else if (sm == 86 || sm == 87 || sm == 89) {
+    target.threadsPerMultiprocessor = 1536;
+    target.blocksPerMultiprocessor = sm == 89 ? 24 : 16;
+    target.sharedMemoryPerMultiprocessor = 100 * 1024;
+  }
+  return target;
+}
+
+int64_t vitc::cuda::residentBlocks(const CudaTarget &target, int64_t threads,
+                                   int64_t registers, int64_t sharedBytes) {
+  if (threads <= 0)
+    return 0;
+  int64_t warps = llvm::divideCeil(threads, 32);
+  int64_t blocks = std::min(target.blocksPerMultiprocessor,
+                            target.threadsPerMultiprocessor / (warps * 32));
+  // Registers are allocated per warp in units of 256.
+  int64_t warpRegisters = llvm::alignTo(std::max<int64_t>(registers, 1) * 32,
+                                        256);
+  blocks = std::min(blocks, target.registersPerMultiprocessor /
+                                (warpRegisters * warps));
+  // The runtime reserves 1 KiB of shared memory per block.
+  blocks = std::min(blocks, target.sharedMemoryPerMultiprocessor /
+                                (sharedBytes + 1024));
+  return blocks;
 }
 
 KernelKind vitc::cuda::classifyKernel(func::FuncOp kernel) {

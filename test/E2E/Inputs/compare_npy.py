@@ -1,13 +1,16 @@
 """Compares two float .npy arrays with the standard library only (no NumPy).
 
-  compare_npy.py ACTUAL.npy EXPECTED.npy [--bound B]
+  compare_npy.py ACTUAL.npy EXPECTED.npy [--bound B | --l2-bound B]
 
-Prints the shapes, the max absolute error and the max relative error
+Prints the shapes, the max absolute error, the max relative error
 
     max|actual - expected| / max(1, max|expected|)
 
-then PASS, or FAIL and exit status 1 when the relative error exceeds the
-bound, the shapes differ or either array holds a NaN or infinity. Reads '<f4' and
+and the relative L2 error ||actual - expected||_2 / ||expected||_2, then
+PASS, or FAIL and exit status 1 when the shapes differ, either array holds
+a NaN or infinity, or the error checked exceeds its bound: the max relative
+error (--bound), or with --l2-bound the relative L2 error, the measure of
+the tensor-core precisions (unittests/E2E/Numerics.h derives their bounds). Reads '<f4' and
 '<f8' C-order arrays, .npy format versions 1 to 3.
 
 The default bound, 1e-4: vitc and TensorFlow both compute in fp32 but sum in
@@ -59,6 +62,7 @@ def main():
     parser.add_argument("actual")
     parser.add_argument("expected")
     parser.add_argument("--bound", type=float, default=1e-4)
+    parser.add_argument("--l2-bound", type=float)
     args = parser.parse_args()
 
     shape_a, a = read_npy(args.actual)
@@ -73,9 +77,19 @@ def main():
     abs_error = max((abs(x - y) for x, y in zip(a, b)), default=0.0)
     scale = max([1.0] + [abs(y) for y in b])
     rel_error = abs_error / scale
+    norm = math.sqrt(sum(y * y for y in b))
+    l2_error = math.sqrt(sum((x - y) ** 2 for x, y in zip(a, b))) / max(
+        norm, 1e-30)
     print("max abs error: %.3e" % abs_error)
-    print("max relative error: %.3e (bound %.1e)" % (rel_error, args.bound))
-    if rel_error > args.bound:
+    if args.l2_bound is None:
+        print("max relative error: %.3e (bound %.1e)" % (rel_error, args.bound))
+        print("relative L2 error: %.3e" % l2_error)
+        failed = rel_error > args.bound
+    else:
+        print("max relative error: %.3e" % rel_error)
+        print("relative L2 error: %.3e (bound %.1e)" % (l2_error, args.l2_bound))
+        failed = l2_error > args.l2_bound
+    if failed:
         print("FAIL: above the bound")
         return 1
     print("PASS")

@@ -60,6 +60,10 @@ struct LaunchInfo {
   int64_t staticSharedMemoryBytes = 0;
   /// From `ptxas -v`; -1 where ptxas did not run.
   int64_t registers = -1;
+  /// The schedule (vit.cuda.kernel_kind, block_tile, pipeline_stages).
+  std::string kind;
+  std::vector<int64_t> blockTile;
+  int64_t pipelineStages = 1;
   int64_t spillStoreBytes = -1;
   int64_t spillLoadBytes = -1;
 };

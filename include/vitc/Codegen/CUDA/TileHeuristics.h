@@ -25,9 +25,21 @@ struct CudaTarget {
   int64_t maxStaticSharedMemoryBytes = 48 * 1024;
   /// Threads per block the schedules aim for.
   int64_t maxThreadsPerBlock = 256;
+  /// What one multiprocessor holds (CUDA C++ Programming Guide, technical
+  /// specifications per compute capability).
+  int64_t threadsPerMultiprocessor = 2048;
+  int64_t blocksPerMultiprocessor = 32;
+  int64_t registersPerMultiprocessor = 64 * 1024;
+  int64_t sharedMemoryPerMultiprocessor = 164 * 1024;
 };
 
 CudaTarget getCudaTarget(int64_t sm);
+
+/// Blocks of a kernel one multiprocessor of `target` runs at once, given
+/// its threads per block, registers per thread and static shared memory
+/// (the occupancy ptxas's figures allow; 0 if a block does not fit).
+int64_t residentBlocks(const CudaTarget &target, int64_t threads,
+                       int64_t registers, int64_t sharedBytes);
 
 /// Kernel kinds, from the ops of a kernel function in linalg form.
 enum class KernelKind {
