@@ -100,7 +100,9 @@ private:
             result.data[i] += rhs.data[i];
           return define(add.getResult(), std::move(result));
         })
-        .Case([&](arith::TruncFOp truncate) { return evaluateTruncate(truncate); })
+        .Case([&](arith::TruncFOp truncate) {
+          return evaluateTruncate(truncate);
+        })
         // Only the shape of a transpose's destination matters.
         .Case([&](tensor::EmptyOp) { return success(); })
         .Default([&](Operation *other) -> LogicalResult {

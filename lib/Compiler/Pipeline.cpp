@@ -49,9 +49,8 @@ void buildCompilerPipeline(OpPassManager &pm, const PipelineOptions &options) {
     // Tensor-core precisions store the linears' weights narrow; the
     // kernels' code follows from the weights' type.
     cuda::Precision precision = target.cuda.precision;
-    if (target.isCuda() &&
-        (precision == cuda::Precision::BF16 ||
-         precision == cuda::Precision::F16)) {
+    if (target.isCuda() && (precision == cuda::Precision::BF16 ||
+                            precision == cuda::Precision::F16)) {
       vit::ViTNarrowLinearWeightsPassOptions narrow;
       narrow.type = precision == cuda::Precision::BF16 ? "bf16" : "f16";
       pm.addPass(vit::createViTNarrowLinearWeightsPass(narrow));

@@ -148,7 +148,8 @@ cl::opt<std::string> precisionName(
     cl::desc("What the matmuls compute in on --target cuda:sm_NN: fp32 "
              "(default), bf16 or fp16 (tensor cores, fp32 accumulation; "
              "linear weights stored in that type); the CPU computes in fp32"),
-    cl::value_desc("fp32|bf16|fp16"), cl::init("fp32"), cl::cat(outputCategory));
+    cl::value_desc("fp32|bf16|fp16"), cl::init("fp32"),
+    cl::cat(outputCategory));
 cl::opt<std::string>
     cpuName("cpu",
             cl::desc("--target cpu: the LLVM CPU name to generate code for "
@@ -449,13 +450,14 @@ void printReport(const vitc::CompileReport &report, raw_ostream &os) {
               ? "-"
               : std::to_string(kernel.residentBlocks) + " " +
                     std::to_string(int(kernel.occupancy * 100 + 0.5)) + "%";
-      os << format("    %-22s %5lld %-16s %-9s %-9s %6lld %7lld %6lld %5s %7.1fK %9s\n",
-                   kernel.symbol.c_str(), (long long)kernel.dispatches,
-                   kernel.kind.c_str(), kernel.precision.c_str(),
-                   tile.empty() ? "-" : tile.c_str(),
-                   (long long)kernel.pipelineStages, (long long)kernel.threads,
-                   (long long)kernel.blocks, registers.c_str(),
-                   kernel.sharedMemoryBytes / 1024.0, occupancy.c_str());
+      os << format(
+          "    %-22s %5lld %-16s %-9s %-9s %6lld %7lld %6lld %5s %7.1fK %9s\n",
+          kernel.symbol.c_str(), (long long)kernel.dispatches,
+          kernel.kind.c_str(), kernel.precision.c_str(),
+          tile.empty() ? "-" : tile.c_str(), (long long)kernel.pipelineStages,
+          (long long)kernel.threads, (long long)kernel.blocks,
+          registers.c_str(), kernel.sharedMemoryBytes / 1024.0,
+          occupancy.c_str());
     }
   }
   if (!report.ptxasReport.empty())

@@ -95,8 +95,8 @@ FailureOr<AttentionParts> matchAttention(func::FuncOp kernel) {
   parts.heads = v[2];
   parts.width = v[3];
   ArrayRef<int64_t> s = shape(scores.getResult(0));
-  if (s != ArrayRef<int64_t>{parts.batch, parts.heads, parts.tokens,
-                             parts.tokens})
+  if (s !=
+      ArrayRef<int64_t>{parts.batch, parts.heads, parts.tokens, parts.tokens})
     return failure();
   // Head widths the register tiles handle: whole k16 steps, and O and the
   // Q fragments in registers.
@@ -121,10 +121,10 @@ public:
         ArrayRef<OpFoldResult>{b.getIndexAttr(parts.batch * parts.heads),
                                b.getIndexAttr(queryBlocks)},
         ValueRange(),
-        b.getArrayAttr({gpu::GPUBlockMappingAttr::get(
-                            context, gpu::MappingId::LinearDim1),
-                        gpu::GPUBlockMappingAttr::get(
-                            context, gpu::MappingId::LinearDim0)}));
+        b.getArrayAttr(
+            {gpu::GPUBlockMappingAttr::get(context, gpu::MappingId::LinearDim1),
+             gpu::GPUBlockMappingAttr::get(context,
+                                           gpu::MappingId::LinearDim0)}));
     b.setInsertionPointToStart(blocks.getBody());
     Value imageHead = blocks.getInductionVar(0);
     image = arith::DivUIOp::create(b, loc, imageHead, c(b, loc, parts.heads));
@@ -163,7 +163,8 @@ private:
     int64_t pairsPerRow = parts.width / 2;
     auto pairType = VectorType::get({2}, element);
     for (int64_t i = 0; i < rows * pairsPerRow / kThreads; ++i) {
-      Value pair = arith::AddIOp::create(b, loc, thread, c(b, loc, i * kThreads));
+      Value pair =
+          arith::AddIOp::create(b, loc, thread, c(b, loc, i * kThreads));
       Value row = arith::DivUIOp::create(b, loc, pair, c(b, loc, pairsPerRow));
       Value column = arith::MulIOp::create(
           b, loc, arith::RemUIOp::create(b, loc, pair, c(b, loc, pairsPerRow)),
@@ -186,15 +187,15 @@ private:
             return failure();
           values.push_back(arith::TruncFOp::create(b, loc, element, *value));
         }
-        scf::YieldOp::create(
-            b, loc,
-            ValueRange{vector::FromElementsOp::create(b, loc, pairType, values)});
+        scf::YieldOp::create(b, loc,
+                             ValueRange{vector::FromElementsOp::create(
+                                 b, loc, pairType, values)});
         b.setInsertionPointToStart(ifOp.elseBlock());
-        scf::YieldOp::create(
-            b, loc,
-            ValueRange{arith::ConstantOp::create(
-                b, loc, pairType,
-                DenseElementsAttr::get(pairType, b.getFloatAttr(element, 0.0)))});
+        scf::YieldOp::create(b, loc,
+                             ValueRange{arith::ConstantOp::create(
+                                 b, loc, pairType,
+                                 DenseElementsAttr::get(
+                                     pairType, b.getFloatAttr(element, 0.0)))});
       }
       vector::StoreOp::create(
           b, loc, ifOp.getResult(0), tile,
@@ -207,10 +208,9 @@ private:
   /// hold one row of an accumulator tile.
   Value quadReduce(OpBuilder &b, Location loc, Value value, bool sum) {
     for (int32_t offset : {1, 2}) {
-      Value other =
-          gpu::ShuffleOp::create(b, loc, value, offset, kWarpSize,
-                                 gpu::ShuffleMode::XOR)
-              .getShuffleResult();
+      Value other = gpu::ShuffleOp::create(b, loc, value, offset, kWarpSize,
+                                           gpu::ShuffleMode::XOR)
+                        .getShuffleResult();
       value = sum ? Value(arith::AddFOp::create(b, loc, value, other))
                   : Value(arith::MaximumFOp::create(b, loc, value, other));
     }
@@ -239,7 +239,8 @@ private:
     int64_t steps = parts.width / 16, outputTiles = parts.width / 8;
 
     // Q, once: this warp's 16 rows as A fragments, one per k16 step.
-    if (failed(fillTile(b, loc, thread, tileQ, kQueries, parts.query, queryBase)))
+    if (failed(
+            fillTile(b, loc, thread, tileQ, kQueries, parts.query, queryBase)))
       return failure();
     gpu::BarrierOp::create(b, loc);
     SmallVector<SmallVector<Value, 4>> q;
@@ -281,13 +282,13 @@ private:
           SmallVector<Value, 4> k = mma.ldmatrix(
               b, loc, tileK, {}, row, column, parts.width, /*transpose=*/false);
           s[2 * np] = mma.mma(b, loc, q[step], {k[0], k[1]}, s[2 * np]);
-          s[2 * np + 1] =
-              mma.mma(b, loc, q[step], {k[2], k[3]}, s[2 * np + 1]);
+          s[2 * np + 1] = mma.mma(b, loc, q[step], {k[2], k[3]}, s[2 * np + 1]);
         }
       }
 
       // Scaled into base 2, keys past T masked; row maxima.
-      Value scale = f32(b, loc, float(M_LOG2E / std::sqrt(double(parts.width))));
+      Value scale =
+          f32(b, loc, float(M_LOG2E / std::sqrt(double(parts.width))));
       Value rowMax[2] = {negInf, negInf};
       for (int64_t nt = 0; nt < kKeys / 8; ++nt)
         for (int64_t i = 0; i < 4; ++i) {
@@ -295,8 +296,8 @@ private:
               b, loc, keyBase,
               arith::AddIOp::create(b, loc, c(b, loc, nt * 8 + i % 2),
                                     pairColumn));
-          Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                               key, c(b, loc, parts.tokens));
+          Value inside = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::ult, key, c(b, loc, parts.tokens));
           s[nt][i] = arith::SelectOp::create(
               b, loc, inside, arith::MulFOp::create(b, loc, s[nt][i], scale),
               negInf);
@@ -311,7 +312,8 @@ private:
         correction[h] = math::Exp2Op::create(
             b, loc, arith::SubFOp::create(b, loc, carried[h], newMax));
         next[h] = newMax;
-        next[2 + h] = arith::MulFOp::create(b, loc, carried[2 + h], correction[h]);
+        next[2 + h] =
+            arith::MulFOp::create(b, loc, carried[2 + h], correction[h]);
       }
       // P = ex2(S - max), summed into this thread's part of the row sums.
       for (int64_t nt = 0; nt < kKeys / 8; ++nt)
@@ -328,23 +330,25 @@ private:
 
       // O += P V, 16 keys per step: two S tiles are one A fragment.
       for (int64_t step = 0; step < kKeys / 16; ++step) {
-        const std::array<Value, 4> &left = s[2 * step], &right = s[2 * step + 1];
+        const std::array<Value, 4> &left = s[2 * step],
+                                   &right = s[2 * step + 1];
         SmallVector<Value> a{mma.pack(b, loc, left[0], left[1]),
                              mma.pack(b, loc, left[2], left[3]),
                              mma.pack(b, loc, right[0], right[1]),
                              mma.pack(b, loc, right[2], right[3])};
-        Value row = arith::AddIOp::create(
-            b, loc, c(b, loc, step * 16),
-            arith::AddIOp::create(b, loc, lane8, odd8));
+        Value row =
+            arith::AddIOp::create(b, loc, c(b, loc, step * 16),
+                                  arith::AddIOp::create(b, loc, lane8, odd8));
         for (int64_t dp = 0; dp < outputTiles / 2; ++dp) {
-          Value column = arith::AddIOp::create(b, loc, c(b, loc, dp * 16), half8);
+          Value column =
+              arith::AddIOp::create(b, loc, c(b, loc, dp * 16), half8);
           SmallVector<Value, 4> v = mma.ldmatrix(
               b, loc, tileV, {}, row, column, parts.width, /*transpose=*/true);
           for (int64_t half = 0; half < 2; ++half) {
             int64_t first = 4 + (2 * dp + half) * 4;
-            std::array<Value, 4> o = mma.mma(
-                b, loc, a, {v[2 * half], v[2 * half + 1]},
-                ArrayRef<Value>(next).slice(first, 4));
+            std::array<Value, 4> o =
+                mma.mma(b, loc, a, {v[2 * half], v[2 * half + 1]},
+                        ArrayRef<Value>(next).slice(first, 4));
             std::copy(o.begin(), o.end(), next.begin() + first);
           }
         }
@@ -372,8 +376,8 @@ private:
       b.setInsertionPointToStart(ifOp.thenBlock());
       for (int64_t nt = 0; nt < outputTiles; ++nt)
         for (int64_t j = 0; j < 2; ++j) {
-          Value d = arith::AddIOp::create(
-              b, loc, c(b, loc, nt * 8 + j), pairColumn);
+          Value d =
+              arith::AddIOp::create(b, loc, c(b, loc, nt * 8 + j), pairColumn);
           Value o = arith::MulFOp::create(
               b, loc, results[4 + nt * 4 + 2 * h + j], inverse[h]);
           memref::StoreOp::create(b, loc, o, parts.output,

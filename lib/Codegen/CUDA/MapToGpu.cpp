@@ -91,8 +91,8 @@ static LogicalResult outline(func::FuncOp kernel, gpu::LaunchOp launch,
     function.setKnownGridSize(ArrayRef<int32_t>(*sizes));
   if (auto sizes = known(block))
     function.setKnownBlockSize(ArrayRef<int32_t>(*sizes));
-  if (auto blocks =
-          kernel->getAttrOfType<IntegerAttr>(kCudaMinBlocksPerMultiprocessorAttr))
+  if (auto blocks = kernel->getAttrOfType<IntegerAttr>(
+          kCudaMinBlocksPerMultiprocessorAttr))
     function->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
                       b.getI32IntegerAttr(blocks.getInt()));
 

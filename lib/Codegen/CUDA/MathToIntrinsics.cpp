@@ -69,7 +69,8 @@ struct CudaMathToIntrinsicsPass
     patterns.add<IntrinsicLowering<math::AbsFOp>>(ctx, "llvm.fabs.f32");
     // From flash attention's softmax: ex2.approx.f32 (relative error at
     // most 2^-22, PTX ISA), the instruction its exponentials are made for.
-    patterns.add<IntrinsicLowering<math::Exp2Op>>(ctx, "llvm.nvvm.ex2.approx.f32");
+    patterns.add<IntrinsicLowering<math::Exp2Op>>(ctx,
+                                                  "llvm.nvvm.ex2.approx.f32");
     patterns.add<RsqrtLowering>(ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

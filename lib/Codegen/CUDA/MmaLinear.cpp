@@ -110,7 +110,8 @@ FailureOr<LinearParts> matchLinear(func::FuncOp kernel) {
   parts.input = parts.matmul.getDpsInputs()[0];
   parts.weight = bufferOf(parts.matmul.getDpsInputs()[1]);
   auto fill = parts.matmul.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
-  if (!parts.weight || !fill || !matchPattern(fill.getInputs()[0], m_AnyZeroFloat()))
+  if (!parts.weight || !fill ||
+      !matchPattern(fill.getInputs()[0], m_AnyZeroFloat()))
     return failure();
   Type element = getElementTypeOrSelf(parts.weight.getType());
   if ((!element.isBF16() && !element.isF16()) ||
@@ -154,11 +155,11 @@ std::pair<int64_t, int64_t> chooseBlockTile(int64_t m, int64_t n,
 /// Builds the schedule of a matched linear in place of its tensor ops.
 class MmaLinearBuilder {
 public:
-  MmaLinearBuilder(LinearParts parts, int64_t blockRows,
-                   int64_t blockColumns)
+  MmaLinearBuilder(LinearParts parts, int64_t blockRows, int64_t blockColumns)
       : parts(parts), blockRows(blockRows), blockColumns(blockColumns),
-        warpRows(blockRows / kWarpRows), warpColumns(blockColumns / kWarpColumns),
-        mTiles(warpRows / 16), nTiles(warpColumns / 8),
+        warpRows(blockRows / kWarpRows),
+        warpColumns(blockColumns / kWarpColumns), mTiles(warpRows / 16),
+        nTiles(warpColumns / 8),
         element(getElementTypeOrSelf(parts.weight.getType())),
         mmaBuilder(element) {}
 
@@ -170,13 +171,14 @@ public:
     int64_t gridRows = llvm::divideCeil(parts.m, blockRows);
     int64_t gridColumns = llvm::divideCeil(parts.n, blockColumns);
     auto blocks = scf::ForallOp::create(
-        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(gridRows),
-                                       b.getIndexAttr(gridColumns)},
+        b, loc,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(gridRows),
+                               b.getIndexAttr(gridColumns)},
         ValueRange(),
-        b.getArrayAttr({gpu::GPUBlockMappingAttr::get(
-                            context, gpu::MappingId::LinearDim1),
-                        gpu::GPUBlockMappingAttr::get(
-                            context, gpu::MappingId::LinearDim0)}));
+        b.getArrayAttr(
+            {gpu::GPUBlockMappingAttr::get(context, gpu::MappingId::LinearDim1),
+             gpu::GPUBlockMappingAttr::get(context,
+                                           gpu::MappingId::LinearDim0)}));
     b.setInsertionPointToStart(blocks.getBody());
     rowBase = arith::MulIOp::create(b, loc, blocks.getInductionVar(0),
                                     indexConstant(b, loc, blockRows));
@@ -192,8 +194,8 @@ public:
                         MemRefLayoutAttrInterface(), workgroup));
     auto threads = scf::ForallOp::create(
         b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(kThreads)}, ValueRange(),
-        b.getArrayAttr(
-            {gpu::GPUThreadMappingAttr::get(context, gpu::MappingId::LinearDim0)}));
+        b.getArrayAttr({gpu::GPUThreadMappingAttr::get(
+            context, gpu::MappingId::LinearDim0)}));
     b.setInsertionPointToStart(threads.getBody());
     return buildThread(b, loc, threads.getInductionVar(0));
   }
@@ -208,11 +210,12 @@ private:
   /// input elements computed and stored by this thread.
   LogicalResult request(OpBuilder &b, Location loc, Value thread, Value tile,
                         Value stage) {
-    Value kBase = arith::MulIOp::create(b, loc, tile, indexConstant(b, loc, kTileK));
+    Value kBase =
+        arith::MulIOp::create(b, loc, tile, indexConstant(b, loc, kTileK));
     constexpr int64_t chunksPerRow = kTileK / kChunk;
     for (int64_t i = 0; i < blockColumns * chunksPerRow / kThreads; ++i) {
-      Value chunk =
-          arith::AddIOp::create(b, loc, thread, indexConstant(b, loc, i * kThreads));
+      Value chunk = arith::AddIOp::create(b, loc, thread,
+                                          indexConstant(b, loc, i * kThreads));
       Value row = arith::DivUIOp::create(b, loc, chunk,
                                          indexConstant(b, loc, chunksPerRow));
       Value column = arith::MulIOp::create(
@@ -226,24 +229,25 @@ private:
       // clamped into the weight although nothing is read from them.
       Value inside = arith::AndIOp::create(b, loc, lessThan(b, loc, n, parts.n),
                                            lessThan(b, loc, k, parts.k));
-      Value sourceElements = arith::SelectOp::create(
-          b, loc, inside, indexConstant(b, loc, kChunk), indexConstant(b, loc, 0));
+      Value sourceElements =
+          arith::SelectOp::create(b, loc, inside, indexConstant(b, loc, kChunk),
+                                  indexConstant(b, loc, 0));
       Value clampedN =
           arith::MinUIOp::create(b, loc, n, indexConstant(b, loc, parts.n - 1));
       Value clampedK = arith::MinUIOp::create(
           b, loc, k, indexConstant(b, loc, parts.k - kChunk));
       nvgpu::DeviceAsyncCopyOp::create(
           b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), stagesB,
-          ValueRange{stage, row, swizzledColumn(b, loc, row, column, kTileK)}, parts.weight,
-          ValueRange{clampedN, clampedK}, b.getIndexAttr(kChunk),
+          ValueRange{stage, row, swizzledColumn(b, loc, row, column, kTileK)},
+          parts.weight, ValueRange{clampedN, clampedK}, b.getIndexAttr(kChunk),
           sourceElements, b.getUnitAttr());
     }
     // Input: pairs of elements, so that a warp stores two whole rows.
     constexpr int64_t pairsPerRow = kTileK / 2;
     auto pairType = VectorType::get({2}, element);
     for (int64_t i = 0; i < blockRows * pairsPerRow / kThreads; ++i) {
-      Value pairIndex =
-          arith::AddIOp::create(b, loc, thread, indexConstant(b, loc, i * kThreads));
+      Value pairIndex = arith::AddIOp::create(
+          b, loc, thread, indexConstant(b, loc, i * kThreads));
       Value row = arith::DivUIOp::create(b, loc, pairIndex,
                                          indexConstant(b, loc, pairsPerRow));
       Value column = arith::MulIOp::create(
@@ -271,16 +275,18 @@ private:
           pair.push_back(*value);
         }
         scf::YieldOp::create(
-            b, loc, ValueRange{vector::FromElementsOp::create(b, loc, pairType, pair)});
-        b.setInsertionPointToStart(ifOp.elseBlock());
-        scf::YieldOp::create(
             b, loc,
-            ValueRange{arith::ConstantOp::create(
-                b, loc, pairType,
-                DenseElementsAttr::get(pairType, b.getFloatAttr(element, 0.0)))});
+            ValueRange{vector::FromElementsOp::create(b, loc, pairType, pair)});
+        b.setInsertionPointToStart(ifOp.elseBlock());
+        scf::YieldOp::create(b, loc,
+                             ValueRange{arith::ConstantOp::create(
+                                 b, loc, pairType,
+                                 DenseElementsAttr::get(
+                                     pairType, b.getFloatAttr(element, 0.0)))});
       }
-      vector::StoreOp::create(b, loc, ifOp.getResult(0), stagesA,
-                              ValueRange{stage, row, swizzledColumn(b, loc, row, column, kTileK)});
+      vector::StoreOp::create(
+          b, loc, ifOp.getResult(0), stagesA,
+          ValueRange{stage, row, swizzledColumn(b, loc, row, column, kTileK)});
     }
     return success();
   }
@@ -291,9 +297,12 @@ private:
                               Value warpRow, Value warpColumn, Value stage,
                               ValueRange accumulators) {
     SmallVector<Value> result(accumulators);
-    Value lane16 = arith::RemUIOp::create(b, loc, lane, indexConstant(b, loc, 16));
-    Value lane8 = arith::RemUIOp::create(b, loc, lane, indexConstant(b, loc, 8));
-    Value half = arith::DivUIOp::create(b, loc, lane, indexConstant(b, loc, 16));
+    Value lane16 =
+        arith::RemUIOp::create(b, loc, lane, indexConstant(b, loc, 16));
+    Value lane8 =
+        arith::RemUIOp::create(b, loc, lane, indexConstant(b, loc, 8));
+    Value half =
+        arith::DivUIOp::create(b, loc, lane, indexConstant(b, loc, 16));
     Value quarterOdd = arith::RemUIOp::create(
         b, loc, arith::DivUIOp::create(b, loc, lane, indexConstant(b, loc, 8)),
         indexConstant(b, loc, 2));
@@ -304,7 +313,8 @@ private:
       for (int64_t mt = 0; mt < mTiles; ++mt) {
         Value row = arith::AddIOp::create(
             b, loc, warpRow,
-            arith::AddIOp::create(b, loc, indexConstant(b, loc, mt * 16), lane16));
+            arith::AddIOp::create(b, loc, indexConstant(b, loc, mt * 16),
+                                  lane16));
         Value k = arith::AddIOp::create(
             b, loc, indexConstant(b, loc, step * 16),
             arith::MulIOp::create(b, loc, half, indexConstant(b, loc, 8)));
@@ -320,11 +330,14 @@ private:
             arith::AddIOp::create(
                 b, loc, indexConstant(b, loc, np * 16),
                 arith::AddIOp::create(
-                    b, loc, arith::MulIOp::create(b, loc, half, indexConstant(b, loc, 8)),
+                    b, loc,
+                    arith::MulIOp::create(b, loc, half,
+                                          indexConstant(b, loc, 8)),
                     lane8)));
         Value k = arith::AddIOp::create(
             b, loc, indexConstant(b, loc, step * 16),
-            arith::MulIOp::create(b, loc, quarterOdd, indexConstant(b, loc, 8)));
+            arith::MulIOp::create(b, loc, quarterOdd,
+                                  indexConstant(b, loc, 8)));
         SmallVector<Value, 4> words = mmaBuilder.ldmatrix(
             b, loc, stagesB, stage, row, k, kTileK, /*transpose=*/false);
         bTiles.push_back({words[0], words[1]});
@@ -344,13 +357,19 @@ private:
 
   LogicalResult buildThread(OpBuilder &b, Location loc, Value thread) {
     MLIRContext *context = b.getContext();
-    Value warp = arith::DivUIOp::create(b, loc, thread, indexConstant(b, loc, kWarpSize));
-    Value lane = arith::RemUIOp::create(b, loc, thread, indexConstant(b, loc, kWarpSize));
+    Value warp = arith::DivUIOp::create(b, loc, thread,
+                                        indexConstant(b, loc, kWarpSize));
+    Value lane = arith::RemUIOp::create(b, loc, thread,
+                                        indexConstant(b, loc, kWarpSize));
     Value warpRow = arith::MulIOp::create(
-        b, loc, arith::DivUIOp::create(b, loc, warp, indexConstant(b, loc, kWarpColumns)),
+        b, loc,
+        arith::DivUIOp::create(b, loc, warp,
+                               indexConstant(b, loc, kWarpColumns)),
         indexConstant(b, loc, warpRows));
     Value warpColumn = arith::MulIOp::create(
-        b, loc, arith::RemUIOp::create(b, loc, warp, indexConstant(b, loc, kWarpColumns)),
+        b, loc,
+        arith::RemUIOp::create(b, loc, warp,
+                               indexConstant(b, loc, kWarpColumns)),
         indexConstant(b, loc, warpColumns));
     int64_t tiles = llvm::divideCeil(parts.k, kTileK);
     auto tokenType = nvgpu::DeviceAsyncTokenType::get(context);
@@ -371,8 +390,8 @@ private:
     SmallVector<Value> initial(mTiles * nTiles * 4, zero);
     initial.push_back(group);
     auto loop = scf::ForOp::create(b, loc, indexConstant(b, loc, 0),
-                                   indexConstant(b, loc, tiles), indexConstant(b, loc, 1),
-                                   initial);
+                                   indexConstant(b, loc, tiles),
+                                   indexConstant(b, loc, 1), initial);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
@@ -395,8 +414,8 @@ private:
         OpBuilder::InsertionGuard inner(b);
         b.setInsertionPointToStart(ifOp.thenBlock());
         if (failed(request(b, loc, thread, next,
-                           arith::RemUIOp::create(b, loc, next,
-                                                  indexConstant(b, loc, kStages)))))
+                           arith::RemUIOp::create(
+                               b, loc, next, indexConstant(b, loc, kStages)))))
           return failure();
       }
       Value nextGroup = nvgpu::DeviceAsyncCreateGroupOp::create(
@@ -421,7 +440,8 @@ private:
   LogicalResult storeResults(OpBuilder &b, Location loc, Value lane,
                              Value warpRow, Value warpColumn,
                              ValueRange accumulators) {
-    Value group = arith::DivUIOp::create(b, loc, lane, indexConstant(b, loc, 4));
+    Value group =
+        arith::DivUIOp::create(b, loc, lane, indexConstant(b, loc, 4));
     Value pairColumn = arith::MulIOp::create(
         b, loc, arith::RemUIOp::create(b, loc, lane, indexConstant(b, loc, 4)),
         indexConstant(b, loc, 2));
@@ -435,28 +455,31 @@ private:
               arith::AddIOp::create(
                   b, loc, warpRow,
                   arith::AddIOp::create(
-                      b, loc, indexConstant(b, loc, mt * 16 + (i / 2) * 8), group)));
+                      b, loc, indexConstant(b, loc, mt * 16 + (i / 2) * 8),
+                      group)));
           Value n = arith::AddIOp::create(
               b, loc, columnBase,
               arith::AddIOp::create(
                   b, loc, warpColumn,
-                  arith::AddIOp::create(
-                      b, loc, indexConstant(b, loc, nt * 8 + i % 2), pairColumn)));
+                  arith::AddIOp::create(b, loc,
+                                        indexConstant(b, loc, nt * 8 + i % 2),
+                                        pairColumn)));
           Value inside =
               arith::AndIOp::create(b, loc, lessThan(b, loc, m, parts.m),
                                     lessThan(b, loc, n, parts.n));
-          auto ifOp = scf::IfOp::create(b, loc, inside, /*withElseRegion=*/false);
+          auto ifOp =
+              scf::IfOp::create(b, loc, inside, /*withElseRegion=*/false);
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(ifOp.thenBlock());
           // The output's leading dimensions split M; the last is N.
           SmallVector<Value> indices;
           if (outputShape.size() > 2 ||
               (outputShape.size() == 2 && outputShape[0] != parts.m)) {
-            llvm::append_range(
-                indices, affine::AffineDelinearizeIndexOp::create(
-                             b, loc, m, outputShape.drop_back(),
-                             /*hasOuterBound=*/true)
-                             .getResults());
+            llvm::append_range(indices,
+                               affine::AffineDelinearizeIndexOp::create(
+                                   b, loc, m, outputShape.drop_back(),
+                                   /*hasOuterBound=*/true)
+                                   .getResults());
           } else {
             indices.push_back(m);
           }
@@ -504,7 +527,8 @@ struct CudaMmaLinearPass
     eraseDeadOps(kernel.getBody().front());
     Builder attributes(&getContext());
     kernel->setAttr(kCudaBlockSizeAttr, attributes.getI64IntegerAttr(kThreads));
-    kernel->setAttr(kCudaKernelKindAttr, attributes.getStringAttr("mma_linear"));
+    kernel->setAttr(kCudaKernelKindAttr,
+                    attributes.getStringAttr("mma_linear"));
     kernel->setAttr(kCudaBlockTileAttr,
                     attributes.getDenseI64ArrayAttr({blockRows, blockColumns}));
     kernel->setAttr(kCudaPipelineStagesAttr,

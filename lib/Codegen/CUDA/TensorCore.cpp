@@ -52,8 +52,7 @@ FailureOr<Value> ElementBuilder::build(Value tensor, ValueRange indices) {
   if (auto expand = dyn_cast<tensor::ExpandShapeOp>(producer)) {
     ArrayRef<int64_t> result = expand.getResultType().getShape();
     SmallVector<Value> sourceIndices;
-    for (const ReassociationIndices &group :
-         expand.getReassociationIndices()) {
+    for (const ReassociationIndices &group : expand.getReassociationIndices()) {
       SmallVector<Value> parts;
       SmallVector<int64_t> basis;
       for (int64_t dim : group) {
@@ -61,10 +60,9 @@ FailureOr<Value> ElementBuilder::build(Value tensor, ValueRange indices) {
         basis.push_back(result[dim]);
       }
       sourceIndices.push_back(
-          parts.size() == 1
-              ? parts.front()
-              : Value(affine::AffineLinearizeIndexOp::create(
-                    b, loc, parts, basis, /*disjoint=*/true)));
+          parts.size() == 1 ? parts.front()
+                            : Value(affine::AffineLinearizeIndexOp::create(
+                                  b, loc, parts, basis, /*disjoint=*/true)));
     }
     return build(expand.getSrc(), sourceIndices);
   }
@@ -103,8 +101,7 @@ FailureOr<Value> ElementBuilder::buildGeneric(linalg::GenericOp generic,
   IRMapping mapping;
   for (OpOperand *input : generic.getDpsInputOperands()) {
     SmallVector<Value> inputIndices;
-    for (AffineExpr expr :
-         generic.getMatchingIndexingMap(input).getResults())
+    for (AffineExpr expr : generic.getMatchingIndexingMap(input).getResults())
       inputIndices.push_back(affine::AffineApplyOp::create(
           b, loc, AffineMap::get(indices.size(), 0, expr), indices));
     FailureOr<Value> element = build(input->get(), inputIndices);
@@ -133,7 +130,6 @@ FailureOr<Value> ElementBuilder::buildGeneric(linalg::GenericOp generic,
   return mapping.lookupOrDefault(
       cast<linalg::YieldOp>(body.getTerminator()).getValues()[0]);
 }
-
 
 void eraseDeadOps(Block &block) {
   bool erased = true;
@@ -199,9 +195,9 @@ Value MmaBuilder::pack(OpBuilder &b, Location loc, Value low,
                        Value high) const {
   Value pair = vector::FromElementsOp::create(
       b, loc, VectorType::get({2}, b.getF32Type()), ValueRange{low, high});
-  return operand(b, loc,
-                 arith::TruncFOp::create(b, loc, VectorType::get({2}, element),
-                                         pair));
+  return operand(
+      b, loc,
+      arith::TruncFOp::create(b, loc, VectorType::get({2}, element), pair));
 }
 
 std::array<Value, 4> MmaBuilder::mma(OpBuilder &b, Location loc, ValueRange a,
@@ -211,8 +207,8 @@ std::array<Value, 4> MmaBuilder::mma(OpBuilder &b, Location loc, ValueRange a,
   Type f32 = b.getF32Type();
   auto mma = NVVM::MmaOp::create(
       b, loc,
-      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32}),
-      a, bRegs, c, ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32}), a,
+      bRegs, c, ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
       std::array<NVVM::MMATypes, 2>{type, type},
       std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
                                      NVVM::MMALayout::col});

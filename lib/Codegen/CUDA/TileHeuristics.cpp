@@ -37,8 +37,8 @@ int64_t vitc::cuda::residentBlocks(const CudaTarget &target, int64_t threads,
   int64_t blocks = std::min(target.blocksPerMultiprocessor,
                             target.threadsPerMultiprocessor / (warps * 32));
   // Registers are allocated per warp in units of 256.
-  int64_t warpRegisters = llvm::alignTo(std::max<int64_t>(registers, 1) * 32,
-                                        256);
+  int64_t warpRegisters =
+      llvm::alignTo(std::max<int64_t>(registers, 1) * 32, 256);
   blocks = std::min(blocks, target.registersPerMultiprocessor /
                                 (warpRegisters * warps));
   // The runtime reserves 1 KiB of shared memory per block.

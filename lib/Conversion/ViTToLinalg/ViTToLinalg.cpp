@@ -194,8 +194,8 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
     if (weightElement != elementType) {
       RankedTensorType inputType = tensorTypeOf(input);
       input = buildElementwise(
-          b, RankedTensorType::get(inputType.getShape(), weightElement),
-          input, b.getMultiDimIdentityMap(2),
+          b, RankedTensorType::get(inputType.getShape(), weightElement), input,
+          b.getMultiDimIdentityMap(2),
           [&](ImplicitLocOpBuilder &nb, ValueRange args) -> Value {
             return arith::TruncFOp::create(nb, weightElement, args[0]);
           });
