@@ -112,36 +112,18 @@ public:
 
   LogicalResult build(OpBuilder &b) {
     Location loc = parts.store.getLoc();
-    MLIRContext *context = b.getContext();
-    auto workgroup = gpu::AddressSpaceAttr::get(
-        context, gpu::GPUDialect::getWorkgroupAddressSpace());
-    int64_t queryBlocks = llvm::divideCeil(parts.tokens, kQueries);
-    auto blocks = scf::ForallOp::create(
-        b, loc,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(parts.batch * parts.heads),
-                               b.getIndexAttr(queryBlocks)},
-        ValueRange(),
-        b.getArrayAttr(
-            {gpu::GPUBlockMappingAttr::get(context, gpu::MappingId::LinearDim1),
-             gpu::GPUBlockMappingAttr::get(context,
-                                           gpu::MappingId::LinearDim0)}));
+    auto blocks = createBlockLoop(b, loc, parts.batch * parts.heads,
+                                  llvm::divideCeil(parts.tokens, kQueries));
     b.setInsertionPointToStart(blocks.getBody());
     Value imageHead = blocks.getInductionVar(0);
     image = arith::DivUIOp::create(b, loc, imageHead, c(b, loc, parts.heads));
     head = arith::RemUIOp::create(b, loc, imageHead, c(b, loc, parts.heads));
     queryBase = arith::MulIOp::create(b, loc, blocks.getInductionVar(1),
                                       c(b, loc, kQueries));
-    auto tileType = [&](int64_t rows) {
-      return MemRefType::get({rows, parts.width}, element,
-                             MemRefLayoutAttrInterface(), workgroup);
-    };
-    tileQ = memref::AllocOp::create(b, loc, tileType(kQueries));
-    tileK = memref::AllocOp::create(b, loc, tileType(kKeys));
-    tileV = memref::AllocOp::create(b, loc, tileType(kKeys));
-    auto threads = scf::ForallOp::create(
-        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(kThreads)}, ValueRange(),
-        b.getArrayAttr({gpu::GPUThreadMappingAttr::get(
-            context, gpu::MappingId::LinearDim0)}));
+    tileQ = allocateWorkgroupTile(b, loc, {kQueries, parts.width}, element);
+    tileK = allocateWorkgroupTile(b, loc, {kKeys, parts.width}, element);
+    tileV = allocateWorkgroupTile(b, loc, {kKeys, parts.width}, element);
+    auto threads = createThreadLoop(b, loc, kThreads);
     b.setInsertionPointToStart(threads.getBody());
     return buildThread(b, loc, threads.getInductionVar(0));
   }
@@ -156,52 +138,22 @@ private:
   }
 
   /// Fills the `rows` of `tile` with tokens base + r (zero past T) of
-  /// `source` ([B, T, H, D]) for this block's image and head, each thread
-  /// computing, rounding and storing pairs of elements.
+  /// `source` ([B, T, H, D]) for this block's image and head.
   LogicalResult fillTile(OpBuilder &b, Location loc, Value thread, Value tile,
                          int64_t rows, Value source, Value base) {
-    int64_t pairsPerRow = parts.width / 2;
-    auto pairType = VectorType::get({2}, element);
-    for (int64_t i = 0; i < rows * pairsPerRow / kThreads; ++i) {
-      Value pair =
-          arith::AddIOp::create(b, loc, thread, c(b, loc, i * kThreads));
-      Value row = arith::DivUIOp::create(b, loc, pair, c(b, loc, pairsPerRow));
-      Value column = arith::MulIOp::create(
-          b, loc, arith::RemUIOp::create(b, loc, pair, c(b, loc, pairsPerRow)),
-          c(b, loc, 2));
-      Value token = arith::AddIOp::create(b, loc, base, row);
-      Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                           token, c(b, loc, parts.tokens));
-      auto ifOp = scf::IfOp::create(b, loc, pairType, inside,
-                                    /*withElseRegion=*/true);
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(ifOp.thenBlock());
-        ElementBuilder elements(b, loc);
-        SmallVector<Value> values;
-        for (int64_t j = 0; j < 2; ++j) {
-          Value d = arith::AddIOp::create(b, loc, column, c(b, loc, j));
-          FailureOr<Value> value =
-              elements.build(source, {image, token, head, d});
-          if (failed(value))
-            return failure();
-          values.push_back(arith::TruncFOp::create(b, loc, element, *value));
-        }
-        scf::YieldOp::create(b, loc,
-                             ValueRange{vector::FromElementsOp::create(
-                                 b, loc, pairType, values)});
-        b.setInsertionPointToStart(ifOp.elseBlock());
-        scf::YieldOp::create(b, loc,
-                             ValueRange{arith::ConstantOp::create(
-                                 b, loc, pairType,
-                                 DenseElementsAttr::get(
-                                     pairType, b.getFloatAttr(element, 0.0)))});
-      }
-      vector::StoreOp::create(
-          b, loc, ifOp.getResult(0), tile,
-          ValueRange{row, swizzledColumn(b, loc, row, column, parts.width)});
-    }
-    return success();
+    auto token = [&](Value row) {
+      return arith::AddIOp::create(b, loc, base, row);
+    };
+    return fillTilePairs(
+        b, loc, thread, kThreads, tile, {}, rows, parts.width,
+        [&](Value row, Value) -> Value {
+          return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                       token(row), c(b, loc, parts.tokens));
+        },
+        [&](Value row, Value column) {
+          ElementBuilder elements(b, loc);
+          return elements.build(source, {image, token(row), head, column});
+        });
   }
 
   /// The maximum (or sum) of `value` over the four lanes of a quad, which

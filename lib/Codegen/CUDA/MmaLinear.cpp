@@ -165,37 +165,18 @@ public:
 
   LogicalResult build(OpBuilder &b) {
     Location loc = parts.store.getLoc();
-    MLIRContext *context = b.getContext();
-    auto workgroup = gpu::AddressSpaceAttr::get(
-        context, gpu::GPUDialect::getWorkgroupAddressSpace());
-    int64_t gridRows = llvm::divideCeil(parts.m, blockRows);
-    int64_t gridColumns = llvm::divideCeil(parts.n, blockColumns);
-    auto blocks = scf::ForallOp::create(
-        b, loc,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(gridRows),
-                               b.getIndexAttr(gridColumns)},
-        ValueRange(),
-        b.getArrayAttr(
-            {gpu::GPUBlockMappingAttr::get(context, gpu::MappingId::LinearDim1),
-             gpu::GPUBlockMappingAttr::get(context,
-                                           gpu::MappingId::LinearDim0)}));
+    auto blocks = createBlockLoop(b, loc, llvm::divideCeil(parts.m, blockRows),
+                                  llvm::divideCeil(parts.n, blockColumns));
     b.setInsertionPointToStart(blocks.getBody());
     rowBase = arith::MulIOp::create(b, loc, blocks.getInductionVar(0),
                                     indexConstant(b, loc, blockRows));
     columnBase = arith::MulIOp::create(b, loc, blocks.getInductionVar(1),
                                        indexConstant(b, loc, blockColumns));
-    stagesA = memref::AllocOp::create(
-        b, loc,
-        MemRefType::get({kStages, blockRows, kTileK}, element,
-                        MemRefLayoutAttrInterface(), workgroup));
-    stagesB = memref::AllocOp::create(
-        b, loc,
-        MemRefType::get({kStages, blockColumns, kTileK}, element,
-                        MemRefLayoutAttrInterface(), workgroup));
-    auto threads = scf::ForallOp::create(
-        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(kThreads)}, ValueRange(),
-        b.getArrayAttr({gpu::GPUThreadMappingAttr::get(
-            context, gpu::MappingId::LinearDim0)}));
+    stagesA =
+        allocateWorkgroupTile(b, loc, {kStages, blockRows, kTileK}, element);
+    stagesB =
+        allocateWorkgroupTile(b, loc, {kStages, blockColumns, kTileK}, element);
+    auto threads = createThreadLoop(b, loc, kThreads);
     b.setInsertionPointToStart(threads.getBody());
     return buildThread(b, loc, threads.getInductionVar(0));
   }
@@ -242,53 +223,26 @@ private:
           parts.weight, ValueRange{clampedN, clampedK}, b.getIndexAttr(kChunk),
           sourceElements, b.getUnitAttr());
     }
-    // Input: pairs of elements, so that a warp stores two whole rows.
-    constexpr int64_t pairsPerRow = kTileK / 2;
-    auto pairType = VectorType::get({2}, element);
-    for (int64_t i = 0; i < blockRows * pairsPerRow / kThreads; ++i) {
-      Value pairIndex = arith::AddIOp::create(
-          b, loc, thread, indexConstant(b, loc, i * kThreads));
-      Value row = arith::DivUIOp::create(b, loc, pairIndex,
-                                         indexConstant(b, loc, pairsPerRow));
-      Value column = arith::MulIOp::create(
-          b, loc,
-          arith::RemUIOp::create(b, loc, pairIndex,
-                                 indexConstant(b, loc, pairsPerRow)),
-          indexConstant(b, loc, 2));
-      Value m = arith::AddIOp::create(b, loc, rowBase, row);
-      Value k = arith::AddIOp::create(b, loc, kBase, column);
-      // K is a multiple of 8: a pair is wholly inside or outside.
-      Value inside = arith::AndIOp::create(b, loc, lessThan(b, loc, m, parts.m),
-                                           lessThan(b, loc, k, parts.k));
-      auto ifOp = scf::IfOp::create(b, loc, pairType, inside,
-                                    /*withElseRegion=*/true);
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(ifOp.thenBlock());
-        ElementBuilder elements(b, loc);
-        SmallVector<Value> pair;
-        for (int64_t j = 0; j < 2; ++j) {
-          Value kj = arith::AddIOp::create(b, loc, k, indexConstant(b, loc, j));
-          FailureOr<Value> value = elements.build(parts.input, {m, kj});
-          if (failed(value))
-            return failure();
-          pair.push_back(*value);
-        }
-        scf::YieldOp::create(
-            b, loc,
-            ValueRange{vector::FromElementsOp::create(b, loc, pairType, pair)});
-        b.setInsertionPointToStart(ifOp.elseBlock());
-        scf::YieldOp::create(b, loc,
-                             ValueRange{arith::ConstantOp::create(
-                                 b, loc, pairType,
-                                 DenseElementsAttr::get(
-                                     pairType, b.getFloatAttr(element, 0.0)))});
-      }
-      vector::StoreOp::create(
-          b, loc, ifOp.getResult(0), stagesA,
-          ValueRange{stage, row, swizzledColumn(b, loc, row, column, kTileK)});
-    }
-    return success();
+    // Input: computed through the kernel's producers of the operand (the
+    // rounding included). K is a multiple of 8: a pair is wholly inside or
+    // outside.
+    auto m = [&](Value row) {
+      return arith::AddIOp::create(b, loc, rowBase, row);
+    };
+    auto k = [&](Value column) {
+      return arith::AddIOp::create(b, loc, kBase, column);
+    };
+    return fillTilePairs(
+        b, loc, thread, kThreads, stagesA, {stage}, blockRows, kTileK,
+        [&](Value row, Value column) -> Value {
+          return arith::AndIOp::create(b, loc,
+                                       lessThan(b, loc, m(row), parts.m),
+                                       lessThan(b, loc, k(column), parts.k));
+        },
+        [&](Value row, Value column) {
+          ElementBuilder elements(b, loc);
+          return elements.build(parts.input, {m(row), k(column)});
+        });
   }
 
   /// Multiplies the stage's tile into the accumulators (MT x NT tiles of

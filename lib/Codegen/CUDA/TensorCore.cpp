@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -129,6 +130,88 @@ FailureOr<Value> ElementBuilder::buildGeneric(linalg::GenericOp generic,
   }
   return mapping.lookupOrDefault(
       cast<linalg::YieldOp>(body.getTerminator()).getValues()[0]);
+}
+
+scf::ForallOp createBlockLoop(OpBuilder &b, Location loc, int64_t rows,
+                              int64_t columns) {
+  MLIRContext *context = b.getContext();
+  return scf::ForallOp::create(
+      b, loc,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(rows), b.getIndexAttr(columns)},
+      ValueRange(),
+      b.getArrayAttr(
+          {gpu::GPUBlockMappingAttr::get(context, gpu::MappingId::LinearDim1),
+           gpu::GPUBlockMappingAttr::get(context,
+                                         gpu::MappingId::LinearDim0)}));
+}
+
+scf::ForallOp createThreadLoop(OpBuilder &b, Location loc, int64_t threads) {
+  return scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(threads)}, ValueRange(),
+      b.getArrayAttr({gpu::GPUThreadMappingAttr::get(
+          b.getContext(), gpu::MappingId::LinearDim0)}));
+}
+
+Value allocateWorkgroupTile(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                            Type element) {
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  return memref::AllocOp::create(
+      b, loc,
+      MemRefType::get(shape, element, MemRefLayoutAttrInterface(), workgroup));
+}
+
+LogicalResult
+fillTilePairs(OpBuilder &b, Location loc, Value thread, int64_t threads,
+              Value tile, ValueRange prefix, int64_t rows, int64_t rowElements,
+              function_ref<Value(Value row, Value column)> inside,
+              function_ref<FailureOr<Value>(Value row, Value column)> value) {
+  Type element = cast<MemRefType>(tile.getType()).getElementType();
+  auto pairType = VectorType::get({2}, element);
+  int64_t pairsPerRow = rowElements / 2;
+  for (int64_t i = 0; i < rows * pairsPerRow / threads; ++i) {
+    Value pair = arith::AddIOp::create(b, loc, thread,
+                                       indexConstant(b, loc, i * threads));
+    Value row = arith::DivUIOp::create(b, loc, pair,
+                                       indexConstant(b, loc, pairsPerRow));
+    Value column = arith::MulIOp::create(
+        b, loc,
+        arith::RemUIOp::create(b, loc, pair,
+                               indexConstant(b, loc, pairsPerRow)),
+        indexConstant(b, loc, 2));
+    auto ifOp = scf::IfOp::create(b, loc, pairType, inside(row, column),
+                                  /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      SmallVector<Value> values;
+      for (int64_t j = 0; j < 2; ++j) {
+        FailureOr<Value> v =
+            value(row, arith::AddIOp::create(b, loc, column,
+                                             indexConstant(b, loc, j)));
+        if (failed(v))
+          return failure();
+        values.push_back(
+            v->getType() == element
+                ? *v
+                : Value(arith::TruncFOp::create(b, loc, element, *v)));
+      }
+      scf::YieldOp::create(
+          b, loc,
+          ValueRange{vector::FromElementsOp::create(b, loc, pairType, values)});
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      scf::YieldOp::create(
+          b, loc,
+          ValueRange{arith::ConstantOp::create(
+              b, loc, pairType,
+              DenseElementsAttr::get(pairType, b.getFloatAttr(element, 0.0)))});
+    }
+    SmallVector<Value> indices(prefix);
+    indices.push_back(row);
+    indices.push_back(swizzledColumn(b, loc, row, column, rowElements));
+    vector::StoreOp::create(b, loc, ifOp.getResult(0), tile, indices);
+  }
+  return success();
 }
 
 void eraseDeadOps(Block &block) {

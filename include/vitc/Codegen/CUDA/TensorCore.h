@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 
 #include <array>
@@ -98,6 +99,37 @@ private:
 
   mlir::Type element;
 };
+
+/// The block loop of a hand-built schedule: a 2-d grid `rows` x `columns`,
+/// the second dimension fastest (#gpu.block<linear_dim_1, linear_dim_0>).
+mlir::scf::ForallOp createBlockLoop(mlir::OpBuilder &b, mlir::Location loc,
+                                    int64_t rows, int64_t columns);
+
+/// The one thread loop of a hand-built schedule: `threads` threads
+/// (#gpu.thread<linear_dim_0>), each running the whole body.
+mlir::scf::ForallOp createThreadLoop(mlir::OpBuilder &b, mlir::Location loc,
+                                     int64_t threads);
+
+/// A workgroup buffer of `element`s of `shape`.
+mlir::Value allocateWorkgroupTile(mlir::OpBuilder &b, mlir::Location loc,
+                                  llvm::ArrayRef<int64_t> shape,
+                                  mlir::Type element);
+
+/// Fills `tile[prefix..., 0 .. rows, 0 .. rowElements]` (swizzled, see
+/// swizzledColumn) with pairs of 16-bit elements, `threads` threads each
+/// storing every `threads`-th pair: `value(row, column)` computes the
+/// element at (row, column) and (row, column + 1) where `inside(row,
+/// column)` holds (both then; an f32 value is rounded to the tile's type),
+/// and the pair is zero elsewhere. A warp
+/// stores whole rows, which the swizzle keeps free of bank conflicts.
+mlir::LogicalResult fillTilePairs(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::Value thread, int64_t threads,
+    mlir::Value tile, mlir::ValueRange prefix, int64_t rows,
+    int64_t rowElements,
+    llvm::function_ref<mlir::Value(mlir::Value row, mlir::Value column)> inside,
+    llvm::function_ref<mlir::FailureOr<mlir::Value>(mlir::Value row,
+                                                    mlir::Value column)>
+        value);
 
 /// Erases the ops of `block` that are dead (their results unused and no
 /// side effects), users first: the tensor computation a hand-built schedule
