@@ -470,6 +470,14 @@ struct CudaMmaLinearPass
     FailureOr<LinearParts> parts = matchLinear(kernel);
     if (failed(parts))
       return;
+    if (sm < 80) {
+      kernel.emitError("a linear with ")
+          << getElementTypeOrSelf(parts->weight.getType())
+          << " weights needs the tensor cores of sm_80 or newer (mma.sync, "
+             "cp.async); compiling for sm_"
+          << int64_t(sm);
+      return signalPassFailure();
+    }
     auto [blockRows, blockColumns] =
         chooseBlockTile(parts->m, parts->n, getCudaTarget(sm));
     OpBuilder b(parts->store);

@@ -3,6 +3,11 @@
 // RUN:     -vit-cuda-fold-reshapes -vit-cuda-destination-abi \
 // RUN:     -vit-cuda-mma-linear -vit-cuda-tile-and-distribute -canonicalize \
 // RUN: | FileCheck %s
+// RUN: not vitc-opt %s -split-input-file -convert-vit-to-linalg \
+// RUN:     -vit-cuda-destination-abi -vit-cuda-mma-linear=sm=75 2>&1 \
+// RUN: | FileCheck %s --check-prefix=OLD
+
+// OLD: error: a linear with 'bf16' weights needs the tensor cores of sm_80 or newer (mma.sync, cp.async); compiling for sm_75
 
 // A linear with a bf16 weight, [200, 96] x [96, 64]^T: on an A100 (108
 // multiprocessors) 64 x 64 tiles give 4 x 2 blocks, so the tile halves to
