@@ -245,6 +245,8 @@ public:
       unsigned lanes = std::min(32u, threadsPerBlock - w * 32);
       warps[w].validMask = lanes == 32 ? ~0u : (1u << lanes) - 1;
       warps[w].registers.assign(size_t(kernel.numRegisters) * 32, 0);
+      for (auto [index, bits] : kernel.constantRegisters)
+        std::fill_n(warps[w].registers.begin() + size_t(index) * 32, 32, bits);
     }
     sharedBytes = kernel.dynamicSharedOffset + config.dynamicSharedBytes;
     if (!config.dynamicSharedBytes)

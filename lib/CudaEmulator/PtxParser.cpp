@@ -866,8 +866,20 @@ private:
       operand.reg = int32_t(kernel->vectorRegisters.size());
       do {
         const Token &element = next();
-        kernel->vectorRegisters.push_back(
-            element.text == "_" ? -1 : registerIndex(element));
+        int32_t index;
+        if (element.kind == Token::Number) {
+          // An immediate element (LLVM stores zeros so) gets a register of
+          // its own that holds it.
+          uint64_t bits;
+          bool isFloatBits;
+          if (!parseNumber(element.text, bits, isFloatBits))
+            fail(element.line, "bad number '" + element.text + "'");
+          index = int32_t(nextRegister++);
+          kernel->constantRegisters.push_back({index, bits});
+        } else {
+          index = element.text == "_" ? -1 : registerIndex(element);
+        }
+        kernel->vectorRegisters.push_back(index);
         ++operand.count;
       } while (accept(","));
       expect("}");

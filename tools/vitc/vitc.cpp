@@ -146,9 +146,10 @@ cl::opt<std::string>
 cl::opt<std::string> precisionName(
     "precision",
     cl::desc("What the matmuls compute in on --target cuda:sm_NN: fp32 "
-             "(default), bf16 or fp16 (tensor cores, fp32 accumulation; "
-             "linear weights stored in that type); the CPU computes in fp32"),
-    cl::value_desc("fp32|bf16|fp16"), cl::init("fp32"),
+             "(default), tf32 (linears on tensor cores), bf16 or fp16 "
+             "(linears and attention on tensor cores, linear weights stored "
+             "in that type); fp32 accumulation; the CPU computes in fp32"),
+    cl::value_desc("fp32|tf32|bf16|fp16"), cl::init("fp32"),
     cl::cat(outputCategory));
 cl::opt<std::string>
     cpuName("cpu",
@@ -517,13 +518,10 @@ int main(int argc, char **argv) {
       vitc::cuda::parsePrecision(precisionName);
   if (!precision)
     return fail("unknown --precision '" + precisionName +
-                "'; expected fp32, bf16 or fp16");
+                "'; expected fp32, tf32, bf16 or fp16");
   if (*precision != vitc::cuda::Precision::F32 && !target->isCuda())
     return fail("--precision " + precisionName +
                 " needs a --target cuda:sm_NN; the CPU computes in fp32");
-  if (*precision == vitc::cuda::Precision::TF32)
-    return fail("--precision tf32 is not implemented yet; use bf16 or fp16 "
-                "(tensor cores) or fp32");
   if (*precision != vitc::cuda::Precision::F32 && target->cuda.sm < 80)
     return fail("--precision " + precisionName +
                 " needs sm_80 or newer (mma.sync with bf16/fp16, cp.async)");

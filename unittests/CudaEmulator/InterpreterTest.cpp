@@ -2285,5 +2285,46 @@ TEST_F(EmulatorTest, DeviceAttributes) {
   EXPECT_EQ(value, 1024); // .shared .f32 partial[256]
 }
 
+// Vector operands may hold immediates, as LLVM writes zero stores: each
+// thread stores {1.0, t, 0, -2.5} and reads it back.
+const char *kVectorImmediatePtx = R"ptx(
+.version 7.8
+.target sm_80
+.address_size 64
+
+.visible .entry vector_immediates(.param .u64 out)
+{
+  .shared .align 16 .b8 tile[512];
+  .reg .b32 %r<8>;
+  .reg .b64 %rd<6>;
+  ld.param.u64 %rd1, [out];
+  cvta.to.global.u64 %rd1, %rd1;
+  mov.u32 %r1, %tid.x;
+  cvt.rn.f32.u32 %r2, %r1;
+  mul.wide.u32 %rd2, %r1, 16;
+  mov.u64 %rd3, tile;
+  add.s64 %rd4, %rd3, %rd2;
+  st.shared.v4.b32 [%rd4], {0f3F800000, %r2, 0, 0fC0200000};
+  ld.shared.v4.b32 {%r3, %r4, %r5, %r6}, [%rd4];
+  add.s64 %rd5, %rd1, %rd2;
+  st.global.v4.b32 [%rd5], {%r3, %r4, %r5, %r6};
+  ret;
+}
+)ptx";
+
+TEST_F(EmulatorTest, VectorOperandsTakeImmediates) {
+  CUfunction f = kernel(kVectorImmediatePtx, "vector_immediates");
+  ASSERT_NE(f, nullptr);
+  CUdeviceptr out = allocate(32 * 16);
+  ASSERT_EQ(launch(f, {1}, {32}, 0, out), abi::kSuccess) << report();
+  std::vector<float> values = download<float>(out, 32 * 4);
+  for (int t = 0; t < 32; ++t) {
+    EXPECT_EQ(values[4 * t], 1.0f) << t;
+    EXPECT_EQ(values[4 * t + 1], float(t)) << t;
+    EXPECT_EQ(values[4 * t + 2], 0.0f) << t;
+    EXPECT_EQ(values[4 * t + 3], -2.5f) << t;
+  }
+}
+
 } // namespace
 } // namespace vitc::emulator::test

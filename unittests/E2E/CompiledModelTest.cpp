@@ -199,8 +199,9 @@ class TensorCoreModelTest
     : public ::testing::TestWithParam<std::tuple<Case, Target>> {};
 
 double boundFor(cuda::Precision precision) {
-  return precision == cuda::Precision::BF16 ? kBf16RelativeL2Bound
-                                            : kFp16RelativeL2Bound;
+  return precision == cuda::Precision::BF16   ? kBf16RelativeL2Bound
+         : precision == cuda::Precision::TF32 ? kTf32RelativeL2Bound
+                                              : kFp16RelativeL2Bound;
 }
 
 TEST_P(TensorCoreModelTest, MatchesReferenceWithinPrecisionBound) {
@@ -226,12 +227,14 @@ const Target kBf16Sm80{"bf16_sm80", 80, cuda::Precision::BF16};
 const Target kBf16Sm90{"bf16_sm90", 90, cuda::Precision::BF16};
 const Target kFp16Sm80{"fp16_sm80", 80, cuda::Precision::F16};
 const Target kFp16Sm90{"fp16_sm90", 90, cuda::Precision::F16};
+const Target kTf32Sm80{"tf32_sm80", 80, cuda::Precision::TF32};
+const Target kTf32Sm90{"tf32_sm90", 90, cuda::Precision::TF32};
 
 INSTANTIATE_TEST_SUITE_P(
     Small, TensorCoreModelTest,
     ::testing::Combine(::testing::ValuesIn(cases()),
                        ::testing::Values(kBf16Sm80, kBf16Sm90, kFp16Sm80,
-                                         kFp16Sm90)),
+                                         kFp16Sm90, kTf32Sm80, kTf32Sm90)),
     [](const auto &info) {
       return std::get<0>(info.param).name + "_" + std::get<1>(info.param).name;
     });
@@ -242,7 +245,7 @@ TEST(TensorCoreModel, Top1AgreesWithReference) {
   ModelConfig config = small(InputLayout::NCHW, KernelLayout::OIHW);
   WeightSet weights = makeRandomWeights(config, WeightNaming::Timm, 7);
   constexpr int64_t kBatch = 16;
-  for (const Target &target : {kBf16Sm90, kFp16Sm90}) {
+  for (const Target &target : {kBf16Sm90, kFp16Sm90, kTf32Sm80}) {
     std::string artifact = compile(config, weights, kBatch, target);
     int64_t agree = 0, images = 0;
     for (uint32_t seed : {21u, 22u}) {
@@ -271,7 +274,7 @@ TEST(TensorCoreModel, DetectsAPerturbedWeight) {
     fc1[i] *= 1.25f;
   std::vector<float> images = randomImages(config, 3, 3);
   std::vector<float> expected = reference::runModel(config, weights, images, 3);
-  for (const Target &target : {kBf16Sm90, kFp16Sm80}) {
+  for (const Target &target : {kBf16Sm90, kFp16Sm80, kTf32Sm90}) {
     std::string artifact = compile(config, perturbed, 3, target);
     double error =
         relativeL2(run(artifact, images, expected.size(), target), expected);

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vitc::emulator {
@@ -248,6 +249,9 @@ struct Kernel {
   uint32_t maxThreads = 0; ///< .maxntid/.reqntid product, 0 when absent
   uint32_t numRegisters = 0;
   std::vector<int32_t> vectorRegisters;
+  /// Registers that hold an immediate of a vector operand
+  /// (`{0f00000000, %r1}`), set in every thread before it starts.
+  std::vector<std::pair<int32_t, uint64_t>> constantRegisters;
   std::vector<Instruction> code;
   /// Whether the kernel uses a warp collective (shfl/vote/bar.warp.sync).
   bool usesWarpCollectives = false;

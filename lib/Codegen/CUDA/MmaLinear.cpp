@@ -54,8 +54,6 @@ namespace {
 
 /// Elements of a K tile: one 64-byte row of four 16-byte chunks.
 constexpr int64_t kTileK = 32;
-/// Elements per 16-byte chunk (one cp.async, one ldmatrix row).
-constexpr int64_t kChunk = kChunkBytes / 2;
 /// Shared-memory stages of the operand pipeline.
 constexpr int64_t kStages = 3;
 /// 2 x 2 warps.
@@ -88,8 +86,9 @@ bool isMap(AffineMap map, ArrayRef<unsigned> dims) {
 }
 
 /// Matches a kernel computing one matmul A[M, K] x W[N, K]^T with a narrow
-/// (bf16/f16) weight, optionally followed by one element-wise epilogue.
-FailureOr<LinearParts> matchLinear(func::FuncOp kernel) {
+/// (bf16/f16) weight, or with `tf32` an f32 one, optionally followed by one
+/// element-wise epilogue.
+FailureOr<LinearParts> matchLinear(func::FuncOp kernel, bool tf32) {
   auto stores = kernel.getOps<bufferization::MaterializeInDestinationOp>();
   if (!llvm::hasSingleElement(stores))
     return failure();
@@ -114,7 +113,7 @@ FailureOr<LinearParts> matchLinear(func::FuncOp kernel) {
       !matchPattern(fill.getInputs()[0], m_AnyZeroFloat()))
     return failure();
   Type element = getElementTypeOrSelf(parts.weight.getType());
-  if ((!element.isBF16() && !element.isF16()) ||
+  if ((!element.isBF16() && !element.isF16() && !(tf32 && element.isF32())) ||
       getElementTypeOrSelf(parts.input.getType()) != element ||
       !getElementTypeOrSelf(parts.matmul.getResult(0).getType()).isF32())
     return failure();
@@ -124,7 +123,8 @@ FailureOr<LinearParts> matchLinear(func::FuncOp kernel) {
   parts.n = weightType.getShape()[0];
   parts.k = weightType.getShape()[1];
   parts.m = cast<ShapedType>(parts.input.getType()).getShape()[0];
-  if (parts.k % kChunk != 0)
+  // Weight rows are copied in 16-byte pieces.
+  if (parts.k % chunkElements(element) != 0)
     return failure();
   if (parts.root != parts.matmul) {
     auto epilogue = dyn_cast<linalg::GenericOp>(parts.root);
@@ -161,7 +161,7 @@ public:
         warpColumns(blockColumns / kWarpColumns), mTiles(warpRows / 16),
         nTiles(warpColumns / 8),
         element(getElementTypeOrSelf(parts.weight.getType())),
-        mmaBuilder(element) {}
+        chunk(chunkElements(element)), mmaBuilder(element) {}
 
   LogicalResult build(OpBuilder &b) {
     Location loc = parts.store.getLoc();
@@ -193,17 +193,17 @@ private:
                         Value stage) {
     Value kBase =
         arith::MulIOp::create(b, loc, tile, indexConstant(b, loc, kTileK));
-    constexpr int64_t chunksPerRow = kTileK / kChunk;
+    int64_t chunksPerRow = kTileK / chunk;
     for (int64_t i = 0; i < blockColumns * chunksPerRow / kThreads; ++i) {
-      Value chunk = arith::AddIOp::create(b, loc, thread,
+      Value piece = arith::AddIOp::create(b, loc, thread,
                                           indexConstant(b, loc, i * kThreads));
-      Value row = arith::DivUIOp::create(b, loc, chunk,
+      Value row = arith::DivUIOp::create(b, loc, piece,
                                          indexConstant(b, loc, chunksPerRow));
       Value column = arith::MulIOp::create(
           b, loc,
-          arith::RemUIOp::create(b, loc, chunk,
+          arith::RemUIOp::create(b, loc, piece,
                                  indexConstant(b, loc, chunksPerRow)),
-          indexConstant(b, loc, kChunk));
+          indexConstant(b, loc, chunk));
       Value n = arith::AddIOp::create(b, loc, columnBase, row);
       Value k = arith::AddIOp::create(b, loc, kBase, column);
       // Rows past N and chunks past K are zero-filled; their addresses are
@@ -211,21 +211,22 @@ private:
       Value inside = arith::AndIOp::create(b, loc, lessThan(b, loc, n, parts.n),
                                            lessThan(b, loc, k, parts.k));
       Value sourceElements =
-          arith::SelectOp::create(b, loc, inside, indexConstant(b, loc, kChunk),
+          arith::SelectOp::create(b, loc, inside, indexConstant(b, loc, chunk),
                                   indexConstant(b, loc, 0));
       Value clampedN =
           arith::MinUIOp::create(b, loc, n, indexConstant(b, loc, parts.n - 1));
       Value clampedK = arith::MinUIOp::create(
-          b, loc, k, indexConstant(b, loc, parts.k - kChunk));
+          b, loc, k, indexConstant(b, loc, parts.k - chunk));
       nvgpu::DeviceAsyncCopyOp::create(
           b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), stagesB,
-          ValueRange{stage, row, swizzledColumn(b, loc, row, column, kTileK)},
-          parts.weight, ValueRange{clampedN, clampedK}, b.getIndexAttr(kChunk),
+          ValueRange{stage, row,
+                     swizzledColumn(b, loc, row, column, kTileK, element)},
+          parts.weight, ValueRange{clampedN, clampedK}, b.getIndexAttr(chunk),
           sourceElements, b.getUnitAttr());
     }
     // Input: computed through the kernel's producers of the operand (the
-    // rounding included). K is a multiple of 8: a pair is wholly inside or
-    // outside.
+    // rounding included). K is a multiple of a chunk: a pair is wholly
+    // inside or outside.
     auto m = [&](Value row) {
       return arith::AddIOp::create(b, loc, rowBase, row);
     };
@@ -260,9 +261,11 @@ private:
     Value quarterOdd = arith::RemUIOp::create(
         b, loc, arith::DivUIOp::create(b, loc, lane, indexConstant(b, loc, 8)),
         indexConstant(b, loc, 2));
-    for (int64_t step = 0; step < kTileK / 16; ++step) {
-      // A: matrices (rows 0-7, k 0-7), (8-15, 0-7), (0-7, 8-15), (8-15,
-      // 8-15): lane l gives row l % 16 at k (l / 16) * 8.
+    int64_t kStep = mmaBuilder.kStep();
+    for (int64_t step = 0; step < kTileK / kStep; ++step) {
+      // A: matrices (rows 0-7, first chunk of the step), (8-15, first),
+      // (0-7, second), (8-15, second): lane l gives row l % 16 at chunk
+      // l / 16.
       SmallVector<SmallVector<Value, 4>> a;
       for (int64_t mt = 0; mt < mTiles; ++mt) {
         Value row = arith::AddIOp::create(
@@ -270,13 +273,13 @@ private:
             arith::AddIOp::create(b, loc, indexConstant(b, loc, mt * 16),
                                   lane16));
         Value k = arith::AddIOp::create(
-            b, loc, indexConstant(b, loc, step * 16),
-            arith::MulIOp::create(b, loc, half, indexConstant(b, loc, 8)));
+            b, loc, indexConstant(b, loc, step * kStep),
+            arith::MulIOp::create(b, loc, half, indexConstant(b, loc, chunk)));
         a.push_back(mmaBuilder.ldmatrix(b, loc, stagesA, stage, row, k, kTileK,
                                         /*transpose=*/false));
       }
-      // B (rows n, k contiguous): matrices (n 0-7, k 0-7), (0-7, 8-15),
-      // (8-15, 0-7), (8-15, 8-15), i.e. b0 b1 of two n8 tiles.
+      // B (rows n, k contiguous): matrices (n 0-7, first chunk), (0-7,
+      // second), (8-15, first), (8-15, second), i.e. b0 b1 of two n8 tiles.
       SmallVector<SmallVector<Value>> bTiles;
       for (int64_t np = 0; np < nTiles / 2; ++np) {
         Value row = arith::AddIOp::create(
@@ -289,9 +292,9 @@ private:
                                           indexConstant(b, loc, 8)),
                     lane8)));
         Value k = arith::AddIOp::create(
-            b, loc, indexConstant(b, loc, step * 16),
+            b, loc, indexConstant(b, loc, step * kStep),
             arith::MulIOp::create(b, loc, quarterOdd,
-                                  indexConstant(b, loc, 8)));
+                                  indexConstant(b, loc, chunk)));
         SmallVector<Value, 4> words = mmaBuilder.ldmatrix(
             b, loc, stagesB, stage, row, k, kTileK, /*transpose=*/false);
         bTiles.push_back({words[0], words[1]});
@@ -455,6 +458,8 @@ private:
   LinearParts parts;
   int64_t blockRows, blockColumns, warpRows, warpColumns, mTiles, nTiles;
   Type element;
+  /// Elements per 16-byte chunk (one cp.async, one ldmatrix row).
+  int64_t chunk;
   MmaBuilder mmaBuilder;
   Value rowBase, columnBase, stagesA, stagesB;
 };
@@ -467,7 +472,7 @@ struct CudaMmaLinearPass
     func::FuncOp kernel = getOperation();
     if (!isKernelFunction(kernel) || kernel->hasAttr(kCudaKernelKindAttr))
       return;
-    FailureOr<LinearParts> parts = matchLinear(kernel);
+    FailureOr<LinearParts> parts = matchLinear(kernel, tf32);
     if (failed(parts))
       return;
     if (sm < 80) {

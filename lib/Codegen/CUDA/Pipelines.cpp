@@ -57,6 +57,7 @@ void vitc::cuda::buildCudaTilingPipeline(OpPassManager &pm,
   // skips them.
   CudaMmaLinearPassOptions mma;
   mma.sm = options.sm;
+  mma.tf32 = options.precision == Precision::TF32;
   pm.addNestedPass<func::FuncOp>(createCudaMmaLinearPass(mma));
   if (options.precision == Precision::BF16 ||
       options.precision == Precision::F16) {
@@ -157,10 +158,13 @@ struct CudaPipelineOptions : PassPipelineOptions<CudaPipelineOptions> {
       llvm::cl::init(0)};
   Option<Precision> precision{
       *this, "precision",
-      llvm::cl::desc("What attention computes in (linears follow their "
-                     "weights' type)"),
+      llvm::cl::desc("What attention computes in, and with tf32 the f32 "
+                     "linears (others follow their weights' type)"),
       llvm::cl::init(Precision::F32),
       llvm::cl::values(clEnumValN(Precision::F32, "fp32", "SIMT fp32"),
+                       clEnumValN(Precision::TF32, "tf32",
+                                  "linears with f32 weights on tf32 tensor "
+                                  "cores, attention SIMT fp32"),
                        clEnumValN(Precision::BF16, "bf16",
                                   "flash attention on bf16 tensor cores"),
                        clEnumValN(Precision::F16, "fp16",

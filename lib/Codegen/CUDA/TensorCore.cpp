@@ -208,7 +208,8 @@ fillTilePairs(OpBuilder &b, Location loc, Value thread, int64_t threads,
     }
     SmallVector<Value> indices(prefix);
     indices.push_back(row);
-    indices.push_back(swizzledColumn(b, loc, row, column, rowElements));
+    indices.push_back(
+        swizzledColumn(b, loc, row, column, rowElements, element));
     vector::StoreOp::create(b, loc, ifOp.getResult(0), tile, indices);
   }
   return success();
@@ -230,20 +231,24 @@ Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }
 
+int64_t chunkElements(Type element) {
+  return kChunkBytes * 8 / element.getIntOrFloatBitWidth();
+}
+
 Value swizzledColumn(OpBuilder &b, Location loc, Value row, Value column,
-                     int64_t rowElements) {
-  constexpr int64_t chunkElements = kChunkBytes / 2;
-  int64_t chunks = rowElements / chunkElements;
+                     int64_t rowElements, Type element) {
+  int64_t chunkSize = chunkElements(element);
+  int64_t chunks = rowElements / chunkSize;
   int64_t rowsPerLine = std::max<int64_t>(1, 8 / chunks);
   auto c = [&](int64_t value) { return indexConstant(b, loc, value); };
-  Value chunk = arith::DivUIOp::create(b, loc, column, c(chunkElements));
+  Value chunk = arith::DivUIOp::create(b, loc, column, c(chunkSize));
   Value key = arith::RemUIOp::create(
       b, loc, arith::DivUIOp::create(b, loc, row, c(rowsPerLine)),
       c(std::min<int64_t>(chunks, 8)));
   Value swizzled = arith::XOrIOp::create(b, loc, chunk, key);
   return arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, swizzled, c(chunkElements)),
-      arith::RemUIOp::create(b, loc, column, c(chunkElements)));
+      b, loc, arith::MulIOp::create(b, loc, swizzled, c(chunkSize)),
+      arith::RemUIOp::create(b, loc, column, c(chunkSize)));
 }
 
 SmallVector<Value, 4> MmaBuilder::ldmatrix(OpBuilder &b, Location loc,
@@ -253,10 +258,11 @@ SmallVector<Value, 4> MmaBuilder::ldmatrix(OpBuilder &b, Location loc,
                                            bool transpose) const {
   SmallVector<Value> indices(prefix);
   indices.push_back(row);
-  indices.push_back(swizzledColumn(b, loc, row, column, rowElements));
+  indices.push_back(
+      swizzledColumn(b, loc, row, column, rowElements, element));
   Value fragment = nvgpu::LdMatrixOp::create(
-      b, loc, VectorType::get({4, 2}, element), tile, indices, transpose,
-      /*numTiles=*/4);
+      b, loc, VectorType::get({4, element.isF32() ? 1 : 2}, element), tile,
+      indices, transpose, /*numTiles=*/4);
   SmallVector<Value, 4> registers;
   for (int64_t i = 0; i < 4; ++i)
     registers.push_back(operand(
@@ -268,6 +274,13 @@ SmallVector<Value, 4> MmaBuilder::ldmatrix(OpBuilder &b, Location loc,
 Value MmaBuilder::operand(OpBuilder &b, Location loc, Value pair) const {
   if (element.isF16())
     return pair;
+  if (element.isF32()) {
+    // One f32, rounded to tf32 (nearest, ties away: cvt.rna.tf32.f32).
+    Value value = vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{0});
+    return NVVM::ConvertFloatToTF32Op::create(
+        b, loc, b.getI32Type(), value, NVVM::FPRoundingMode::RNA,
+        NVVM::SaturationMode::NONE, /*relu=*/false);
+  }
   // A 1-d bitcast: the NVVM lowering handles no others.
   Value word = vector::BitCastOp::create(
       b, loc, VectorType::get({1}, b.getI32Type()), pair);
@@ -285,13 +298,14 @@ Value MmaBuilder::pack(OpBuilder &b, Location loc, Value low,
 
 std::array<Value, 4> MmaBuilder::mma(OpBuilder &b, Location loc, ValueRange a,
                                      ValueRange bRegs, ValueRange c) const {
-  NVVM::MMATypes type =
-      element.isBF16() ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+  NVVM::MMATypes type = element.isBF16()  ? NVVM::MMATypes::bf16
+                        : element.isF16() ? NVVM::MMATypes::f16
+                                          : NVVM::MMATypes::tf32;
   Type f32 = b.getF32Type();
   auto mma = NVVM::MmaOp::create(
       b, loc,
       LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32}), a,
-      bRegs, c, ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+      bRegs, c, ArrayRef<int64_t>{16, 8, kStep()}, std::nullopt, std::nullopt,
       std::array<NVVM::MMATypes, 2>{type, type},
       std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
                                      NVVM::MMALayout::col});

@@ -3,6 +3,10 @@
 // RUN:     -vit-cuda-fold-reshapes -vit-cuda-destination-abi \
 // RUN:     -vit-cuda-mma-linear -vit-cuda-tile-and-distribute -canonicalize \
 // RUN: | FileCheck %s
+// RUN: vitc-opt %s -split-input-file -convert-vit-to-linalg \
+// RUN:     -vit-cuda-gather-data-movement -vit-cuda-fold-reshapes \
+// RUN:     -vit-cuda-destination-abi -vit-cuda-mma-linear=tf32=true \
+// RUN: | FileCheck %s --check-prefix=TF32
 // RUN: not vitc-opt %s -split-input-file -convert-vit-to-linalg \
 // RUN:     -vit-cuda-destination-abi -vit-cuda-mma-linear=sm=75 2>&1 \
 // RUN: | FileCheck %s --check-prefix=OLD
@@ -107,6 +111,24 @@ func.func @patch_embed(%image: tensor<2x3x32x32xf32>, %w: tensor<64x768xbf16>, %
 // CHECK-SAME:      vit.cuda.kernel_kind = "linear"
 // CHECK-NOT:     nvvm.mma.sync
 func.func @fp32(%x: tensor<2x100x64xf32>, %w: tensor<96x64xf32>) -> tensor<2x100x96xf32> attributes {vit.kernel_name = "fp32"} {
+  %y = vit.linear %x, %w : tensor<2x100x64xf32>, tensor<96x64xf32> -> tensor<2x100x96xf32>
+  return %y : tensor<2x100x96xf32>
+}
+
+// -----
+
+// tf32 (with the pass's tf32 option): an f32 weight and input, rows of 32
+// f32 (8 chunks of 4), cp.async of 4 elements, ldmatrix moving f32 as b16
+// pairs, m16n8k8 MMAs on operands rounded by cvt.rna.tf32.f32 as they are
+// loaded.
+// TF32-LABEL: func.func @tf32(
+// TF32-SAME:      vit.cuda.kernel_kind = "mma_linear"
+// TF32:         memref.alloc() : memref<3x32x32xf32, #gpu.address_space<workgroup>>
+// TF32:         nvgpu.device_async_copy {{.*}}, 4, %{{.*}} {bypassL1} : memref<96x64xf32> to memref<3x32x32xf32, #gpu.address_space<workgroup>>
+// TF32:         nvgpu.ldmatrix {{.*}} -> vector<4x1xf32>
+// TF32:         nvvm.convert.float.to.tf32 %{{.*}} {rnd = #nvvm.fp_rnd_mode<rna>}
+// TF32:         nvvm.mma.sync {{.*}} multiplicandAPtxType = #nvvm.mma_type<tf32>, multiplicandBPtxType = #nvvm.mma_type<tf32>, shape = #nvvm.shape<m = 16, n = 8, k = 8>}
+func.func @tf32(%x: tensor<2x100x64xf32>, %w: tensor<96x64xf32>) -> tensor<2x100x96xf32> attributes {vit.kernel_name = "tf32"} {
   %y = vit.linear %x, %w : tensor<2x100x64xf32>, tensor<96x64xf32> -> tensor<2x100x96xf32>
   return %y : tensor<2x100x96xf32>
 }

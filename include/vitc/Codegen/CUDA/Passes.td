@@ -79,6 +79,9 @@ def CudaMmaLinearPass : Pass<"vit-cuda-mma-linear", "mlir::func::FuncOp"> {
   let options = [
     Option<"sm", "sm", "int64_t", /*default=*/"80",
            "Compute capability times ten (80: A100, 90: H100)">,
+    Option<"tf32", "tf32", "bool", /*default=*/"false",
+           "Also linears with f32 weights, on tf32 tensor cores (m16n8k8, "
+           "operands rounded to tf32 as they are loaded)">,
   ];
   let dependentDialects = ["mlir::affine::AffineDialect",
                            "mlir::gpu::GPUDialect",

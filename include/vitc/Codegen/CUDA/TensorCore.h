@@ -52,22 +52,31 @@ private:
 /// Bytes of one ldmatrix row, cp.async copy and swizzle chunk.
 inline constexpr int64_t kChunkBytes = 16;
 
+/// Elements of `element` in one 16-byte chunk (8 for bf16/f16, 4 for f32).
+int64_t chunkElements(mlir::Type element);
+
 /// Column at which element `column` of row `row` lives in a shared tile of
-/// 16-bit elements whose rows hold `rowElements` (a multiple of 8, at most
-/// 128). The 16-byte chunks of a row are XOR-swizzled by the row's place
+/// `element`s whose rows hold `rowElements` (whole 16-byte chunks, at most
+/// 256 bytes). The 16-byte chunks of a row are XOR-swizzled by the row's place
 /// among the rows that share a 128-byte line: any 8 consecutive rows
 /// (from a multiple of 8) at one logical chunk, which is what an 8x8
 /// ldmatrix matrix reads, then hit 8 distinct 16-byte bank groups, and so
 /// do the stores of whole rows.
 mlir::Value swizzledColumn(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value row, mlir::Value column,
-                           int64_t rowElements);
+                           int64_t rowElements, mlir::Type element);
 
-/// ldmatrix and mma.sync m16n8k16 on `element` (bf16 or f16) operands with
-/// f32 accumulators.
+/// ldmatrix and mma.sync on `element` operands with f32 accumulators:
+/// m16n8k16 for bf16 and f16; m16n8k8 on tf32 for f32 tiles, whose
+/// fragments are rounded to tf32 (cvt.rna) as they are loaded. ldmatrix
+/// moves 32-bit elements as pairs of 16-bit ones: an 8x8 matrix of b16 is
+/// 8 rows of 4 f32, which is the tf32 fragment layout.
 class MmaBuilder {
 public:
   explicit MmaBuilder(mlir::Type element) : element(element) {}
+
+  /// K of one mma.sync: 16, or 8 for tf32.
+  int64_t kStep() const { return element.isF32() ? 8 : 16; }
 
   /// ldmatrix.x4 (optionally .trans) of the four 8x8 matrices whose rows
   /// this lane addresses: row `row`, column `column` of the swizzled tile
@@ -116,7 +125,7 @@ mlir::Value allocateWorkgroupTile(mlir::OpBuilder &b, mlir::Location loc,
                                   mlir::Type element);
 
 /// Fills `tile[prefix..., 0 .. rows, 0 .. rowElements]` (swizzled, see
-/// swizzledColumn) with pairs of 16-bit elements, `threads` threads each
+/// swizzledColumn) with pairs of elements, `threads` threads each
 /// storing every `threads`-th pair: `value(row, column)` computes the
 /// element at (row, column) and (row, column + 1) where `inside(row,
 /// column)` holds (both then; an f32 value is rounded to the tile's type),
