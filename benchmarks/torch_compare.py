@@ -10,18 +10,18 @@ it leaves in --workdir:
     gpu_bB.npy     logits of the GPU artifact (--precision fp32)
     bench_bB.txt   the report of vit-run --benchmark on the GPU artifact
 
-and, with --precision bf16 or fp16, gpu_<precision>_bB.npy and
+and, with --precision tf32, bf16 or fp16, gpu_<precision>_bB.npy and
 bench_<precision>_bB.txt for the artifact compiled with that precision.
 
 This script loads the same weights into timm's vit_base_patch16_224 (timm
 names are vitc's; its attention is PyTorch's SDPA), checks the GPU logits
 against the CPU artifact and against PyTorch (fp32, or under
-torch.autocast in the 16-bit precision), times PyTorch eager and
-torch.compile the way vit-run times a run, and prints one table. fp32 logits
-must agree within --bound (max relative difference); 16-bit ones within the
-relative L2 bound of the precision (unittests/E2E/Numerics.h: 1.5e-2 bf16,
-3e-3 fp16; PyTorch's autocast rounds differently, so against it the bound
-is doubled). It exits with status 1 if a check fails.
+torch.autocast in the 16-bit precisions, its tf32 mode for tf32), times
+PyTorch eager and torch.compile the way vit-run times a run, and prints one
+table. fp32 logits must agree within --bound (max relative difference);
+the others within the relative L2 bound of the precision
+(unittests/E2E/Numerics.h: 2e-3 tf32, 1.5e-2 bf16, 3e-3 fp16; PyTorch
+rounds differently, so against it the bound is doubled). It exits with status 1 if a check fails.
 """
 
 import argparse
@@ -57,7 +57,7 @@ def rel_l2(actual, expected):
     return float(np.linalg.norm(actual - expected) / np.linalg.norm(expected))
 
 
-L2_BOUNDS = {"bf16": 1.5e-2, "fp16": 3e-3}
+L2_BOUNDS = {"tf32": 2e-3, "bf16": 1.5e-2, "fp16": 3e-3}
 AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -81,8 +81,9 @@ def load_model(weights):
 
 
 def run_torch(model, x_device, precision):
-    """Logits of `model`, in fp32 or under autocast to the precision."""
-    if precision == "fp32":
+    """Logits of `model`, in fp32 (tf32 matmuls when main allowed them) or
+    under autocast to the precision."""
+    if precision in ("fp32", "tf32"):
         return model(x_device).float()
     with torch.autocast("cuda", dtype=AUTOCAST[precision]):
         return model(x_device).float()
@@ -126,7 +127,8 @@ def main():
                         help="largest allowed max |a - b| / max |b| of logits")
     parser.add_argument("--compile-mode", default="default",
                         help="torch.compile mode (e.g. max-autotune)")
-    parser.add_argument("--precision", choices=["fp32", "bf16", "fp16"],
+    parser.add_argument("--precision",
+                        choices=["fp32", "tf32", "bf16", "fp16"],
                         default="fp32",
                         help="what the vitc artifact and PyTorch compute in")
     args = parser.parse_args()
@@ -136,6 +138,11 @@ def main():
              "(a CPU-only torch wheel, or no driver)")
     card = args.card or torch.cuda.get_device_name()
     model = load_model(args.weights)
+    if args.precision == "tf32":
+        # PyTorch's own tf32: matmuls and convolutions on tf32 tensor cores.
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.set_float32_matmul_precision("high")
     compiled = torch.compile(model, mode=args.compile_mode)
     print(f"torch {torch.__version__}, timm {timm.__version__}, {card}")
 
@@ -153,8 +160,8 @@ def main():
         gpu, cpu = load(f"gpu{tag}"), load("cpu")
         with torch.inference_mode():
             reference = run_torch(model, x.cuda(), precision).cpu().numpy()
-        torch_name = ("PyTorch" if precision == "fp32"
-                      else f"PyTorch autocast {precision}")
+        torch_name = {"fp32": "PyTorch", "tf32": "PyTorch tf32"}.get(
+            precision, f"PyTorch autocast {precision}")
         for what, expected in (("CPU artifact", cpu), (torch_name, reference)):
             if precision == "fp32":
                 error, bound, measure = (max_rel_diff(gpu, expected),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check: run it whenever a machine with an NVIDIA GPU is at hand.
 # In one run it builds vitc, compiles ViT-B/16 (random weights) for the card
-# (in every precision: fp32, and bf16 and fp16 on tensor cores) and for the
+# (in every precision: fp32, and tf32, bf16 and fp16 on tensor cores) and for the
 # CPU, checks the GPU logits against the CPU artifact and against
 # timm/PyTorch on the same weights and inputs (fp32, or torch.autocast in the
 # 16-bit precisions), and benchmarks vit-run against PyTorch eager (SDPA
@@ -12,7 +12,7 @@
 # (docs/cuda-emulator.md).
 #
 #   scripts/gpu_check.sh
-#   BATCHES="1 8 64" PRECISIONS="fp32 bf16 fp16" COMPILE_MODE=max-autotune \
+#   BATCHES="1 8 64" PRECISIONS="fp32 tf32 bf16 fp16" COMPILE_MODE=max-autotune \
 #     ITERATIONS=100 WARMUP=10 BOUND=1e-3 GPU=0 scripts/gpu_check.sh
 #
 # PyTorch and timm come from a venv in $BUILD_DIR/gpu-venv that also sees the
@@ -25,7 +25,7 @@ BIN=$BUILD_DIR/bin
 WORK=${WORK:-$BUILD_DIR/gpu-check}
 VENV=${VENV:-$BUILD_DIR/gpu-venv}
 BATCHES=${BATCHES:-1 8 64}
-PRECISIONS=${PRECISIONS:-fp32 bf16 fp16}
+PRECISIONS=${PRECISIONS:-fp32 tf32 bf16 fp16}
 COMPILE_MODE=${COMPILE_MODE:-max-autotune}
 WARMUP=${WARMUP:-10}
 ITERATIONS=${ITERATIONS:-100}
