@@ -18,6 +18,7 @@
 #define VITC_UNITTESTS_CUDAEMULATOR_EMULATORFIXTURE_H
 
 #include "vitc/CudaEmulator/Driver.h"
+#include "vitc/Support/HalfPrecision.h"
 
 #include "gtest/gtest.h"
 
@@ -35,17 +36,10 @@ struct Dim3 {
   unsigned x = 1, y = 1, z = 1;
 };
 
-/// The bits of a float, and the float of some bits.
-inline uint32_t bitsOf(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  return bits;
-}
-inline float floatOf(uint32_t bits) {
-  float value;
-  std::memcpy(&value, &bits, sizeof(value));
-  return value;
-}
+/// The bits of a float, and the float of some bits (one owner:
+/// vitc/Support/HalfPrecision.h).
+using vitc::bitsOfF32;
+using vitc::f32FromBits;
 
 /// The 1-based number of the only line of `text` that contains `marker`
 /// (0 if none or several do).

@@ -27,11 +27,11 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 /// Both NaN, or the same bits.
 ::testing::AssertionResult sameFloat(float actual, float expected) {
   if ((std::isnan(actual) && std::isnan(expected)) ||
-      bitsOf(actual) == bitsOf(expected))
+      bitsOfF32(actual) == bitsOfF32(expected))
     return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
-         << actual << " (0x" << std::hex << bitsOf(actual)
-         << ") != " << expected << " (0x" << bitsOf(expected) << ")";
+         << actual << " (0x" << std::hex << bitsOfF32(actual)
+         << ") != " << expected << " (0x" << bitsOfF32(expected) << ")";
 }
 
 /// The distance in units in the last place between two floats (+0 and -0
@@ -40,7 +40,7 @@ uint64_t ulpDistance(float a, float b) {
   if (std::isnan(a) || std::isnan(b))
     return std::isnan(a) && std::isnan(b) ? 0 : UINT64_MAX;
   auto ordered = [](float value) {
-    uint32_t bits = bitsOf(value);
+    uint32_t bits = bitsOfF32(value);
     return bits & 0x80000000u ? -int64_t(bits & 0x7fffffffu) : int64_t(bits);
   };
   int64_t difference = ordered(a) - ordered(b);
@@ -100,15 +100,16 @@ const char *kFmaPtx = R"ptx(
 TEST_F(EmulatorTest, FmaRoundsOnceMulAddTwice) {
   CUfunction f = kernel(kFmaPtx, "fma_vs_mul_add");
   ASSERT_NE(f, nullptr);
-  const float one12 = floatOf(0x3f800800); // 1 + 2^-12
+  const float one12 = f32FromBits(0x3f800800); // 1 + 2^-12
   std::vector<float> in = {
       // (1 + 2^-12)^2 = 1 + 2^-11 + 2^-24: the product rounds (tie, even) to
       // 1 + 2^-11, so mul+add gives 0 and fma gives 2^-24.
-      one12, one12, -floatOf(0x3f801000),
+      one12, one12, -f32FromBits(0x3f801000),
       // (1 + 2^-23)^2 - (1 + 2^-22) = 2^-46 exactly with fma.
-      floatOf(0x3f800001), floatOf(0x3f800001), -floatOf(0x3f800002),
+      f32FromBits(0x3f800001), f32FromBits(0x3f800001),
+      -f32FromBits(0x3f800002),
       // 2 * FLT_MAX overflows the product but not the fused result.
-      floatOf(0x7f7fffff), 2.0f, -floatOf(0x7f7fffff),
+      f32FromBits(0x7f7fffff), 2.0f, -f32FromBits(0x7f7fffff),
       // inf * 0 is NaN either way.
       kInf, 0.0f, 1.0f,
       // A subnormal result, exact: 2^-140 + 2^-149.
@@ -123,14 +124,14 @@ TEST_F(EmulatorTest, FmaRoundsOnceMulAddTwice) {
   std::vector<float> out = download<float>(output, 2 * n);
 
   // The hand-computed cases.
-  EXPECT_EQ(bitsOf(out[0]), 0x33800000u); // 2^-24
-  EXPECT_EQ(bitsOf(out[1]), 0x00000000u);
-  EXPECT_EQ(bitsOf(out[2]), 0x28800000u); // 2^-46
-  EXPECT_EQ(bitsOf(out[3]), 0x00000000u);
-  EXPECT_EQ(bitsOf(out[4]), 0x7f7fffffu);
-  EXPECT_EQ(bitsOf(out[5]), 0x7f800000u);
+  EXPECT_EQ(bitsOfF32(out[0]), 0x33800000u); // 2^-24
+  EXPECT_EQ(bitsOfF32(out[1]), 0x00000000u);
+  EXPECT_EQ(bitsOfF32(out[2]), 0x28800000u); // 2^-46
+  EXPECT_EQ(bitsOfF32(out[3]), 0x00000000u);
+  EXPECT_EQ(bitsOfF32(out[4]), 0x7f7fffffu);
+  EXPECT_EQ(bitsOfF32(out[5]), 0x7f800000u);
   EXPECT_TRUE(std::isnan(out[6]) && std::isnan(out[7]));
-  EXPECT_EQ(bitsOf(out[8]), 0x00000201u);
+  EXPECT_EQ(bitsOfF32(out[8]), 0x00000201u);
   // Every case against the host's fmaf and separately rounded mul and add.
   for (size_t i = 0; i < n; ++i) {
     float a = in[3 * i], b = in[3 * i + 1], c = in[3 * i + 2];
@@ -185,7 +186,7 @@ TEST_F(EmulatorTest, RnArithmeticIsCorrectlyRounded) {
                            0.0f,
                            0.0f,
                            0.0f,
-                           floatOf(0x00000003),
+                           f32FromBits(0x00000003),
                            7.0f, // subnormals kept
                            kInf,
                            kInf,
@@ -193,8 +194,8 @@ TEST_F(EmulatorTest, RnArithmeticIsCorrectlyRounded) {
                            1e-30f,
                            10.0f,
                            3.0f,
-                           floatOf(0x3f800001),
-                           floatOf(0x3f7fffff)};
+                           f32FromBits(0x3f800001),
+                           f32FromBits(0x3f7fffff)};
   std::vector<float> random = randomFloats(2 * 40, 11);
   in.insert(in.end(), random.begin(), random.end());
   size_t n = in.size() / 2;
@@ -203,9 +204,9 @@ TEST_F(EmulatorTest, RnArithmeticIsCorrectlyRounded) {
   ASSERT_EQ(launch(f, {1}, {unsigned(n)}, 0, input, output), abi::kSuccess)
       << report();
   std::vector<float> out = download<float>(output, 6 * n);
-  EXPECT_EQ(bitsOf(out[2 * 6 + 5]), 0xbe800000u); // rcp.rn(-4) = -0.25
-  EXPECT_TRUE(std::isnan(out[2 * 6 + 4]));        // sqrt.rn(-4)
-  EXPECT_EQ(bitsOf(out[1 * 6 + 3]), 0x7f800000u); // 2 / 0
+  EXPECT_EQ(bitsOfF32(out[2 * 6 + 5]), 0xbe800000u); // rcp.rn(-4) = -0.25
+  EXPECT_TRUE(std::isnan(out[2 * 6 + 4]));           // sqrt.rn(-4)
+  EXPECT_EQ(bitsOfF32(out[1 * 6 + 3]), 0x7f800000u); // 2 / 0
   for (size_t i = 0; i < n; ++i) {
     volatile float a = in[2 * i], b = in[2 * i + 1];
     const float expected[] = {a + b, a - b,        a * b,
@@ -277,10 +278,10 @@ TEST_F(EmulatorTest, ApproxFunctionsAreWithinTwoUlpOfDouble) {
   }
   // Special values, written out: ex2(-inf) = +0, lg2(0) = -inf,
   // rsqrt(0) = +inf, rcp(0) = +inf.
-  EXPECT_EQ(bitsOf(out[8 * 15 + 0]), 0x00000000u);
-  EXPECT_EQ(bitsOf(out[8 * 4 + 1]), 0xff800000u);
-  EXPECT_EQ(bitsOf(out[8 * 4 + 7]), 0x7f800000u);
-  EXPECT_EQ(bitsOf(out[8 * 4 + 5]), 0x7f800000u);
+  EXPECT_EQ(bitsOfF32(out[8 * 15 + 0]), 0x00000000u);
+  EXPECT_EQ(bitsOfF32(out[8 * 4 + 1]), 0xff800000u);
+  EXPECT_EQ(bitsOfF32(out[8 * 4 + 7]), 0x7f800000u);
+  EXPECT_EQ(bitsOfF32(out[8 * 4 + 5]), 0x7f800000u);
 }
 
 const char *kHalfPtx = R"ptx(
@@ -442,11 +443,11 @@ TEST_F(EmulatorTest, HalfToFloatIsExact) {
   std::vector<uint32_t> out = download<uint32_t>(output, 2 * n);
   for (size_t i = 0; i < n; ++i) {
     if (cases[i].bf16AsF32 == 0xffffffff)
-      EXPECT_TRUE(std::isnan(floatOf(out[2 * i]))) << i;
+      EXPECT_TRUE(std::isnan(f32FromBits(out[2 * i]))) << i;
     else
       EXPECT_EQ(out[2 * i], cases[i].bf16AsF32) << i;
     if (cases[i].f16AsF32 == 0xffffffff)
-      EXPECT_TRUE(std::isnan(floatOf(out[2 * i + 1]))) << i;
+      EXPECT_TRUE(std::isnan(f32FromBits(out[2 * i + 1]))) << i;
     else
       EXPECT_EQ(out[2 * i + 1], cases[i].f16AsF32) << i;
   }
@@ -576,8 +577,8 @@ TEST_F(EmulatorTest, FloatToIntRoundsAndSaturates) {
     EXPECT_EQ(row(i, 3), saturatingConvert<int32_t>(x, 'p')) << x;
     EXPECT_EQ(out[8 * i + 4], saturatingConvert<uint32_t>(x, 'z')) << x;
     EXPECT_EQ(out[8 * i + 5], saturatingConvert<uint32_t>(x, 'n')) << x;
-    EXPECT_TRUE(sameFloat(floatOf(out[8 * i + 6]), std::nearbyint(x))) << x;
-    EXPECT_TRUE(sameFloat(floatOf(out[8 * i + 7]), std::floor(x))) << x;
+    EXPECT_TRUE(sameFloat(f32FromBits(out[8 * i + 6]), std::nearbyint(x))) << x;
+    EXPECT_TRUE(sameFloat(f32FromBits(out[8 * i + 7]), std::floor(x))) << x;
     EXPECT_EQ(out64[i], saturatingConvert<int64_t>(x, 'z')) << x;
   }
 }
@@ -609,7 +610,7 @@ TEST_F(EmulatorTest, IntToFloatRounds) {
   EXPECT_EQ(out[5], 16777220.0f); // tie to even, upwards
   EXPECT_EQ(out[5 + 1], 16777218.0f);
   EXPECT_EQ(out[10 + 2], -16777218.0f);
-  EXPECT_EQ(bitsOf(out[35 + 4]), 0x4f800000u); // 0xffffffff rn: 2^32
+  EXPECT_EQ(bitsOfF32(out[35 + 4]), 0x4f800000u); // 0xffffffff rn: 2^32
   for (size_t i = 0; i < n; ++i) {
     double exact = in[i];
     EXPECT_EQ(out[5 * i], float(exact)) << in[i];
@@ -655,10 +656,10 @@ const char *kFtzPtx = R"ptx(
 TEST_F(EmulatorTest, FtzFlushesSubnormalsAndSatClamps) {
   CUfunction f = kernel(kFtzPtx, "ftz");
   ASSERT_NE(f, nullptr);
-  const float sub = floatOf(0x00080000);    // 2^-130
-  const float tiny = std::ldexp(1.0f, -70); // squares to 2^-140
+  const float sub = f32FromBits(0x00080000); // 2^-130
+  const float tiny = std::ldexp(1.0f, -70);  // squares to 2^-140
   std::vector<float> in = {sub,   0.0f,  -sub,  -0.0f, tiny,
-                           tiny,  -tiny, tiny,  1.5f,  floatOf(0x00400000),
+                           tiny,  -tiny, tiny,  1.5f,  f32FromBits(0x00400000),
                            1.0f,  2.0f,  0.25f, 0.5f,  2.0f,
                            -3.0f, kNaN,  1.0f};
   size_t n = in.size() / 2;
@@ -684,13 +685,13 @@ TEST_F(EmulatorTest, FtzFlushesSubnormalsAndSatClamps) {
   for (size_t i = 0; i < n; ++i) {
     for (int k = 0; k < 4; ++k) {
       if (expected[i][k] == 0xffffffff)
-        EXPECT_TRUE(std::isnan(floatOf(out[5 * i + k]))) << i << " " << k;
+        EXPECT_TRUE(std::isnan(f32FromBits(out[5 * i + k]))) << i << " " << k;
       else
         EXPECT_EQ(out[5 * i + k], expected[i][k])
             << "case " << i << " result " << k;
     }
     // .sat clamps to [0, 1] and turns NaN into 0.
-    EXPECT_EQ(floatOf(out[5 * i + 4]), saturated[i]) << "case " << i;
+    EXPECT_EQ(f32FromBits(out[5 * i + 4]), saturated[i]) << "case " << i;
   }
 }
 
@@ -2132,7 +2133,7 @@ TEST_F(EmulatorTest, HostThreadCountDoesNotChangeResults) {
   EXPECT_EQ(unset, three);
   std::vector<float> expected = blockSums(in, threads);
   for (unsigned b = 0; b < blocks; ++b)
-    EXPECT_EQ(floatOf(one[b]), expected[b]) << b;
+    EXPECT_EQ(f32FromBits(one[b]), expected[b]) << b;
 }
 
 //===----------------------------------------------------------------------===//

@@ -434,7 +434,7 @@ double randomValue(Random &random, unsigned mantissaBits) {
 }
 
 /// The encodings of values that randomValue made for the type.
-uint32_t encodeF32(double value) { return bitsOf(float(value)); }
+uint32_t encodeF32(double value) { return bitsOfF32(float(value)); }
 uint16_t encodeBf16(double value) { return uint16_t(encodeF32(value) >> 16); }
 uint16_t encodeF16(double value) {
   if (value == 0)
@@ -537,7 +537,7 @@ double resultAt(const MmaForm &form, const std::vector<uint32_t> &d,
   unsigned i = (row >= 8 ? 2 : 0) + col % 2;
   if (form.halfAccumulators)
     return decodeF16(uint16_t(d[4 * lane + i / 2] >> 16 * (i % 2)));
-  return floatOf(d[4 * lane + i]);
+  return f32FromBits(d[4 * lane + i]);
 }
 
 /// Checks D against A * B + C computed in double (the products are exact;
@@ -1258,7 +1258,7 @@ TEST_F(EmulatorTest, NaNConvertsToPackedAndTf32NaN) {
   EXPECT_TRUE(f16NaN(r[0] >> 16) && f16NaN(r[0] & 0xffff)) << std::hex << r[0];
   EXPECT_TRUE(bf16NaN(r[1] >> 16) && bf16NaN(r[1] & 0xffff))
       << std::hex << r[1];
-  EXPECT_TRUE(std::isnan(floatOf(r[2])) && (r[2] & 0x1fff) == 0)
+  EXPECT_TRUE(std::isnan(f32FromBits(r[2])) && (r[2] & 0x1fff) == 0)
       << std::hex << r[2];
 }
 

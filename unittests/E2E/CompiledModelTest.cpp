@@ -144,22 +144,35 @@ std::vector<float> run(const std::string &artifact,
 class CompiledModelTest
     : public ::testing::TestWithParam<std::tuple<Case, Target>> {};
 
-TEST_P(CompiledModelTest, MatchesReference) {
-  const auto &[testCase, target] = GetParam();
+/// Compiles `testCase` for `target` and runs it on two fresh batches of
+/// images (so a kernel that ignores its input fails), handing `check` the
+/// seed, the logits and the reference's.
+void runOnFreshImages(
+    const Case &testCase, const Target &target,
+    llvm::function_ref<void(uint32_t seed, const std::vector<float> &actual,
+                            const std::vector<float> &expected)>
+        check) {
   WeightSet weights = makeRandomWeights(testCase.config, testCase.naming, 7);
   std::string artifact =
       compile(testCase.config, weights, testCase.batch, target);
-  // Two fresh images per run, so a kernel that ignores its input fails.
   for (uint32_t seed : {11u, 12u}) {
     std::vector<float> images =
         randomImages(testCase.config, testCase.batch, seed);
     std::vector<float> expected =
         reference::runModel(testCase.config, weights, images, testCase.batch);
-    std::vector<float> actual = run(artifact, images, expected.size(), target);
-    EXPECT_LE(relativeError(actual, expected), kRelativeBound)
-        << "seed " << seed;
+    check(seed, run(artifact, images, expected.size(), target), expected);
   }
   llvm::sys::fs::remove(artifact);
+}
+
+TEST_P(CompiledModelTest, MatchesReference) {
+  const auto &[testCase, target] = GetParam();
+  runOnFreshImages(testCase, target,
+                   [](uint32_t seed, const std::vector<float> &actual,
+                      const std::vector<float> &expected) {
+                     EXPECT_LE(relativeError(actual, expected), kRelativeBound)
+                         << "seed " << seed;
+                   });
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -205,22 +218,17 @@ double boundFor(cuda::Precision precision) {
 }
 
 TEST_P(TensorCoreModelTest, MatchesReferenceWithinPrecisionBound) {
-  const auto &[testCase, target] = GetParam();
-  WeightSet weights = makeRandomWeights(testCase.config, testCase.naming, 7);
-  std::string artifact =
-      compile(testCase.config, weights, testCase.batch, target);
-  for (uint32_t seed : {11u, 12u}) {
-    std::vector<float> images =
-        randomImages(testCase.config, testCase.batch, seed);
-    std::vector<float> expected =
-        reference::runModel(testCase.config, weights, images, testCase.batch);
-    std::vector<float> actual = run(artifact, images, expected.size(), target);
-    double error = relativeL2(actual, expected);
-    std::printf("%s seed %u: relative L2 error %.3g\n", target.name.c_str(),
-                seed, error);
-    EXPECT_LE(error, boundFor(target.precision)) << "seed " << seed;
-  }
-  llvm::sys::fs::remove(artifact);
+  // Named, not a structured binding: the lambda below captures it.
+  const Target &target = std::get<1>(GetParam());
+  runOnFreshImages(std::get<0>(GetParam()), target,
+                   [&](uint32_t seed, const std::vector<float> &actual,
+                       const std::vector<float> &expected) {
+                     double error = relativeL2(actual, expected);
+                     std::printf("%s seed %u: relative L2 error %.3g\n",
+                                 target.name.c_str(), seed, error);
+                     EXPECT_LE(error, boundFor(target.precision))
+                         << "seed " << seed;
+                   });
 }
 
 const Target kBf16Sm80{"bf16_sm80", 80, cuda::Precision::BF16};
