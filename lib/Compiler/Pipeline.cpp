@@ -45,10 +45,16 @@ void buildCompilerPipeline(OpPassManager &pm, const PipelineOptions &options) {
   };
   const TargetOptions &target = options.target;
   if (runs(Phase::Fused)) {
-    vit::buildViTFusionPipeline(pm);
+    // Tensor-core linears compute a layer norm's statistics per block and
+    // normalize their operand as they load it (vit-cuda-mma-linear), so the
+    // layer norm needs no kernel of its own.
+    cuda::Precision precision = target.cuda.precision;
+    vit::ViTFusionPipelineOptions fusion;
+    fusion.layerNormIntoLinear =
+        target.isCuda() && precision != cuda::Precision::F32;
+    vit::buildViTFusionPipeline(pm, fusion);
     // Tensor-core precisions store the linears' weights narrow; the
     // kernels' code follows from the weights' type.
-    cuda::Precision precision = target.cuda.precision;
     if (target.isCuda() && (precision == cuda::Precision::BF16 ||
                             precision == cuda::Precision::F16)) {
       vit::ViTNarrowLinearWeightsPassOptions narrow;

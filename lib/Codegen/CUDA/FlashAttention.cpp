@@ -159,14 +159,7 @@ private:
   /// The maximum (or sum) of `value` over the four lanes of a quad, which
   /// hold one row of an accumulator tile.
   Value quadReduce(OpBuilder &b, Location loc, Value value, bool sum) {
-    for (int32_t offset : {1, 2}) {
-      Value other = gpu::ShuffleOp::create(b, loc, value, offset, kWarpSize,
-                                           gpu::ShuffleMode::XOR)
-                        .getShuffleResult();
-      value = sum ? Value(arith::AddFOp::create(b, loc, value, other))
-                  : Value(arith::MaximumFOp::create(b, loc, value, other));
-    }
-    return value;
+    return butterflyReduce(b, loc, value, /*lanes=*/4, sum);
   }
 
   LogicalResult buildThread(OpBuilder &b, Location loc, Value thread) {

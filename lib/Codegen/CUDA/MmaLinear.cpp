@@ -6,6 +6,8 @@
 //   scf.forall (block tile BM x BN) {mapping = [#gpu.block<...>]} {
 //     A, B stages: workgroup buffers [stages][rows][32] in the operand type
 //     scf.forall (128 threads = 2 x 2 warps) {mapping = [#gpu.thread<...>]} {
+//       row statistics (a fused layer norm's sums), one warp per row, into
+//         shared memory; a barrier after each
 //       prologue: stages 0 .. S-2 requested
 //       scf.for (K tile) iter_args(accumulators, group) {
 //         cp.async.wait_group S-2; barrier           -- this tile is in
@@ -21,11 +23,15 @@
 // The input (activations, fp32 in global memory between kernels) passes
 // through registers: each element is computed by the kernel's producers of
 // the matmul operand (the rounding to bf16/f16, a patch gather, a view),
-// which is what lets such producers fuse here. The weight goes global to
-// shared by cp.async. Both live in shared memory in rows of 32 elements
-// (64 bytes) whose four 16-byte chunks are XOR-swizzled by the row pair:
-// every 8x8 matrix an ldmatrix reads, every quarter warp of cp.async stores
-// and every warp of input stores hits 8 distinct 16-byte bank groups, so
+// which is what lets such producers fuse here. A layer norm fused into the
+// kernel (vit-form-kernels' layer-norm-into-linear) reads per-row sums over
+// K: those reductions run once per block for its BM rows, before the
+// pipeline, and the operand's elements read them from shared memory, so
+// the normalized activations never go through global memory. The weight goes
+// global to shared by cp.async. Both live in shared memory in rows of 32
+// elements (64 bytes) whose four 16-byte chunks are XOR-swizzled by the row
+// pair: every 8x8 matrix an ldmatrix reads, every quarter warp of cp.async
+// stores and every warp of input stores hits 8 distinct 16-byte bank groups, so
 // none of them has a bank conflict (docs/codegen-cuda.md works it through).
 //
 //===----------------------------------------------------------------------===//
@@ -73,7 +79,29 @@ struct LinearParts {
   Value output;
   bufferization::MaterializeInDestinationOp store;
   int64_t m, n, k;
+  /// Sums over the last dimension whose results are indexed by the rows of
+  /// the input (a fused layer norm's sum and sum of squares), in the order
+  /// they depend on each other.
+  SmallVector<linalg::GenericOp> rowStatistics;
+  /// For each, the value the kernel keeps of it: the sum's one element-wise
+  /// user of the same shape (the mean, the inverse standard deviation),
+  /// computed once per row rather than per element; or the sum itself.
+  SmallVector<Value> keptStatistics;
 };
+
+/// What the kernel keeps of row statistic `sum` (see keptStatistics).
+Value keptStatistic(linalg::GenericOp sum) {
+  Value result = sum.getResult(0);
+  if (!result.hasOneUse())
+    return result;
+  auto finish = dyn_cast<linalg::GenericOp>(*result.getUsers().begin());
+  if (!finish || finish.getNumReductionLoops() != 0 ||
+      finish.getNumDpsInits() != 1 ||
+      finish.getResult(0).getType() != result.getType() ||
+      !finish.getMatchingIndexingMap(finish.getDpsInitOperand(0)).isIdentity())
+    return result;
+  return finish.getResult(0);
+}
 
 /// Whether `map` is (m, n, k) -> (dims...).
 bool isMap(AffineMap map, ArrayRef<unsigned> dims) {
@@ -85,9 +113,37 @@ bool isMap(AffineMap map, ArrayRef<unsigned> dims) {
   return true;
 }
 
+/// Whether `generic` sums over its last loop into a zero-filled output
+/// indexed by the other loops, `rows` elements in all: a row statistic.
+bool isRowSum(linalg::GenericOp generic, int64_t rows) {
+  if (generic.getNumDpsInits() != 1 || generic.getNumReductionLoops() != 1 ||
+      generic.getIteratorTypesArray().back() != utils::IteratorType::reduction)
+    return false;
+  auto fill = generic.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
+  auto type = cast<ShapedType>(generic.getResult(0).getType());
+  AffineMap outputMap =
+      generic.getMatchingIndexingMap(generic.getDpsInitOperand(0));
+  if (!fill || !matchPattern(fill.getInputs()[0], m_AnyZeroFloat()) ||
+      !type.getElementType().isF32() || type.getNumElements() != rows ||
+      outputMap != AffineMap::getMultiDimIdentityMap(outputMap.getNumDims(),
+                                                     generic.getContext())
+                       .getMajorSubMap(outputMap.getNumDims() - 1))
+    return false;
+  // The body adds one value to the output argument: partial sums combine by
+  // addition.
+  Block &body = generic.getRegion().front();
+  Value output = body.getArgument(generic.getNumDpsInputs());
+  auto add = cast<linalg::YieldOp>(body.getTerminator())
+                 .getValues()[0]
+                 .getDefiningOp<arith::AddFOp>();
+  return add && output.hasOneUse() &&
+         (add.getLhs() == output || add.getRhs() == output);
+}
+
 /// Matches a kernel computing one matmul A[M, K] x W[N, K]^T with a narrow
 /// (bf16/f16) weight, or with `tf32` an f32 one, optionally followed by one
-/// element-wise epilogue.
+/// element-wise epilogue, its input possibly normalized with row statistics
+/// computed in the kernel.
 FailureOr<LinearParts> matchLinear(func::FuncOp kernel, bool tf32) {
   auto stores = kernel.getOps<bufferization::MaterializeInDestinationOp>();
   if (!llvm::hasSingleElement(stores))
@@ -134,12 +190,25 @@ FailureOr<LinearParts> matchLinear(func::FuncOp kernel, bool tf32) {
              .isIdentity())
       return failure();
   }
+  for (auto generic : kernel.getOps<linalg::GenericOp>()) {
+    if (generic.getNumReductionLoops() == 0)
+      continue;
+    if (!isRowSum(generic, parts.m))
+      return failure();
+    parts.rowStatistics.push_back(generic);
+    parts.keptStatistics.push_back(keptStatistic(generic));
+  }
   return parts;
 }
 
 /// Block tile: 64 x 64 where the grid fills the target's multiprocessors,
-/// else features then rows halve to 32 (see docs/codegen-cuda.md).
+/// else features then rows halve to 32 (see docs/codegen-cuda.md); then
+/// features, then rows, halve while the operand stages of `elementBytes`
+/// elements and `statistics` rows of f32 statistics exceed the static
+/// shared memory (tf32 at 64 x 64 fills the 48 KiB with its stages alone).
 std::pair<int64_t, int64_t> chooseBlockTile(int64_t m, int64_t n,
+                                            int64_t elementBytes,
+                                            int64_t statistics,
                                             const CudaTarget &target) {
   int64_t rows = 64, columns = 64;
   auto blocks = [&] {
@@ -149,6 +218,14 @@ std::pair<int64_t, int64_t> chooseBlockTile(int64_t m, int64_t n,
     columns = 32;
   if (blocks() < target.multiprocessors)
     rows = 32;
+  auto sharedBytes = [&] {
+    return kStages * (rows + columns) * kTileK * elementBytes +
+           statistics * rows * int64_t(sizeof(float));
+  };
+  while (sharedBytes() > target.maxStaticSharedMemoryBytes && columns > 32)
+    columns /= 2;
+  while (sharedBytes() > target.maxStaticSharedMemoryBytes && rows > 32)
+    rows /= 2;
   return {rows, columns};
 }
 
@@ -176,6 +253,10 @@ public:
         allocateWorkgroupTile(b, loc, {kStages, blockRows, kTileK}, element);
     stagesB =
         allocateWorkgroupTile(b, loc, {kStages, blockColumns, kTileK}, element);
+    if (!parts.rowStatistics.empty())
+      statistics = allocateWorkgroupTile(
+          b, loc, {static_cast<int64_t>(parts.rowStatistics.size()), blockRows},
+          b.getF32Type());
     auto threads = createThreadLoop(b, loc, kThreads);
     b.setInsertionPointToStart(threads.getBody());
     return buildThread(b, loc, threads.getInductionVar(0));
@@ -185,6 +266,94 @@ private:
   Value lessThan(OpBuilder &b, Location loc, Value value, int64_t bound) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, value,
                                  indexConstant(b, loc, bound));
+  }
+
+  /// An element builder that reads the row statistics from shared memory.
+  ElementBuilder elementBuilder(OpBuilder &b, Location loc) {
+    ElementBuilder elements(b, loc);
+    for (auto [position, result] : llvm::enumerate(parts.keptStatistics)) {
+      int64_t index = position;
+      ArrayRef<int64_t> shape = cast<ShapedType>(result.getType()).getShape();
+      elements.loaded[result] = [&b, loc, this, index,
+                                 shape](ValueRange indices) -> Value {
+        Value m = indices.size() == 1
+                      ? indices.front()
+                      : Value(affine::AffineLinearizeIndexOp::create(
+                            b, loc, indices, shape, /*disjoint=*/true));
+        Value row = arith::SubIOp::create(b, loc, m, rowBase);
+        return memref::LoadOp::create(
+            b, loc, statistics, ValueRange{indexConstant(b, loc, index), row});
+      };
+    }
+    return elements;
+  }
+
+  /// Computes the row statistics of the block's rows into shared memory:
+  /// warp w sums rows w, w + 4, ..., its lanes striding over the reduced
+  /// dimension, and lane 0 stores what the kernel keeps of the sum. A
+  /// barrier after each statistic publishes it to the next and to the
+  /// operand loads.
+  LogicalResult computeRowStatistics(OpBuilder &b, Location loc, Value warp,
+                                     Value lane) {
+    int64_t warps = kWarpRows * kWarpColumns;
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+    for (auto [index, statistic] : llvm::enumerate(parts.rowStatistics)) {
+      SmallVector<int64_t> shape = statistic.getStaticLoopRanges();
+      OpBuilder::InsertionGuard guard(b);
+      auto rows = scf::ForOp::create(b, loc, indexConstant(b, loc, 0),
+                                     indexConstant(b, loc, blockRows / warps),
+                                     indexConstant(b, loc, 1));
+      b.setInsertionPointToStart(rows.getBody());
+      Value row = arith::AddIOp::create(
+          b, loc, warp,
+          arith::MulIOp::create(b, loc, rows.getInductionVar(),
+                                indexConstant(b, loc, warps)));
+      Value m = arith::AddIOp::create(b, loc, rowBase, row);
+      auto inside = scf::IfOp::create(b, loc, lessThan(b, loc, m, parts.m),
+                                      /*withElseRegion=*/false);
+      b.setInsertionPointToStart(inside.thenBlock());
+      auto loop =
+          scf::ForOp::create(b, loc, lane, indexConstant(b, loc, shape.back()),
+                             indexConstant(b, loc, kWarpSize), zero);
+      {
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(loop.getBody());
+        SmallVector<Value> indices(affine::AffineDelinearizeIndexOp::create(
+                                       b, loc, m, ArrayRef(shape).drop_back(),
+                                       /*hasOuterBound=*/true)
+                                       .getResults());
+        indices.push_back(loop.getInductionVar());
+        ElementBuilder elements = elementBuilder(b, loc);
+        FailureOr<Value> sum = elements.buildReductionStep(
+            statistic, indices, loop.getRegionIterArgs()[0]);
+        if (failed(sum))
+          return failure();
+        scf::YieldOp::create(b, loc, *sum);
+      }
+      Value total = butterflyReduce(b, loc, loop.getResult(0), kWarpSize,
+                                    /*sum=*/true);
+      ElementBuilder elements = elementBuilder(b, loc);
+      elements.known[statistic.getResult(0)] = total;
+      elements.loaded.erase(parts.keptStatistics[index]);
+      FailureOr<Value> kept = elements.build(
+          parts.keptStatistics[index],
+          affine::AffineDelinearizeIndexOp::create(
+              b, loc, m, ArrayRef(shape).drop_back(), /*hasOuterBound=*/true)
+              .getResults());
+      if (failed(kept))
+        return failure();
+      auto first = scf::IfOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane,
+                                indexConstant(b, loc, 0)),
+          /*withElseRegion=*/false);
+      b.setInsertionPointToStart(first.thenBlock());
+      memref::StoreOp::create(b, loc, *kept, statistics,
+                              ValueRange{indexConstant(b, loc, index), row});
+      b.setInsertionPointAfter(rows);
+      gpu::BarrierOp::create(b, loc);
+    }
+    return success();
   }
 
   /// Requests K tile `tile` into `stage`: the weight rows by cp.async, the
@@ -241,7 +410,7 @@ private:
                                        lessThan(b, loc, k(column), parts.k));
         },
         [&](Value row, Value column) {
-          ElementBuilder elements(b, loc);
+          ElementBuilder elements = elementBuilder(b, loc);
           return elements.build(parts.input, {m(row), k(column)});
         });
   }
@@ -330,6 +499,8 @@ private:
         indexConstant(b, loc, warpColumns));
     int64_t tiles = llvm::divideCeil(parts.k, kTileK);
     auto tokenType = nvgpu::DeviceAsyncTokenType::get(context);
+    if (failed(computeRowStatistics(b, loc, warp, lane)))
+      return failure();
 
     // Prologue: tiles 0 .. S-2, one group each (empty past the last tile,
     // so that the group count stays S-1 ahead of the loop).
@@ -462,6 +633,8 @@ private:
   int64_t chunk;
   MmaBuilder mmaBuilder;
   Value rowBase, columnBase, stagesA, stagesB;
+  /// [row statistics][BM] f32 in shared memory, if the kernel has any.
+  Value statistics;
 };
 
 struct CudaMmaLinearPass
@@ -483,8 +656,11 @@ struct CudaMmaLinearPass
           << int64_t(sm);
       return signalPassFailure();
     }
-    auto [blockRows, blockColumns] =
-        chooseBlockTile(parts->m, parts->n, getCudaTarget(sm));
+    auto [blockRows, blockColumns] = chooseBlockTile(
+        parts->m, parts->n,
+        getElementTypeOrSelf(parts->weight.getType()).getIntOrFloatBitWidth() /
+            8,
+        parts->rowStatistics.size(), getCudaTarget(sm));
     OpBuilder b(parts->store);
     MmaLinearBuilder builder(*parts, blockRows, blockColumns);
     if (failed(builder.build(b)))

@@ -28,6 +28,8 @@ FailureOr<Value> ElementBuilder::build(Value tensor, ValueRange indices) {
     return value;
   if (Value buffer = bufferOf(tensor))
     return Value(memref::LoadOp::create(b, loc, buffer, indices));
+  if (auto loader = loaded.find(tensor); loader != loaded.end())
+    return loader->second(indices);
   Operation *producer = tensor.getDefiningOp();
   if (!producer)
     return emitError(loc, "cannot compute an element of a block argument");
@@ -96,10 +98,26 @@ FailureOr<Value> ElementBuilder::buildGeneric(linalg::GenericOp generic,
       !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
            .isIdentity())
     return generic.emitError("expected an element-wise op with one output");
+  return buildBody(generic, indices, Value());
+}
+
+FailureOr<Value> ElementBuilder::buildReductionStep(linalg::GenericOp generic,
+                                                    ValueRange indices,
+                                                    Value accumulator) {
+  if (generic.getNumDpsInits() != 1)
+    return generic.emitError("expected a reduction with one output");
+  return buildBody(generic, indices, accumulator);
+}
+
+FailureOr<Value> ElementBuilder::buildBody(linalg::GenericOp generic,
+                                           ValueRange indices, Value output) {
   Block &body = generic.getRegion().front();
-  if (!body.getArgument(generic.getNumDpsInputs()).use_empty())
+  BlockArgument outputArgument = body.getArgument(generic.getNumDpsInputs());
+  if (!output && !outputArgument.use_empty())
     return generic.emitError("expected an op not reading its output");
   IRMapping mapping;
+  if (output)
+    mapping.map(outputArgument, output);
   for (OpOperand *input : generic.getDpsInputOperands()) {
     SmallVector<Value> inputIndices;
     for (AffineExpr expr : generic.getMatchingIndexingMap(input).getResults())
@@ -130,6 +148,18 @@ FailureOr<Value> ElementBuilder::buildGeneric(linalg::GenericOp generic,
   }
   return mapping.lookupOrDefault(
       cast<linalg::YieldOp>(body.getTerminator()).getValues()[0]);
+}
+
+Value butterflyReduce(OpBuilder &b, Location loc, Value value, int64_t lanes,
+                      bool sum) {
+  for (int32_t offset = 1; offset < lanes; offset *= 2) {
+    Value other = gpu::ShuffleOp::create(b, loc, value, offset, /*width=*/32,
+                                         gpu::ShuffleMode::XOR)
+                      .getShuffleResult();
+    value = sum ? Value(arith::AddFOp::create(b, loc, value, other))
+                : Value(arith::MaximumFOp::create(b, loc, value, other));
+  }
+  return value;
 }
 
 scf::ForallOp createBlockLoop(OpBuilder &b, Location loc, int64_t rows,
@@ -258,8 +288,7 @@ SmallVector<Value, 4> MmaBuilder::ldmatrix(OpBuilder &b, Location loc,
                                            bool transpose) const {
   SmallVector<Value> indices(prefix);
   indices.push_back(row);
-  indices.push_back(
-      swizzledColumn(b, loc, row, column, rowElements, element));
+  indices.push_back(swizzledColumn(b, loc, row, column, rowElements, element));
   Value fragment = nvgpu::LdMatrixOp::create(
       b, loc, VectorType::get({4, element.isF32() ? 1 : 2}, element), tile,
       indices, transpose, /*numTiles=*/4);

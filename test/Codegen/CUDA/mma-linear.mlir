@@ -106,6 +106,58 @@ func.func @patch_embed(%image: tensor<2x3x32x32xf32>, %w: tensor<64x768xbf16>, %
 
 // -----
 
+// A layer norm fused into the linear (vit-form-kernels'
+// layer-norm-into-linear): before the pipeline, each warp sums rows w, w +
+// 4, ... of the block's 32 (lanes striding over the 64 features, a
+// butterfly of XOR shuffles), and lane 0 stores what the kernel keeps of
+// each sum, the mean and then 1/sqrt(variance + eps) computed once per row,
+// in a [2 x 32] f32 shared buffer, with a barrier after each. The operand's
+// elements are then normalized as they are loaded, reading both from shared
+// memory; no reduction is left in the kernel.
+// CHECK-LABEL: func.func @normalized(
+// CHECK-SAME:      %[[X:[^:]*]]: memref<2x100x64xf32>, %[[GAMMA:[^:]*]]: memref<64xf32>, %[[BETA:[^:]*]]: memref<64xf32>, %[[W:[^:]*]]: memref<96x64xbf16>
+// CHECK-SAME:      vit.cuda.kernel_kind = "mma_linear"
+// CHECK-NOT:     linalg.
+// CHECK:         scf.forall (%{{.*}}, %{{.*}}) in (7, 3) {
+// CHECK:           %[[STATS:.*]] = memref.alloc() : memref<2x32xf32, #gpu.address_space<workgroup>>
+// CHECK:           scf.forall (%{{.*}}) in (128) {
+// CHECK:             scf.for %{{.*}} = %[[C0:.*]] to %[[C8:.*]] step
+// CHECK:               %[[SUM:.*]] = scf.for %{{.*}} = %[[LANE:.*]] to %[[C64:.*]] step %[[C32:.*]] iter_args(%{{.*}} = %{{.*}}) -> (f32) {
+// CHECK:                 memref.load %[[X]]
+// CHECK:               gpu.shuffle xor %[[SUM]]
+// CHECK-COUNT-4:       gpu.shuffle xor
+// CHECK:               %[[MEAN:.*]] = arith.divf
+// CHECK:               scf.if
+// CHECK-NEXT:            memref.store %[[MEAN]], %[[STATS]][%[[C0]], %{{.*}}]
+// CHECK:             gpu.barrier
+// CHECK:             scf.for %{{.*}} = %[[C0]] to %[[C8]] step
+// CHECK:               scf.for %{{.*}} = %[[LANE]] to %[[C64]] step %[[C32]]
+// CHECK:                 memref.load %[[X]]
+// CHECK:                 memref.load %[[STATS]][%[[C0]], %{{.*}}]
+// CHECK:                 arith.subf
+// CHECK-COUNT-5:       gpu.shuffle xor
+// CHECK:               %[[INV:.*]] = math.rsqrt
+// CHECK:               scf.if
+// CHECK-NEXT:            memref.store %[[INV]], %[[STATS]][%[[C1:.*]], %{{.*}}]
+// CHECK:             gpu.barrier
+// CHECK:             nvgpu.device_async_copy %[[W]]
+// CHECK:             scf.if %{{.*}} -> (vector<2xbf16>) {
+// CHECK:               memref.load %[[X]]
+// CHECK:               memref.load %[[STATS]][%[[C0]], %{{.*}}]
+// CHECK:               memref.load %[[STATS]][%[[C1]], %{{.*}}]
+// CHECK:               memref.load %[[GAMMA]]
+// CHECK:               memref.load %[[BETA]]
+// CHECK-NOT:           math.rsqrt
+// CHECK:               arith.truncf %{{.*}} : f32 to bf16
+// CHECK:             nvvm.mma.sync
+func.func @normalized(%x: tensor<2x100x64xf32>, %g: tensor<64xf32>, %beta: tensor<64xf32>, %w: tensor<96x64xbf16>) -> tensor<2x100x96xf32> attributes {vit.kernel_name = "normalized"} {
+  %n = vit.layer_norm %x, %g, %beta epsilon = 1.0e-6 : tensor<2x100x64xf32>, tensor<64xf32>, tensor<64xf32>
+  %y = vit.linear %n, %w : tensor<2x100x64xf32>, tensor<96x64xbf16> -> tensor<2x100x96xf32>
+  return %y : tensor<2x100x96xf32>
+}
+
+// -----
+
 // An f32 weight keeps the SIMT schedule.
 // CHECK-LABEL: func.func @fp32(
 // CHECK-SAME:      vit.cuda.kernel_kind = "linear"

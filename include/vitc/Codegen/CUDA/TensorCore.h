@@ -17,6 +17,7 @@
 #include "mlir/IR/Builders.h"
 
 #include <array>
+#include <functional>
 
 namespace vitc::cuda {
 
@@ -29,21 +30,37 @@ mlir::Value bufferOf(mlir::Value value);
 /// (collapse/expand shapes, static slices), and element-wise generics are
 /// recomputed from the elements of their inputs, their bodies cloned (a
 /// gather's tensor.extract included). `known` short-cuts values the caller
-/// already has (a matmul's accumulator for the element being stored).
+/// already has (a matmul's accumulator for the element being stored);
+/// `loaded` gives tensors whose elements the caller has computed elsewhere
+/// (row statistics in shared memory), as a load at given indices.
 class ElementBuilder {
 public:
+  using Loader = std::function<mlir::Value(mlir::ValueRange indices)>;
+
   ElementBuilder(mlir::OpBuilder &b, mlir::Location loc) : b(b), loc(loc) {}
 
   llvm::DenseMap<mlir::Value, mlir::Value> known;
+  llvm::DenseMap<mlir::Value, Loader> loaded;
 
   /// The element of `tensor` at `indices`; fails after reporting on the op
   /// that cannot be computed element by element.
   mlir::FailureOr<mlir::Value> build(mlir::Value tensor,
                                      mlir::ValueRange indices);
 
+  /// One step of a reduction generic: its body at loop indices `indices`,
+  /// with `accumulator` as the value of its output so far.
+  mlir::FailureOr<mlir::Value>
+  buildReductionStep(mlir::linalg::GenericOp generic, mlir::ValueRange indices,
+                     mlir::Value accumulator);
+
 private:
   mlir::FailureOr<mlir::Value> buildGeneric(mlir::linalg::GenericOp generic,
                                             mlir::ValueRange indices);
+  /// The body of `generic` at loop indices `indices`, its output argument
+  /// bound to `output` (null: the body must not read it).
+  mlir::FailureOr<mlir::Value> buildBody(mlir::linalg::GenericOp generic,
+                                         mlir::ValueRange indices,
+                                         mlir::Value output);
 
   mlir::OpBuilder &b;
   mlir::Location loc;
@@ -108,6 +125,12 @@ private:
 
   mlir::Type element;
 };
+
+/// The sum (or maximum) of `value` over groups of `lanes` consecutive lanes
+/// (a power of two, at most 32), by XOR shuffles: every lane of a group gets
+/// the result.
+mlir::Value butterflyReduce(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value value, int64_t lanes, bool sum);
 
 /// The block loop of a hand-built schedule: a 2-d grid `rows` x `columns`,
 /// the second dimension fastest (#gpu.block<linear_dim_1, linear_dim_0>).

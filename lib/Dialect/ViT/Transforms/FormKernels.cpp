@@ -22,32 +22,46 @@ bool isKernelAnchor(Operation *op) {
              PrependTokenOp>(op);
 }
 
-/// Producers worth recomputing inside their only consumer's kernel: data
-/// movement that costs nothing once fused into the consumer's loads. Weight
-/// work is done at compile time, so kernels take its results as inputs.
-bool isFusibleProducer(Value value) {
-  Operation *producer = value.getDefiningOp();
-  return producer && producer->hasOneUse() &&
-         isa<PatchifyOp, tensor::ExtractSliceOp>(producer) &&
-         !isWeightOnly(value);
+/// Whether `op` is a layer norm whose only user reads it as a linear's
+/// input, so that the linear's kernel can normalize as it loads.
+bool feedsOnlyALinear(Operation *op) {
+  if (!isa<LayerNormOp>(op) || !op->hasOneUse())
+    return false;
+  OpOperand &use = *op->getUses().begin();
+  auto linear = dyn_cast<LinearOp>(use.getOwner());
+  return linear && &use == &linear.getInputMutable();
 }
 
 class KernelFormer {
 public:
-  explicit KernelFormer(func::FuncOp function) : function(function) {}
+  KernelFormer(func::FuncOp function, bool layerNormIntoLinear)
+      : function(function), layerNormIntoLinear(layerNormIntoLinear) {}
 
   void run() {
     for (Operation &op : llvm::make_early_inc_range(function.getBody().front()))
-      if (isKernelAnchor(&op))
+      if (isKernelAnchor(&op) && !isFusibleProducer(&op))
         outline(&op);
   }
 
 private:
+  /// Producers worth recomputing inside their only consumer's kernel: data
+  /// movement that costs nothing once fused into the consumer's loads, and
+  /// (when asked) a layer norm that the consumer linear normalizes as it
+  /// loads. Weight work is done at compile time, so kernels take its
+  /// results as inputs.
+  bool isFusibleProducer(Operation *producer) const {
+    if (!producer || !producer->hasOneUse() ||
+        isWeightOnly(producer->getResult(0)))
+      return false;
+    return isa<PatchifyOp, tensor::ExtractSliceOp>(producer) ||
+           (layerNormIntoLinear && feedsOnlyALinear(producer));
+  }
+
   void outline(Operation *anchor) {
     // The anchor and its fusible producers, in block order.
     SmallVector<Operation *> group;
     for (Value operand : anchor->getOperands())
-      if (isFusibleProducer(operand))
+      if (isFusibleProducer(operand.getDefiningOp()))
         group.push_back(operand.getDefiningOp());
     llvm::sort(group, [](Operation *a, Operation *b) {
       return a->isBeforeInBlock(b);
@@ -92,12 +106,17 @@ private:
   }
 
   func::FuncOp function;
+  bool layerNormIntoLinear;
   llvm::StringSet<> usedNames;
 };
 
 struct ViTFormKernelsPass
     : public vitc::vit::impl::ViTFormKernelsPassBase<ViTFormKernelsPass> {
-  void runOnOperation() override { KernelFormer(getOperation()).run(); }
+  using Base::Base;
+
+  void runOnOperation() override {
+    KernelFormer(getOperation(), layerNormIntoLinear).run();
+  }
 };
 
 } // namespace

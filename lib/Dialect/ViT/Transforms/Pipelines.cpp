@@ -15,16 +15,19 @@ func::FuncOp vitc::vit::lookupEntryFunction(ModuleOp module, StringRef name) {
   return {};
 }
 
-void vitc::vit::buildViTFusionPipeline(OpPassManager &pm) {
+void vitc::vit::buildViTFusionPipeline(
+    OpPassManager &pm, const ViTFusionPipelineOptions &options) {
   OpPassManager &function = pm.nest<func::FuncOp>();
   function.addPass(createViTDecomposePass());
   function.addPass(createViTFuseEpiloguesPass());
-  function.addPass(createViTFormKernelsPass());
+  ViTFormKernelsPassOptions formKernels;
+  formKernels.layerNormIntoLinear = options.layerNormIntoLinear;
+  function.addPass(createViTFormKernelsPass(formKernels));
   pm.addPass(createViTExternalizeConstantsPass());
 }
 
 void vitc::vit::registerViTPipelines() {
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<ViTFusionPipelineOptions>(
       "vit-fusion-pipeline",
       "Decompose graph ops, fold epilogues and form kernels",
       buildViTFusionPipeline);

@@ -1,6 +1,8 @@
 // Every compute op becomes the anchor of one vit.kernel; cheap single-use
 // producers join it; weight-only values stay outside and are passed in.
 // RUN: vitc-opt %s -vit-form-kernels -split-input-file | FileCheck %s
+// RUN: vitc-opt %s -vit-form-kernels=layer-norm-into-linear=true -split-input-file \
+// RUN: | FileCheck %s --check-prefix=LN
 
 // One kernel per anchor, named after the anchor's NameLoc, or after the op
 // when it has none; names repeat with _1, _2 suffixes. The body's block
@@ -342,4 +344,45 @@ func.func @constant_argument(%x: tensor<2x4x64xf32>, %pos: tensor<1x5x64xf32> {v
   %s = tensor.extract_slice %act[0, 1, 0] [1, 4, 64] [1, 1, 1] : tensor<1x5x64xf32> to tensor<4x64xf32>
   %1 = vit.add %0, %s : tensor<2x4x64xf32>, tensor<4x64xf32>
   return %1 : tensor<2x4x64xf32>
+}
+
+// -----
+
+// With layer-norm-into-linear, a layer norm that only a linear's input reads
+// joins the linear's kernel (inputs in the order the layer norm, then the
+// linear use them). One with a second reader, or read by anything but a
+// linear's input, stays a kernel of its own; so do all by default.
+// CHECK-LABEL: func.func @layer_norm_into_linear
+// CHECK: vit.kernel "norm1" ins
+// CHECK: vit.kernel "qkv" ins
+// CHECK: vit.kernel "norm2" ins
+// CHECK: vit.kernel "fc1" ins
+// CHECK: vit.kernel "add" ins
+// LN-LABEL: func.func @layer_norm_into_linear
+// LN-SAME: (%[[X:[^:]+]]: tensor<2x5x64xf32>, %[[G:[^:]+]]: tensor<64xf32>, %[[B:[^:]+]]: tensor<64xf32>, %[[W:[^:]+]]: tensor<64x64xf32>)
+// LN-NEXT: %[[K0:.*]] = vit.kernel "qkv" ins(%[[X]], %[[G]], %[[B]], %[[W]] : tensor<2x5x64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64x64xf32>) -> tensor<2x5x64xf32> {
+// LN-NEXT: ^bb0(%[[A0:[^:]+]]: tensor<2x5x64xf32>, %[[A1:[^:]+]]: tensor<64xf32>, %[[A2:[^:]+]]: tensor<64xf32>, %[[A3:[^:]+]]: tensor<64x64xf32>):
+// LN-NEXT: %[[N:.*]] = vit.layer_norm %[[A0]], %[[A1]], %[[A2]]
+// LN-NEXT: %[[Y:.*]] = vit.linear %[[N]], %[[A3]]
+// LN-NEXT: vit.yield %[[Y]]
+// LN-NEXT: }
+// LN-NEXT: %[[K1:.*]] = vit.kernel "norm2" ins(%[[K0]], %[[G]], %[[B]] :
+// LN-NEXT: ^bb0
+// LN-NEXT: vit.layer_norm
+// LN-NEXT: vit.yield
+// LN-NEXT: }
+// LN-NEXT: vit.kernel "fc1" ins(%[[K1]], %[[W]] :
+// LN: vit.kernel "add" ins
+// LN: vit.kernel "norm3" ins
+// LN: vit.kernel "fc2" ins
+func.func @layer_norm_into_linear(%x: tensor<2x5x64xf32>, %g: tensor<64xf32>, %b: tensor<64xf32>, %w: tensor<64x64xf32>) -> (tensor<2x5x64xf32>, tensor<2x5x64xf32>) {
+  %0 = vit.layer_norm %x, %g, %b epsilon = 1.0e-6 : tensor<2x5x64xf32>, tensor<64xf32>, tensor<64xf32> loc("norm1")
+  %1 = vit.linear %0, %w : tensor<2x5x64xf32>, tensor<64x64xf32> -> tensor<2x5x64xf32> loc("qkv")
+  %2 = vit.layer_norm %1, %g, %b epsilon = 1.0e-6 : tensor<2x5x64xf32>, tensor<64xf32>, tensor<64xf32> loc("norm2")
+  %3 = vit.linear %2, %w : tensor<2x5x64xf32>, tensor<64x64xf32> -> tensor<2x5x64xf32> loc("fc1")
+  %4 = vit.add %2, %3 : tensor<2x5x64xf32>, tensor<2x5x64xf32>
+  // Read by a linear, but as its residual.
+  %5 = vit.layer_norm %4, %g, %b epsilon = 1.0e-6 : tensor<2x5x64xf32>, tensor<64xf32>, tensor<64xf32> loc("norm3")
+  %6 = vit.linear %4, %w residual(%5 : tensor<2x5x64xf32>) : tensor<2x5x64xf32>, tensor<64x64xf32> -> tensor<2x5x64xf32> loc("fc2")
+  return %4, %6 : tensor<2x5x64xf32>, tensor<2x5x64xf32>
 }

@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassOptions.h"
 
 namespace vitc::vit {
 
@@ -22,9 +23,20 @@ namespace vitc::vit {
 mlir::func::FuncOp lookupEntryFunction(mlir::ModuleOp module,
                                        llvm::StringRef name);
 
+/// Options of `vit-fusion-pipeline`.
+struct ViTFusionPipelineOptions
+    : public mlir::PassPipelineOptions<ViTFusionPipelineOptions> {
+  Option<bool> layerNormIntoLinear{
+      *this, "layer-norm-into-linear",
+      llvm::cl::desc("Fuse a layer norm into the linear that alone reads it "
+                     "(vit-form-kernels)"),
+      llvm::cl::init(false)};
+};
+
 /// Graph ops to fused kernels: decompose, fold epilogues, form kernels and
 /// separate the compile-time weight work.
-void buildViTFusionPipeline(mlir::OpPassManager &pm);
+void buildViTFusionPipeline(mlir::OpPassManager &pm,
+                            const ViTFusionPipelineOptions &options);
 
 /// Registers the pipelines above as `vit-fusion-pipeline`.
 void registerViTPipelines();

@@ -54,7 +54,18 @@ def ViTFormKernelsPass : Pass<"vit-form-kernels", "mlir::func::FuncOp"> {
     `vit.patchify` feeding a linear, and the q/k/v slices feeding an
     attention core. Values computed only from weights stay outside kernels
     and are passed in.
+
+    With `layer-norm-into-linear`, a `vit.layer_norm` whose only user is a
+    `vit.linear`'s input joins that linear's kernel too: a schedule that
+    computes the row statistics once per block and normalizes as it loads
+    the operand (the CUDA tensor-core linears) then saves the layer norm's
+    kernel and the round trip of its output through memory.
   }];
+  let options = [
+    Option<"layerNormIntoLinear", "layer-norm-into-linear", "bool",
+           /*default=*/"false",
+           "Fuse a layer norm into the linear that alone reads it">
+  ];
 }
 
 def ViTExternalizeConstantsPass
