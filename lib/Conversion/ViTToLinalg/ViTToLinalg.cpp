@@ -201,11 +201,48 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
           });
     }
     int64_t outFeatures = resultType.getShape().back();
-    Value init = filledTensor(b, {rows, outFeatures}, elementType, 0.0);
-    Value result =
-        linalg::MatmulTransposeBOp::create(
-            b, b.getLoc(), ValueRange{input, adaptor.getWeight()}, init)
-            .getResult(0);
+    Value weight = adaptor.getWeight();
+    ArrayRef<int64_t> weightShape = tensorTypeOf(weight).getShape();
+    Value result;
+    if (weightShape.size() == 2) {
+      Value init = filledTensor(b, {rows, outFeatures}, elementType, 0.0);
+      result = linalg::MatmulTransposeBOp::create(
+                   b, b.getLoc(), ValueRange{input, weight}, init)
+                   .getResult(0);
+    } else if (weightShape[0] == 1) {
+      // One K-major panel: a plain [M, K] x [K, N] matmul.
+      weight = tensor::CollapseShapeOp::create(
+          b, weight, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+      Value init = filledTensor(b, {rows, outFeatures}, elementType, 0.0);
+      result = linalg::MatmulOp::create(b, b.getLoc(),
+                                        ValueRange{input, weight}, init)
+                   .getResult(0);
+    } else {
+      // Panels [P, K, R]: out[m, p, r] = sum_k input[m, k] weight[p, k, r],
+      // read back as [M, N].
+      MLIRContext *ctx = b.getContext();
+      AffineExpr m, p, r, k;
+      bindDims(ctx, m, p, r, k);
+      Value init = filledTensor(b, {rows, weightShape[0], weightShape[2]},
+                                elementType, 0.0);
+      auto panels = linalg::GenericOp::create(
+          b, init.getType(), ValueRange{input, weight}, init,
+          ArrayRef<AffineMap>{AffineMap::get(4, 0, {m, k}, ctx),
+                              AffineMap::get(4, 0, {p, k, r}, ctx),
+                              AffineMap::get(4, 0, {m, p, r}, ctx)},
+          ArrayRef<utils::IteratorType>{
+              utils::IteratorType::parallel, utils::IteratorType::parallel,
+              utils::IteratorType::parallel, utils::IteratorType::reduction},
+          [](OpBuilder &nb, Location loc, ValueRange args) {
+            Value product = arith::MulFOp::create(nb, loc, args[0], args[1]);
+            linalg::YieldOp::create(
+                nb, loc,
+                ValueRange{arith::AddFOp::create(nb, loc, args[2], product)});
+          });
+      result = tensor::CollapseShapeOp::create(
+          b, panels.getResult(0),
+          SmallVector<ReassociationIndices>{{0}, {1, 2}});
+    }
     if (rank > 2)
       result =
           tensor::ExpandShapeOp::create(b, resultType, result, rowsAndColumns);

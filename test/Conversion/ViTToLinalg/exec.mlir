@@ -73,6 +73,37 @@ func.func @linear_bias_gelu_exact() {
   return
 }
 
+// The linear of case 1 with its weight packed into K-major panels
+// (vit-pack-linear-weights): two panels of 2 features, and one panel of all
+// 4 (the transposed weight). Same results.
+// CHECK: {{^}}10, 0, 16{{$}}
+// CHECK: {{^}}11, 0, 16{{$}}
+func.func @linear_packed_weights() {
+  %x = arith.constant dense<[[[0.75, -1.5, -1.25], [1.5, -1.75, 1.75]],
+       [[-0.75, -0.75, 1.75], [-1.75, 1.5, -1.25]]]> : tensor<2x2x3xf32>
+  %panels = arith.constant dense<[[[-0.1875, 0.0], [0.3125, 0.25], [0.375, 0.0625]],
+       [[0.5, 0.25], [0.5, 0.0], [0.0625, 0.375]]]> : tensor<2x3x2xf32>
+  %panel = arith.constant dense<[[[-0.1875, 0.0, 0.5, 0.25],
+       [0.3125, 0.25, 0.5, 0.0], [0.375, 0.0625, 0.0625, 0.375]]]> : tensor<1x3x4xf32>
+  %b = arith.constant dense<[0.25, -0.5, 0.75, -1.0]> : tensor<4xf32>
+  %expected = arith.constant dense<[-0.168771756, -0.162282275, 0.183088462, -0.128192822,
+       0.0414949757, -0.168771756, 0.56446992, 0.0160145287, 0.64329493,
+       -0.162794141, 0.0594505044, -0.158112099, 0.415330859,
+       -0.085214729, 0.387060458, -0.0539638196]> : tensor<16xf32>
+  %reference = tensor.cast %expected : tensor<16xf32> to tensor<?xf32>
+  %two = vit.linear %x, %panels bias(%b : tensor<4xf32>) gelu = exact : tensor<2x2x3xf32>, tensor<2x3x2xf32> -> tensor<2x2x4xf32>
+  %two_flat = tensor.collapse_shape %two [[0, 1, 2]] : tensor<2x2x4xf32> into tensor<16xf32>
+  %two_actual = tensor.cast %two_flat : tensor<16xf32> to tensor<?xf32>
+  %id10 = arith.constant 10 : i64
+  call @check(%id10, %two_actual, %reference) : (i64, tensor<?xf32>, tensor<?xf32>) -> ()
+  %one = vit.linear %x, %panel bias(%b : tensor<4xf32>) gelu = exact : tensor<2x2x3xf32>, tensor<1x3x4xf32> -> tensor<2x2x4xf32>
+  %one_flat = tensor.collapse_shape %one [[0, 1, 2]] : tensor<2x2x4xf32> into tensor<16xf32>
+  %one_actual = tensor.cast %one_flat : tensor<16xf32> to tensor<?xf32>
+  %id11 = arith.constant 11 : i64
+  call @check(%id11, %one_actual, %reference) : (i64, tensor<?xf32>, tensor<?xf32>) -> ()
+  return
+}
+
 // vit.linear with bias, tanh GELU and a residual broadcast over the batch.
 // CHECK: {{^}}2, 0, 16{{$}}
 func.func @linear_bias_gelu_tanh_residual() {
@@ -345,6 +376,7 @@ func.func @prepend_token() {
 
 func.func @main() {
   call @linear_bias_gelu_exact() : () -> ()
+  call @linear_packed_weights() : () -> ()
   call @linear_bias_gelu_tanh_residual() : () -> ()
   call @layer_norm() : () -> ()
   call @attention_core() : () -> ()

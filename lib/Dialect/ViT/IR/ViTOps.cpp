@@ -292,12 +292,23 @@ LogicalResult LinearOp::verify() {
   if (input.size() < 2)
     return emitOpError() << "expects input of rank at least 2, got rank "
                          << input.size();
-  if (failed(verifyRank(*this, "weight", getWeight(), 2)))
-    return failure();
-  int64_t outFeatures = shapeOf(getWeight())[0];
-  if (failed(verifyShape(*this, "weight", getWeight(),
-                         {outFeatures, input.back()})))
-    return failure();
+  ArrayRef<int64_t> weight = shapeOf(getWeight());
+  int64_t outFeatures = shapeOf(getResult()).back();
+  if (weight.size() == 3) {
+    // K-major panels [P, K, R] of P * R output features.
+    if (weight[1] != input.back() || weight[0] * weight[2] != outFeatures)
+      return emitOpError() << "expects a packed weight [P, "
+                           << input.back() << ", R] with P * R = "
+                           << outFeatures << ", got "
+                           << vitc::formatShape(weight);
+  } else {
+    if (failed(verifyRank(*this, "weight", getWeight(), 2)))
+      return failure();
+    outFeatures = weight[0];
+    if (failed(verifyShape(*this, "weight", getWeight(),
+                           {outFeatures, input.back()})))
+      return failure();
+  }
   if (getBias() && failed(verifyShape(*this, "bias", getBias(), {outFeatures})))
     return failure();
   SmallVector<int64_t> resultShape(input);
@@ -330,7 +341,7 @@ LogicalResult LinearOp::verify() {
 
 int64_t LinearOp::getMacCount() {
   return cast<ShapedType>(getResult().getType()).getNumElements() *
-         shapeOf(getWeight())[1];
+         shapeOf(getInput()).back();
 }
 
 //===----------------------------------------------------------------------===//

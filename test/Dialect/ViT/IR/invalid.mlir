@@ -416,6 +416,22 @@ func.func @linear_weight_rank(%x: tensor<2x5x64xf32>, %w: tensor<64xf32>) {
 
 // -----
 
+func.func @linear_packed_weight_features(%x: tensor<2x5x64xf32>, %w: tensor<3x64x16xf32>) {
+  // expected-error @+1 {{'vit.linear' op expects a packed weight [P, 64, R] with P * R = 64, got [3, 64, 16]}}
+  %0 = vit.linear %x, %w : tensor<2x5x64xf32>, tensor<3x64x16xf32> -> tensor<2x5x64xf32>
+  return
+}
+
+// -----
+
+func.func @linear_packed_weight_reduction(%x: tensor<2x5x64xf32>, %w: tensor<4x32x16xf32>) {
+  // expected-error @+1 {{'vit.linear' op expects a packed weight [P, 64, R] with P * R = 64, got [4, 32, 16]}}
+  %0 = vit.linear %x, %w : tensor<2x5x64xf32>, tensor<4x32x16xf32> -> tensor<2x5x64xf32>
+  return
+}
+
+// -----
+
 func.func @linear_bias(%x: tensor<2x5x64xf32>, %w: tensor<128x64xf32>, %b: tensor<64xf32>) {
   // expected-error @+1 {{'vit.linear' op expects bias of shape [128], got [64]}}
   %0 = vit.linear %x, %w bias(%b : tensor<64xf32>) : tensor<2x5x64xf32>, tensor<128x64xf32> -> tensor<2x5x128xf32>

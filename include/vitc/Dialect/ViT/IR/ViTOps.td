@@ -234,6 +234,12 @@ def ViT_LinearOp : ViT_Op<"linear", [
     computed in that precision, the input rounded to it and the products
     accumulated in f32, as tensor cores do.
 
+    The weight may also be packed into K-major panels
+    (`vit-pack-linear-weights`): [P, K, R] with P * R = N, where
+    weight[p, k, r] is row p * R + r of the [N, K] weight, so that a
+    micro-kernel computing R output features reads its weights as one
+    contiguous stream.
+
     ```mlir
     %y = vit.linear %x, %w bias(%b : tensor<3072xf32>) gelu = exact
          : tensor<8x197x768xf32>, tensor<3072x768xf32> -> tensor<8x197x3072xf32>

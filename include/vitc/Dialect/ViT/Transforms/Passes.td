@@ -108,6 +108,31 @@ def ViTNarrowLinearWeightsPass
   let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
+def ViTPackLinearWeightsPass
+    : Pass<"vit-pack-linear-weights", "mlir::ModuleOp"> {
+  let summary = "Store linear weights in K-major panels for CPU micro-kernels";
+  let description = [{
+    Runs after `vit-externalize-constants`. Every f32 constant that only
+    `vit.linear` ops read as their weight [N, K] is packed into K-major
+    panels [N / panel, K, panel] (`panel` = 0: one panel of all N, i.e. the
+    transposed weight [1, K, N]): the constants function does it
+    (`tensor.expand_shape` and `linalg.transpose`, evaluated at compile
+    time), and the entry function and kernels receive the packed weight, so
+    the artifact stores it in that layout. A CPU micro-kernel computing a
+    block of output features then reads, for each k, their weights as one
+    contiguous vector. Weights whose N is not a multiple of `panel` are left
+    alone.
+  }];
+  let options = [
+    Option<"entryPoint", "entry-point", "std::string", /*default=*/"\"vit\"",
+           "Name of the function whose linear weights are packed">,
+    Option<"panel", "panel", "int64_t", /*default=*/"0",
+           "Output features per panel; 0 for one panel of all of them">,
+  ];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def ViTOutlineKernelsPass : Pass<"vit-outline-kernels", "mlir::ModuleOp"> {
   let summary = "Turn each vit.kernel into a function and a call to it";
   let description = [{
