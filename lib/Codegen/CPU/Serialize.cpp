@@ -91,9 +91,8 @@ createTargetMachine(const CpuTarget &target) {
   llvm::TargetOptions options;
   options.AllowFPOpFusion = llvm::FPOpFusion::Fast;
   std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
-      triple, target.cpu, target.features, options,
-      llvm::Reloc::PIC_, std::nullopt,
-      static_cast<llvm::CodeGenOptLevel>(target.optLevel)));
+      triple, target.cpu, target.features, options, llvm::Reloc::PIC_,
+      std::nullopt, static_cast<llvm::CodeGenOptLevel>(target.optLevel)));
   if (!machine)
     return createStringError("cannot create a target machine for " +
                              target.cpu);

@@ -297,9 +297,8 @@ LogicalResult LinearOp::verify() {
   if (weight.size() == 3) {
     // K-major panels [P, K, R] of P * R output features.
     if (weight[1] != input.back() || weight[0] * weight[2] != outFeatures)
-      return emitOpError() << "expects a packed weight [P, "
-                           << input.back() << ", R] with P * R = "
-                           << outFeatures << ", got "
+      return emitOpError() << "expects a packed weight [P, " << input.back()
+                           << ", R] with P * R = " << outFeatures << ", got "
                            << vitc::formatShape(weight);
   } else {
     if (failed(verifyRank(*this, "weight", getWeight(), 2)))

@@ -48,8 +48,7 @@ struct ViTPackLinearWeightsPass
                                          ArrayRef<int64_t>{0, 2, 1})
           .getResult()[0];
     };
-    if (failed(rewriteLinearWeights(getOperation(), entryPoint, accepts,
-                                    pack)))
+    if (failed(rewriteLinearWeights(getOperation(), entryPoint, accepts, pack)))
       return signalPassFailure();
   }
 };
