@@ -61,6 +61,14 @@ void buildCompilerPipeline(OpPassManager &pm, const PipelineOptions &options) {
       narrow.type = precision == cuda::Precision::BF16 ? "bf16" : "f16";
       pm.addPass(vit::createViTNarrowLinearWeightsPass(narrow));
     }
+    // The CPU's linears read their weights in K-major panels two vectors
+    // wide: vit-cpu-vectorize's register block then loads, for each k, the
+    // panel's two weight vectors, one contiguous stream per panel.
+    if (!target.isCuda()) {
+      vit::ViTPackLinearWeightsPassOptions pack;
+      pack.panel = 2 * target.cpu.codegen.vectorWidth;
+      pm.addPass(vit::createViTPackLinearWeightsPass(pack));
+    }
   }
   if (runs(Phase::Linalg)) {
     pm.addPass(createEvaluateConstantsPass(options.constantsHook));

@@ -40,6 +40,22 @@ static linalg::LinalgOp findRoot(func::FuncOp function) {
   return {};
 }
 
+/// The width R of the panels [P, K, R] the kernel's linear reads its weight
+/// in (vit-pack-linear-weights), if it has one: its product is then
+/// computed as [M, P, R], and so is its epilogue.
+static std::optional<int64_t> findPanelWidth(func::FuncOp function) {
+  std::optional<int64_t> width;
+  function.walk([&](linalg::GenericOp generic) {
+    if (generic.getNumDpsInputs() != 2 ||
+        !linalg::isaContractionOpInterface(generic))
+      return;
+    auto weight = cast<ShapedType>(generic.getDpsInputs()[1].getType());
+    if (weight.getRank() == 3)
+      width = weight.getShape().back();
+  });
+  return width;
+}
+
 /// The largest divisor of `extent` that is a multiple of 8 and at most
 /// `limit`, or `extent` when there is none: column tiles are then all full
 /// and their width a multiple of the register tile.
@@ -78,8 +94,10 @@ struct CpuTileKernelsPass
     linalg::populateFoldReshapeOpsByCollapsingPatterns(
         patterns, [](OpOperand *operand) {
           auto expand = operand->get().getDefiningOp<tensor::ExpandShapeOp>();
-          return expand && expand.getSrc()
-                               .getDefiningOp<linalg::ContractionOpInterface>();
+          auto producer =
+              expand ? expand.getSrc().getDefiningOp<linalg::LinalgOp>()
+                     : linalg::LinalgOp();
+          return producer && linalg::isaContractionOpInterface(producer);
         });
     (void)applyPatternsGreedily(getOperation(), std::move(patterns));
   }
@@ -92,12 +110,23 @@ struct CpuTileKernelsPass
   LogicalResult tileRoot(linalg::LinalgOp root) {
     SmallVector<int64_t> ranges = root.getStaticLoopRanges();
     AffineMap output = root.getMatchingIndexingMap(root.getDpsInitOperand(0));
-    unsigned feature =
-        cast<AffineDimExpr>(output.getResults().back()).getPosition();
+    auto outputDim = [&](unsigned fromBack) {
+      return cast<AffineDimExpr>(
+                 output.getResult(output.getNumResults() - 1 - fromBack))
+          .getPosition();
+    };
+    unsigned feature = outputDim(0);
+    // With panels the features are two dimensions, [P, R]: whole panels of
+    // R features, as many as fit a column tile.
+    std::optional<int64_t> panelWidth = findPanelWidth(getOperation());
+    std::optional<unsigned> panel;
+    if (panelWidth && output.getNumResults() >= 2 &&
+        ranges[feature] == *panelWidth)
+      panel = outputDim(1);
     SmallVector<int64_t> sizes(ranges.size(), 0);
     std::optional<unsigned> innermostRow;
     for (unsigned dim = 0; dim < ranges.size(); ++dim) {
-      if (dim == feature ||
+      if (dim == feature || dim == panel ||
           root.getIteratorTypesArray()[dim] != utils::IteratorType::parallel)
         continue;
       sizes[dim] = 1;
@@ -106,8 +135,14 @@ struct CpuTileKernelsPass
     if (innermostRow)
       sizes[*innermostRow] =
           std::min<int64_t>(rowsPerTile, ranges[*innermostRow]);
-    if (!getOperation().getOps<linalg::MatmulOp>().empty())
+    if (panel) {
+      int64_t panels = std::max<int64_t>(columnsPerTile / *panelWidth, 1);
+      while (ranges[*panel] % panels != 0)
+        --panels;
+      sizes[*panel] = panels;
+    } else if (!getOperation().getOps<linalg::MatmulOp>().empty()) {
       sizes[feature] = columnTileSize(ranges[feature], columnsPerTile);
+    }
     return tileAndFuse(cast<TilingInterface>(root.getOperation()), sizes);
   }
 

@@ -114,7 +114,8 @@ struct TilePlan {
 /// weight rows of a column block stay in cache while the rows of the input
 /// go by. Reduction loops are innermost, so accumulators stay in registers.
 TilePlan planTiles(linalg::LinalgOp op, unsigned vectorDim, int64_t vectorSize,
-                   int64_t vectorsPerElement, int64_t accumulators) {
+                   int64_t vectorsPerElement, int64_t accumulators,
+                   bool outerProduct) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   TilePlan plan;
   plan.sizes.assign(ranges.size(), 1);
@@ -122,7 +123,11 @@ TilePlan planTiles(linalg::LinalgOp op, unsigned vectorDim, int64_t vectorSize,
   SmallVector<unsigned> reuseDims = findReuseDims(op, vectorDim);
   int64_t budget = std::max<int64_t>(accumulators / vectorsPerElement, 1);
   for (auto [index, dim] : llvm::enumerate(reuseDims)) {
-    int64_t limit = index + 1 == reuseDims.size() ? kInnerBlock : kOuterBlock;
+    // An outer product's first reuse dimension (the rows of a linear)
+    // takes the whole budget.
+    int64_t limit = outerProduct && index == 0      ? budget
+                    : index + 1 == reuseDims.size() ? kInnerBlock
+                                                    : kOuterBlock;
     int64_t block =
         largestDivisor(ranges[dim], std::min(limit, budget), 1).value_or(1);
     plan.sizes[dim] = block;
@@ -179,6 +184,13 @@ struct CpuVectorizePass
   /// the 16 of narrower vector extensions.
   int64_t accumulators() const { return vectorWidth >= 16 ? 16 : 8; }
 
+  /// Vector registers given to an outer product's accumulators: all but
+  /// the two weight vectors, the broadcast input and one spare (12 of 16,
+  /// 24 of AVX-512's 32).
+  int64_t outerProductAccumulators() const {
+    return vectorWidth >= 16 ? 24 : 12;
+  }
+
   /// The reduction dimension of `op` to split into vector-wide partial
   /// sums: its only one, contiguous, a multiple of the vector width.
   std::optional<unsigned> findSplitDim(linalg::LinalgOp op) {
@@ -227,9 +239,22 @@ struct CpuVectorizePass
     if (!vectorDim)
       return success();
     int64_t extent = op.getStaticLoopRanges()[*vectorDim];
+    // An outer-product contraction (the vector dimension parallel, some
+    // input broadcast along it: a linear with packed weights, P V) keeps
+    // two vectors per row and as many rows as the accumulator registers
+    // allow: each k then loads two vectors of the weight and broadcasts one
+    // input element per row (4 x 16 or 6 x 16 with AVX2, 8 x 32 or 12 x 32
+    // with AVX-512, as the rows divide).
+    bool outerProduct = op.getNumReductionLoops() != 0 &&
+                        isParallel(op, *vectorDim) &&
+                        !findReuseDims(op, *vectorDim).empty();
     std::optional<int64_t> vectorSize =
-        extent <= kMaxVectorTile ? extent
-                                 : largestDivisor(extent, kMaxVectorTile, 8);
+        outerProduct ? largestDivisor(extent, 2 * vectorWidth, vectorWidth)
+                     : std::nullopt;
+    if (!vectorSize)
+      vectorSize = extent <= kMaxVectorTile
+                       ? extent
+                       : largestDivisor(extent, kMaxVectorTile, 8);
     if (!vectorSize && extent <= kMaxWholeVector)
       vectorSize = extent;
     if (!vectorSize)
@@ -237,7 +262,9 @@ struct CpuVectorizePass
     FailureOr<linalg::LinalgOp> tiled = tile(
         rewriter, op,
         planTiles(op, *vectorDim, *vectorSize,
-                  llvm::divideCeil(*vectorSize, vectorWidth), accumulators()));
+                  llvm::divideCeil(*vectorSize, vectorWidth),
+                  outerProduct ? outerProductAccumulators() : accumulators(),
+                  outerProduct));
     if (failed(tiled))
       return failure();
     vectorize(rewriter, *tiled);
@@ -252,7 +279,7 @@ struct CpuVectorizePass
     FailureOr<linalg::LinalgOp> tiled =
         tile(rewriter, op,
              planTiles(op, dim, /*vectorSize=*/0, /*vectorsPerElement=*/1,
-                       accumulators()));
+                       accumulators(), /*outerProduct=*/false));
     if (failed(tiled))
       return failure();
     unsigned outputRank =

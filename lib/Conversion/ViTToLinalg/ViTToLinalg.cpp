@@ -166,8 +166,9 @@ static Value splitLastDim(ImplicitLocOpBuilder &b, Value value, int64_t outer) {
 namespace {
 
 /// result = epilogue(collapse(input) * weight^T): one transposed-B
-/// linalg.matmul on [M, K], then one element-wise generic applying bias,
-/// GELU and residual in that order.
+/// linalg.matmul on [M, K] (a plain one for a single K-major panel, a
+/// generic over [M, P, K, R] for panels), then one element-wise generic
+/// applying bias, GELU and residual in that order.
 struct LinearLowering : OpConversionPattern<LinearOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -203,6 +204,11 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
     int64_t outFeatures = resultType.getShape().back();
     Value weight = adaptor.getWeight();
     ArrayRef<int64_t> weightShape = tensorTypeOf(weight).getShape();
+    // The shape the product and the epilogue are computed in: the result's,
+    // or with panels [P, K, R] its features split into [P, R], so that
+    // each panel's outputs stay a dimension of their own up to the final
+    // reshape.
+    RankedTensorType computedType = resultType;
     Value result;
     if (weightShape.size() == 2) {
       Value init = filledTensor(b, {rows, outFeatures}, elementType, 0.0);
@@ -218,54 +224,88 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
                                         ValueRange{input, weight}, init)
                    .getResult(0);
     } else {
-      // Panels [P, K, R]: out[m, p, r] = sum_k input[m, k] weight[p, k, r],
-      // read back as [M, N].
+      // out[m, p, r] = sum_k input[m, k] weight[p, k, r], the loops ordered
+      // (m, p, k, r) so that R is the innermost dimension of every tile.
       MLIRContext *ctx = b.getContext();
-      AffineExpr m, p, r, k;
-      bindDims(ctx, m, p, r, k);
-      Value init = filledTensor(b, {rows, weightShape[0], weightShape[2]},
-                                elementType, 0.0);
-      auto panels = linalg::GenericOp::create(
-          b, init.getType(), ValueRange{input, weight}, init,
-          ArrayRef<AffineMap>{AffineMap::get(4, 0, {m, k}, ctx),
-                              AffineMap::get(4, 0, {p, k, r}, ctx),
-                              AffineMap::get(4, 0, {m, p, r}, ctx)},
-          ArrayRef<utils::IteratorType>{
-              utils::IteratorType::parallel, utils::IteratorType::parallel,
-              utils::IteratorType::parallel, utils::IteratorType::reduction},
-          [](OpBuilder &nb, Location loc, ValueRange args) {
-            Value product = arith::MulFOp::create(nb, loc, args[0], args[1]);
-            linalg::YieldOp::create(
-                nb, loc,
-                ValueRange{arith::AddFOp::create(nb, loc, args[2], product)});
-          });
-      result = tensor::CollapseShapeOp::create(
-          b, panels.getResult(0),
-          SmallVector<ReassociationIndices>{{0}, {1, 2}});
+      AffineExpr m, p, k, r;
+      bindDims(ctx, m, p, k, r);
+      int64_t panels = weightShape[0], width = weightShape[2];
+      Value init = filledTensor(b, {rows, panels, width}, elementType, 0.0);
+      result = linalg::GenericOp::create(
+                   b, init.getType(), ValueRange{input, weight}, init,
+                   ArrayRef<AffineMap>{AffineMap::get(4, 0, {m, k}, ctx),
+                                       AffineMap::get(4, 0, {p, k, r}, ctx),
+                                       AffineMap::get(4, 0, {m, p, r}, ctx)},
+                   ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                                 utils::IteratorType::parallel,
+                                                 utils::IteratorType::reduction,
+                                                 utils::IteratorType::parallel},
+                   [](OpBuilder &nb, Location loc, ValueRange args) {
+                     Value product =
+                         arith::MulFOp::create(nb, loc, args[0], args[1]);
+                     linalg::YieldOp::create(nb, loc,
+                                             ValueRange{arith::AddFOp::create(
+                                                 nb, loc, args[2], product)});
+                   })
+                   .getResult(0);
+      SmallVector<int64_t> shape(resultType.getShape().drop_back());
+      shape.append({panels, width});
+      computedType = RankedTensorType::get(shape, elementType);
     }
+    int64_t computedRank = computedType.getRank();
+    // The leading dimensions of the result were folded into M.
+    SmallVector<ReassociationIndices> splitRows{
+        llvm::to_vector(llvm::seq<int64_t>(0, rank - 1))};
+    for (int64_t dim = rank - 1; dim < computedRank; ++dim)
+      splitRows.push_back({dim});
     if (rank > 2)
       result =
-          tensor::ExpandShapeOp::create(b, resultType, result, rowsAndColumns);
+          tensor::ExpandShapeOp::create(b, computedType, result, splitRows);
+    // Features split into panels are joined again at the end.
+    auto joinFeatures = [&](Value value) -> Value {
+      if (computedType == resultType)
+        return value;
+      SmallVector<ReassociationIndices> join;
+      for (int64_t dim = 0; dim < rank - 1; ++dim)
+        join.push_back({dim});
+      join.push_back({rank - 1, rank});
+      return tensor::CollapseShapeOp::create(b, value, join);
+    };
+    // ... and the bias and residual split like them.
+    auto splitFeatures = [&](Value value) -> Value {
+      if (computedType == resultType)
+        return value;
+      RankedTensorType type = tensorTypeOf(value);
+      SmallVector<int64_t> shape(type.getShape().drop_back());
+      shape.append(computedType.getShape().take_back(2).begin(),
+                   computedType.getShape().take_back(2).end());
+      SmallVector<ReassociationIndices> split;
+      for (int64_t dim = 0; dim + 1 < type.getRank(); ++dim)
+        split.push_back({dim});
+      split.push_back({type.getRank() - 1, type.getRank()});
+      return tensor::ExpandShapeOp::create(
+          b, RankedTensorType::get(shape, elementType), value, split);
+    };
 
     std::optional<GeluApproximation> gelu = op.getGelu();
     Value bias = adaptor.getBias();
     Value residual = adaptor.getResidual();
     if (!bias && !gelu && !residual) {
-      rewriter.replaceOp(op, result);
+      rewriter.replaceOp(op, joinFeatures(result));
       return success();
     }
 
     SmallVector<Value> inputs{result};
-    SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(rank)};
+    SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(computedRank)};
     for (Value operand : {bias, residual}) {
       if (!operand)
         continue;
-      inputs.push_back(operand);
-      maps.push_back(trailingDimsMap(b.getContext(), rank,
-                                     tensorTypeOf(operand).getRank()));
+      inputs.push_back(splitFeatures(operand));
+      maps.push_back(trailingDimsMap(b.getContext(), computedRank,
+                                     tensorTypeOf(inputs.back()).getRank()));
     }
     Value epilogue = buildElementwise(
-        b, resultType, inputs, maps,
+        b, computedType, inputs, maps,
         [&](ImplicitLocOpBuilder &nb, ValueRange args) {
           Value value = args[0];
           unsigned next = 1;
@@ -277,7 +317,7 @@ struct LinearLowering : OpConversionPattern<LinearOp> {
             value = arith::AddFOp::create(nb, value, args[next++]);
           return value;
         });
-    rewriter.replaceOp(op, epilogue);
+    rewriter.replaceOp(op, joinFeatures(epilogue));
     return success();
   }
 };

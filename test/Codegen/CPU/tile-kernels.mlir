@@ -40,6 +40,53 @@ func.func @linear(%x: tensor<2x5x16xf32>, %w: tensor<32x16xf32>, %b: tensor<32xf
 
 // -----
 
+// A linear with its weight in panels [4, 16, 8] (vit-pack-linear-weights):
+// the product and its epilogue are [10, 4, 8], read as [2, 5, 32] through
+// reshapes. Tiles are 4 rows x 2 whole panels (16 columns / 8): the fill and
+// the panel contraction fuse into the tile, each reading its rows of the
+// input and its 2 panels of the weight, and the bias is sliced to them.
+
+// CHECK-LABEL: func.func @panels(
+// CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<2x5x16xf32>, %[[W:[a-z0-9_]+]]: tensor<4x16x8xf32>, %[[B:[a-z0-9_]+]]: tensor<32xf32>)
+// CHECK:         %[[T:[a-z0-9_]+]] = scf.forall (%[[I:[a-z0-9_]+]], %[[P:[a-z0-9_]+]]) = (0, 0) to (10, 4) step (4, 2) shared_outs(%[[O:[a-z0-9_]+]] = %{{.*}}) -> (tensor<10x4x8xf32>)
+// CHECK:           %[[ROWS:[a-z0-9_]+]] = affine.min
+// CHECK:           %[[XS:[a-z0-9_]+]] = tensor.extract_slice %{{.*}}[%[[I]], 0] [%[[ROWS]], 16] [1, 1]
+// CHECK:           %[[WS:[a-z0-9_]+]] = tensor.extract_slice %[[W]][%[[P]], 0, 0] [2, 16, 8] [1, 1, 1]
+// CHECK:           %[[F:[a-z0-9_]+]] = linalg.fill {{.*}} -> tensor<?x2x8xf32>
+// CHECK:           %[[M:[a-z0-9_]+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "parallel"]} ins(%[[XS]], %[[WS]] : tensor<?x16xf32>, tensor<2x16x8xf32>) outs(%[[F]] : tensor<?x2x8xf32>)
+// CHECK:           tensor.extract_slice %[[B]][%{{.*}}] [16] [1]
+// CHECK:           %[[E:[a-z0-9_]+]] = linalg.generic {{.*}} ins(%[[M]], {{.*}}) outs({{.*}}tensor<?x2x8xf32>)
+// CHECK:           tensor.parallel_insert_slice %[[E]] into %[[O]][%[[I]], %[[P]], 0] [%[[ROWS]], 2, 8] [1, 1, 1]
+// CHECK:         %[[SPLIT:[a-z0-9_]+]] = tensor.expand_shape %[[T]] {{\[\[}}0, 1], [2], [3]] output_shape [2, 5, 4, 8]
+// CHECK:         %[[RES:[a-z0-9_]+]] = tensor.collapse_shape %[[SPLIT]] {{\[\[}}0], [1], [2, 3]] : tensor<2x5x4x8xf32> into tensor<2x5x32xf32>
+// CHECK:         return %[[RES]]
+func.func @panels(%arg0: tensor<2x5x16xf32>, %arg1: tensor<4x16x8xf32>, %arg2: tensor<32xf32>) -> tensor<2x5x32xf32> attributes {vit.kernel_name = "panels"} {
+  %cst = arith.constant 0.000000e+00 : f32
+  %collapsed = tensor.collapse_shape %arg0 [[0, 1], [2]] : tensor<2x5x16xf32> into tensor<10x16xf32>
+  %0 = tensor.empty() : tensor<10x4x8xf32>
+  %1 = linalg.fill ins(%cst : f32) outs(%0 : tensor<10x4x8xf32>) -> tensor<10x4x8xf32>
+  %2 = linalg.generic {indexing_maps = [affine_map<(m, p, k, r) -> (m, k)>, affine_map<(m, p, k, r) -> (p, k, r)>, affine_map<(m, p, k, r) -> (m, p, r)>], iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+      ins(%collapsed, %arg1 : tensor<10x16xf32>, tensor<4x16x8xf32>) outs(%1 : tensor<10x4x8xf32>) {
+  ^bb0(%in: f32, %w: f32, %out: f32):
+    %5 = arith.mulf %in, %w : f32
+    %6 = arith.addf %out, %5 : f32
+    linalg.yield %6 : f32
+  } -> tensor<10x4x8xf32>
+  %expanded = tensor.expand_shape %2 [[0, 1], [2], [3]] output_shape [2, 5, 4, 8] : tensor<10x4x8xf32> into tensor<2x5x4x8xf32>
+  %bias = tensor.expand_shape %arg2 [[0, 1]] output_shape [4, 8] : tensor<32xf32> into tensor<4x8xf32>
+  %3 = tensor.empty() : tensor<2x5x4x8xf32>
+  %4 = linalg.generic {indexing_maps = [affine_map<(b, t, p, r) -> (b, t, p, r)>, affine_map<(b, t, p, r) -> (p, r)>, affine_map<(b, t, p, r) -> (b, t, p, r)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%expanded, %bias : tensor<2x5x4x8xf32>, tensor<4x8xf32>) outs(%3 : tensor<2x5x4x8xf32>) {
+  ^bb0(%in: f32, %b: f32, %out: f32):
+    %5 = arith.addf %in, %b : f32
+    linalg.yield %5 : f32
+  } -> tensor<2x5x4x8xf32>
+  %collapsed_1 = tensor.collapse_shape %4 [[0], [1], [2, 3]] : tensor<2x5x4x8xf32> into tensor<2x5x32xf32>
+  return %collapsed_1 : tensor<2x5x32xf32>
+}
+
+// -----
+
 // Row statistics and their consumer: tiles of one image and 4 tokens, the
 // whole feature dimension, with the reduction fused into each tile.
 

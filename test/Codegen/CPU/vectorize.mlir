@@ -1,4 +1,6 @@
 // RUN: vitc-opt %s -split-input-file -vit-cpu-vectorize | FileCheck %s
+// RUN: vitc-opt %s -split-input-file -vit-cpu-vectorize=vector-width=8 \
+// RUN: | FileCheck %s --check-prefix=AVX2
 
 // A transposed-B matmul tile [8 x 16, K = 32]: K is contiguous in both
 // inputs, so the tile is split into 16 partial sums per output element.
@@ -50,20 +52,21 @@ func.func @elementwise(%x: tensor<5x16xf32>) -> tensor<5x16xf32> attributes {vit
 
 // -----
 
-// out[i, x] = sum_y p[i, y] v[y, x]: vectorized along x (64 lanes, 4
-// registers), contiguous in v and out; p does not depend on x, so blocks of
-// 4 rows (16 accumulator registers) share each row of v. The reduction over
-// y is the innermost loop.
+// out[i, x] = sum_y p[i, y] v[y, x], an outer product: vectorized along x
+// two vectors at a time (32 lanes of the default AVX-512 width), contiguous
+// in v and out; p does not depend on x, so blocks of 8 rows (16 of the 24
+// accumulator registers an outer product gets) share each pair of vectors
+// of v. The reduction over y is the innermost loop.
 
 // CHECK-LABEL: func.func @rows_times_matrix(
-// CHECK-DAG:     %[[C4:.*]] = arith.constant 4 : index
 // CHECK-DAG:     %[[C5:.*]] = arith.constant 5 : index
-// CHECK-DAG:     %[[C8:.*]] = arith.constant 8 : index
-// CHECK:         scf.for %{{.*}} = %{{.*}} to %[[C8]] step %[[C4]]
+// CHECK-DAG:     %[[C32:.*]] = arith.constant 32 : index
+// CHECK-DAG:     %[[C64:.*]] = arith.constant 64 : index
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %[[C64]] step %[[C32]]
 // CHECK:           scf.for %{{.*}} = %{{.*}} to %[[C5]] step
-// CHECK:             vector.transfer_read {{.*}} : tensor<8x5xf32>, vector<4x64x1xf32>
-// CHECK:             vector.transfer_read {{.*}} : tensor<5x64xf32>, vector<4x64x1xf32>
-// CHECK:             vector.multi_reduction <add>, {{.*}} [2] : vector<4x64x1xf32> to vector<4x64xf32>
+// CHECK:             vector.transfer_read {{.*}} : tensor<8x5xf32>, vector<8x32x1xf32>
+// CHECK:             vector.transfer_read {{.*}} : tensor<5x64xf32>, vector<8x32x1xf32>
+// CHECK:             vector.multi_reduction <add>, {{.*}} [2] : vector<8x32x1xf32> to vector<8x32xf32>
 func.func @rows_times_matrix(%p: tensor<8x5xf32>, %v: tensor<5x64xf32>, %o: tensor<8x64xf32>) -> tensor<8x64xf32> attributes {vit.kernel_name = "pv"} {
   %r = linalg.generic {indexing_maps = [affine_map<(i, x, y) -> (i, y)>, affine_map<(i, x, y) -> (y, x)>, affine_map<(i, x, y) -> (i, x)>], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%p, %v : tensor<8x5xf32>, tensor<5x64xf32>) outs(%o : tensor<8x64xf32>) {
@@ -73,6 +76,41 @@ func.func @rows_times_matrix(%p: tensor<8x5xf32>, %v: tensor<5x64xf32>, %o: tens
     linalg.yield %1 : f32
   } -> tensor<8x64xf32>
   return %r : tensor<8x64xf32>
+}
+
+// -----
+
+// A tile of a linear with packed weights, out[m, p, r] = sum_k x[m, k]
+// w[p, k, r] with loops (m, p, k, r): an outer product along r. With
+// AVX-512 (the default width, 16) each row takes the panel's 32 features as
+// two vectors, and the 8 rows fit the 24 accumulator registers (16 used):
+// one block per panel, k innermost, each step broadcasting x[m, k] and
+// reading w[p, k, 0:32] once for the 8 rows. With AVX2 (width 8) a row
+// takes 16 features and the block has 4 rows (8 of 12 registers; 8 rows
+// would need 16).
+
+// CHECK-LABEL: func.func @panel_tile(
+// CHECK:         scf.for %[[P:.*]] = %{{.*}} to %{{.*}} step
+// CHECK-NEXT:      scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step
+// CHECK-NEXT:        vector.transfer_read %{{.*}}[%{{.*}}, %[[K]]]{{.*}} : tensor<8x16xf32>, vector<8x1x1x32xf32>
+// CHECK-NEXT:        vector.transfer_read %{{.*}}[%[[P]], %[[K]], %{{.*}}]{{.*}} : tensor<2x16x32xf32>, vector<8x1x1x32xf32>
+// CHECK:             vector.multi_reduction <add>, {{.*}} [2] : vector<8x1x1x32xf32> to vector<8x1x32xf32>
+// AVX2-LABEL: func.func @panel_tile(
+// AVX2:         scf.for
+// AVX2-NEXT:      scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C4:.*]] iter_args
+// AVX2-NEXT:        scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C16:.*]] iter_args
+// AVX2-NEXT:          scf.for
+// AVX2-NEXT:            vector.transfer_read {{.*}} : tensor<8x16xf32>, vector<4x1x1x16xf32>
+// AVX2-NEXT:            vector.transfer_read {{.*}} : tensor<2x16x32xf32>, vector<4x1x1x16xf32>
+func.func @panel_tile(%x: tensor<8x16xf32>, %w: tensor<2x16x32xf32>, %o: tensor<8x2x32xf32>) -> tensor<8x2x32xf32> attributes {vit.kernel_name = "panels"} {
+  %r = linalg.generic {indexing_maps = [affine_map<(m, p, k, r) -> (m, k)>, affine_map<(m, p, k, r) -> (p, k, r)>, affine_map<(m, p, k, r) -> (m, p, r)>], iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+      ins(%x, %w : tensor<8x16xf32>, tensor<2x16x32xf32>) outs(%o : tensor<8x2x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %0 = arith.mulf %a, %b : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  } -> tensor<8x2x32xf32>
+  return %r : tensor<8x2x32xf32>
 }
 
 // -----
