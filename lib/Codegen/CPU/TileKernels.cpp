@@ -135,21 +135,37 @@ struct CpuTileKernelsPass
     if (innermostRow)
       sizes[*innermostRow] =
           std::min<int64_t>(rowsPerTile, ranges[*innermostRow]);
+    std::optional<unsigned> columns;
     if (panel) {
       int64_t panels = std::max<int64_t>(columnsPerTile / *panelWidth, 1);
       while (ranges[*panel] % panels != 0)
         --panels;
       sizes[*panel] = panels;
+      columns = panel;
     } else if (!getOperation().getOps<linalg::MatmulOp>().empty()) {
       sizes[feature] = columnTileSize(ranges[feature], columnsPerTile);
+      columns = feature;
     }
-    return tileAndFuse(cast<TilingInterface>(root.getOperation()), sizes);
+    // Tiles are numbered with the last loop fastest: column tiles go
+    // outermost, so consecutive tiles (and each thread's range) share one
+    // block of the weight while the rows, which are far smaller at small
+    // batches, go by; the weight is then read from memory once per kernel.
+    SmallVector<int64_t> interchange;
+    if (columns)
+      interchange.push_back(*columns);
+    for (unsigned dim = 0; dim < ranges.size(); ++dim)
+      if (dim != columns)
+        interchange.push_back(dim);
+    return tileAndFuse(cast<TilingInterface>(root.getOperation()), sizes,
+                       interchange);
   }
 
-  LogicalResult tileAndFuse(TilingInterface root, ArrayRef<int64_t> sizes) {
+  LogicalResult tileAndFuse(TilingInterface root, ArrayRef<int64_t> sizes,
+                            ArrayRef<int64_t> interchange) {
     MLIRContext *ctx = &getContext();
     scf::SCFTilingOptions tiling;
     tiling.setTileSizes(getAsIndexOpFoldResult(ctx, sizes));
+    tiling.setInterchange(interchange);
     tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
     scf::SCFTileAndFuseOptions options;
     options.setTilingOptions(tiling);

@@ -2,14 +2,15 @@
 
 // A linear: the expand_shape between matmul and epilogue is folded away,
 // the epilogue is tiled over 4 rows x 16 columns of [10, 32] (the last row
-// tile is partial) and the fill and the matmul are fused into the tile,
+// tile is partial; column tiles are the outer loop, so consecutive tiles
+// share a block of the weight) and the fill and the matmul are fused into the tile,
 // reading only their slices of the input and the weight.
 
 // CHECK-LABEL: func.func @linear(
 // CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<2x5x16xf32>, %[[W:[a-z0-9_]+]]: tensor<32x16xf32>, %[[B:[a-z0-9_]+]]: tensor<32xf32>, %[[R:[a-z0-9_]+]]: tensor<2x5x32xf32>)
 // CHECK-DAG:     %[[XR:[a-z0-9_]+]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<2x5x16xf32> into tensor<10x16xf32>
 // CHECK-DAG:     %[[RR:[a-z0-9_]+]] = tensor.collapse_shape %[[R]] {{\[\[}}0, 1], [2]] : tensor<2x5x32xf32> into tensor<10x32xf32>
-// CHECK:         %[[T:[a-z0-9_]+]] = scf.forall (%[[I:[a-z0-9_]+]], %[[J:[a-z0-9_]+]]) = (0, 0) to (10, 32) step (4, 16) shared_outs(%[[O:[a-z0-9_]+]] = %{{.*}}) -> (tensor<10x32xf32>)
+// CHECK:         %[[T:[a-z0-9_]+]] = scf.forall (%[[J:[a-z0-9_]+]], %[[I:[a-z0-9_]+]]) = (0, 0) to (32, 10) step (16, 4) shared_outs(%[[O:[a-z0-9_]+]] = %{{.*}}) -> (tensor<10x32xf32>)
 // CHECK:           %[[ROWS:[a-z0-9_]+]] = affine.min
 // CHECK:           %[[XS:[a-z0-9_]+]] = tensor.extract_slice %[[XR]][%[[I]], 0] [%[[ROWS]], 16] [1, 1]
 // CHECK:           %[[WS:[a-z0-9_]+]] = tensor.extract_slice %[[W]][%[[J]], 0] [16, 16] [1, 1]
@@ -48,7 +49,7 @@ func.func @linear(%x: tensor<2x5x16xf32>, %w: tensor<32x16xf32>, %b: tensor<32xf
 
 // CHECK-LABEL: func.func @panels(
 // CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<2x5x16xf32>, %[[W:[a-z0-9_]+]]: tensor<4x16x8xf32>, %[[B:[a-z0-9_]+]]: tensor<32xf32>)
-// CHECK:         %[[T:[a-z0-9_]+]] = scf.forall (%[[I:[a-z0-9_]+]], %[[P:[a-z0-9_]+]]) = (0, 0) to (10, 4) step (4, 2) shared_outs(%[[O:[a-z0-9_]+]] = %{{.*}}) -> (tensor<10x4x8xf32>)
+// CHECK:         %[[T:[a-z0-9_]+]] = scf.forall (%[[P:[a-z0-9_]+]], %[[I:[a-z0-9_]+]]) = (0, 0) to (4, 10) step (2, 4) shared_outs(%[[O:[a-z0-9_]+]] = %{{.*}}) -> (tensor<10x4x8xf32>)
 // CHECK:           %[[ROWS:[a-z0-9_]+]] = affine.min
 // CHECK:           %[[XS:[a-z0-9_]+]] = tensor.extract_slice %{{.*}}[%[[I]], 0] [%[[ROWS]], 16] [1, 1]
 // CHECK:           %[[WS:[a-z0-9_]+]] = tensor.extract_slice %[[W]][%[[P]], 0, 0] [2, 16, 8] [1, 1, 1]
