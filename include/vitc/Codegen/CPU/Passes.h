@@ -31,7 +31,7 @@ struct CpuPipelineOptions
     : public mlir::PassPipelineOptions<CpuPipelineOptions> {
   Option<int64_t> rowsPerTile{*this, "rows-per-tile",
                               llvm::cl::desc("Rows per kernel tile"),
-                              llvm::cl::init(32)};
+                              llvm::cl::init(24)};
   Option<int64_t> columnsPerTile{
       *this, "columns-per-tile",
       llvm::cl::desc("Upper bound on output features per tile of a linear"),

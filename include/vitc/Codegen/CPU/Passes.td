@@ -21,10 +21,14 @@ def CpuTileKernelsPass : Pass<"vit-cpu-tile-kernels", "mlir::func::FuncOp"> {
     `rows-per-tile`; the feature dimension of a linear gets the largest
     divisor of its extent that is a multiple of 8 and at most
     `columns-per-tile` (the whole extent if there is none), so that column
-    tiles are full. Reduction dimensions are not tiled.
+    tiles are full; with weights in panels [P, K, R] (the product computed
+    as [M, P, R]) the panel dimension gets as many whole panels as fit
+    `columns-per-tile`. Reduction dimensions are not tiled. Column tiles are
+    the outer dimension of the tile numbering, so consecutive tiles share a
+    block of the weight.
   }];
   let options = [
-    Option<"rowsPerTile", "rows-per-tile", "int64_t", /*default=*/"32",
+    Option<"rowsPerTile", "rows-per-tile", "int64_t", /*default=*/"24",
            "Rows (tokens, query rows) per tile">,
     Option<"columnsPerTile", "columns-per-tile", "int64_t", /*default=*/"128",
            "Upper bound on output features per tile of a linear">,
