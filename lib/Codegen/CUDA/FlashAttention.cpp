@@ -49,6 +49,9 @@ namespace {
 /// Queries per block (16 per warp) and keys per step (see above).
 constexpr int64_t kQueries = 64, kKeys = 32;
 constexpr int64_t kWarps = 4, kWarpSize = 32;
+/// The lanes of a quad, which hold one row of an accumulator tile: row
+/// statistics are reduced over them.
+constexpr int64_t kQuad = 4;
 constexpr int64_t kThreads = kWarps * kWarpSize;
 
 /// The attention kernel as vit.attention_core lowers: scores = Q K^T over
@@ -156,12 +159,6 @@ private:
         });
   }
 
-  /// The maximum (or sum) of `value` over the four lanes of a quad, which
-  /// hold one row of an accumulator tile.
-  Value quadReduce(OpBuilder &b, Location loc, Value value, bool sum) {
-    return butterflyReduce(b, loc, value, /*lanes=*/4, sum);
-  }
-
   LogicalResult buildThread(OpBuilder &b, Location loc, Value thread) {
     Value warp = arith::DivUIOp::create(b, loc, thread, c(b, loc, kWarpSize));
     Value lane = arith::RemUIOp::create(b, loc, thread, c(b, loc, kWarpSize));
@@ -253,7 +250,8 @@ private:
       Value correction[2];
       for (int64_t h = 0; h < 2; ++h) {
         Value newMax = arith::MaximumFOp::create(
-            b, loc, carried[h], quadReduce(b, loc, rowMax[h], /*sum=*/false));
+            b, loc, carried[h],
+            butterflyReduce(b, loc, rowMax[h], kQuad, /*sum=*/false));
         correction[h] = math::Exp2Op::create(
             b, loc, arith::SubFOp::create(b, loc, carried[h], newMax));
         next[h] = newMax;
@@ -307,7 +305,7 @@ private:
     for (int64_t h = 0; h < 2; ++h)
       inverse[h] = arith::DivFOp::create(
           b, loc, f32(b, loc, 1.0f),
-          quadReduce(b, loc, results[2 + h], /*sum=*/true));
+          butterflyReduce(b, loc, results[2 + h], kQuad, /*sum=*/true));
     for (int64_t h = 0; h < 2; ++h) {
       Value token = arith::AddIOp::create(
           b, loc, queryBase,

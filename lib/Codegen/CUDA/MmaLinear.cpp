@@ -364,15 +364,8 @@ private:
         arith::MulIOp::create(b, loc, tile, indexConstant(b, loc, kTileK));
     int64_t chunksPerRow = kTileK / chunk;
     for (int64_t i = 0; i < blockColumns * chunksPerRow / kThreads; ++i) {
-      Value piece = arith::AddIOp::create(b, loc, thread,
-                                          indexConstant(b, loc, i * kThreads));
-      Value row = arith::DivUIOp::create(b, loc, piece,
-                                         indexConstant(b, loc, chunksPerRow));
-      Value column = arith::MulIOp::create(
-          b, loc,
-          arith::RemUIOp::create(b, loc, piece,
-                                 indexConstant(b, loc, chunksPerRow)),
-          indexConstant(b, loc, chunk));
+      auto [row, column] =
+          distributedPiece(b, loc, thread, i, kThreads, chunksPerRow, chunk);
       Value n = arith::AddIOp::create(b, loc, columnBase, row);
       Value k = arith::AddIOp::create(b, loc, kBase, column);
       // Rows past N and chunks past K are zero-filled; their addresses are

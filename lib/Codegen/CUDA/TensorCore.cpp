@@ -191,6 +191,22 @@ Value allocateWorkgroupTile(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
       MemRefType::get(shape, element, MemRefLayoutAttrInterface(), workgroup));
 }
 
+std::pair<Value, Value> distributedPiece(OpBuilder &b, Location loc,
+                                         Value thread, int64_t round,
+                                         int64_t threads, int64_t piecesPerRow,
+                                         int64_t pieceElements) {
+  Value piece = arith::AddIOp::create(b, loc, thread,
+                                      indexConstant(b, loc, round * threads));
+  Value row = arith::DivUIOp::create(b, loc, piece,
+                                     indexConstant(b, loc, piecesPerRow));
+  Value column = arith::MulIOp::create(
+      b, loc,
+      arith::RemUIOp::create(b, loc, piece,
+                             indexConstant(b, loc, piecesPerRow)),
+      indexConstant(b, loc, pieceElements));
+  return {row, column};
+}
+
 LogicalResult
 fillTilePairs(OpBuilder &b, Location loc, Value thread, int64_t threads,
               Value tile, ValueRange prefix, int64_t rows, int64_t rowElements,
@@ -200,15 +216,8 @@ fillTilePairs(OpBuilder &b, Location loc, Value thread, int64_t threads,
   auto pairType = VectorType::get({2}, element);
   int64_t pairsPerRow = rowElements / 2;
   for (int64_t i = 0; i < rows * pairsPerRow / threads; ++i) {
-    Value pair = arith::AddIOp::create(b, loc, thread,
-                                       indexConstant(b, loc, i * threads));
-    Value row = arith::DivUIOp::create(b, loc, pair,
-                                       indexConstant(b, loc, pairsPerRow));
-    Value column = arith::MulIOp::create(
-        b, loc,
-        arith::RemUIOp::create(b, loc, pair,
-                               indexConstant(b, loc, pairsPerRow)),
-        indexConstant(b, loc, 2));
+    auto [row, column] =
+        distributedPiece(b, loc, thread, i, threads, pairsPerRow, 2);
     auto ifOp = scf::IfOp::create(b, loc, pairType, inside(row, column),
                                   /*withElseRegion=*/true);
     {

@@ -147,6 +147,14 @@ mlir::Value allocateWorkgroupTile(mlir::OpBuilder &b, mlir::Location loc,
                                   llvm::ArrayRef<int64_t> shape,
                                   mlir::Type element);
 
+/// Where the `round`-th piece of `thread` lies when `threads` threads
+/// deal out pieces of `pieceElements` elements, `piecesPerRow` to a row,
+/// each thread taking every `threads`-th: its row and its first column.
+std::pair<mlir::Value, mlir::Value>
+distributedPiece(mlir::OpBuilder &b, mlir::Location loc, mlir::Value thread,
+                 int64_t round, int64_t threads, int64_t piecesPerRow,
+                 int64_t pieceElements);
+
 /// Fills `tile[prefix..., 0 .. rows, 0 .. rowElements]` (swizzled, see
 /// swizzledColumn) with pairs of elements, `threads` threads each
 /// storing every `threads`-th pair: `value(row, column)` computes the
