@@ -31,6 +31,8 @@ public:
   ~CpuBackend() override {
     if (library)
       dlclose(library);
+    if (libraryFd >= 0)
+      close(libraryFd);
   }
 
   Error load() {
@@ -79,16 +81,19 @@ public:
 
 private:
   /// dlopen needs a file: an anonymous in-memory one avoids temp files.
+  /// The descriptor stays open as long as the library is loaded: dlopen
+  /// returns an already loaded library whose path matches, so had it been
+  /// closed, the next session's memfd could reuse its number, and that
+  /// session would get this one's kernels instead of its own.
   Error openLibrary(const flatbuffers::Vector<uint8_t> &bytes) {
-    int fd = memfd_create("vitrt-kernels", MFD_CLOEXEC);
-    if (fd < 0)
+    libraryFd = memfd_create("vitrt-kernels", MFD_CLOEXEC);
+    if (libraryFd < 0)
       return executionError(std::string("memfd_create failed: ") +
                             std::strerror(errno));
     bool written =
-        write(fd, bytes.data(), bytes.size()) == ssize_t(bytes.size());
-    std::string path = "/proc/self/fd/" + std::to_string(fd);
+        write(libraryFd, bytes.data(), bytes.size()) == ssize_t(bytes.size());
+    std::string path = "/proc/self/fd/" + std::to_string(libraryFd);
     library = written ? dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL) : nullptr;
-    close(fd);
     if (!library)
       return executionError(std::string("cannot load the kernels: ") +
                             (written ? dlerror() : "write failed"));
@@ -112,6 +117,7 @@ private:
 
   const Artifact &artifact;
   ThreadPool pool;
+  int libraryFd = -1;
   void *library = nullptr;
   std::vector<KernelFunction> kernels;
   AlignedBytes arena;

@@ -206,6 +206,47 @@ TEST(CompiledModelSensitivity, DetectsAPerturbedWeight) {
   }
 }
 
+// Sessions of different artifacts may be open at once in one process, each
+// running its own kernels. (Each CPU session dlopens its kernels from a
+// memfd; when the first session closed that descriptor, the second got the
+// same /proc/self/fd path, and dlopen handed it the first one's library.)
+TEST(CompiledModelSessions, DifferentArtifactsOpenAtOnceRunTheirOwnKernels) {
+  Case first = cases()[0];  // patch 16, exact GELU
+  Case second = cases()[5]; // patch 8, tanh GELU
+  std::vector<std::string> artifacts;
+  std::vector<vitrt_session *> sessions;
+  std::vector<WeightSet> weights;
+  for (const Case &testCase : {first, second}) {
+    weights.push_back(makeRandomWeights(testCase.config, testCase.naming, 7));
+    artifacts.push_back(
+        compile(testCase.config, weights.back(), testCase.batch));
+    vitrt_session *session = nullptr;
+    EXPECT_EQ(vitrt_session_create_from_file(artifacts.back().c_str(), nullptr,
+                                             &session),
+              VITRT_OK)
+        << vitrt_last_error();
+    sessions.push_back(session);
+  }
+  Case both[] = {first, second};
+  for (auto [index, testCase] : llvm::enumerate(both)) {
+    std::vector<float> images =
+        randomImages(testCase.config, testCase.batch, uint32_t(20 + index));
+    std::vector<float> expected = reference::runModel(
+        testCase.config, weights[index], images, testCase.batch);
+    std::vector<float> logits(expected.size(), std::nanf(""));
+    const float *inputs[] = {images.data()};
+    float *outputs[] = {logits.data()};
+    ASSERT_NE(sessions[index], nullptr);
+    EXPECT_EQ(vitrt_session_run(sessions[index], inputs, outputs), VITRT_OK)
+        << vitrt_last_error();
+    EXPECT_LE(relativeError(logits, expected), kRelativeBound) << testCase.name;
+  }
+  for (vitrt_session *session : sessions)
+    vitrt_session_destroy(session);
+  for (const std::string &artifact : artifacts)
+    llvm::sys::fs::remove(artifact);
+}
+
 /// Tensor-core precisions: the logits of each small case stay within the
 /// precision's relative L2 bound (Numerics.h), for both seeds.
 class TensorCoreModelTest
