@@ -21,6 +21,8 @@ DEBIAN_PACKAGES=(
   flatbuffers-compiler libflatbuffers-dev
   # The image decoder of vit-run (stb_image.h).
   libstb-dev
+  # The artifact checksums (xxhash.h, XXH3).
+  libxxhash-dev
 )
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }

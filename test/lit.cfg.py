@@ -21,7 +21,7 @@ config.substitutions.append(("%python", config.python_executable))
 
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.vitc_tools_dir, config.llvm_tools_dir]
-tools = ["vitc", "vitc-opt", "vit-run", "mlir-opt", "mlir-runner"]
+tools = ["vitc", "vitc-opt", "vit-run", "vitb-reseal", "mlir-opt", "mlir-runner"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # Execution tests load MLIR's runner utility libraries from the LLVM install.

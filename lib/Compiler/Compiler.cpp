@@ -117,10 +117,22 @@ llvm::Error serializeCpu(ModuleOp module, const cpu::CpuTarget &target,
   if (!object)
     return object.takeError();
   artifact.target = vitb::TargetKind::Cpu;
-  artifact.target_name = "x86_64";
+  artifact.target_name = target.cpu;
   artifact.modules.push_back(describeModule(vitb::ModuleFormat::ElfSharedObject,
                                             "x86_64",
                                             std::move(object->sharedObject)));
+  // The extensions the code may use: those the target enables, of the ones
+  // a runtime can test for.
+  llvm::StringSet<> enabled;
+  for (const std::string &feature : target.enabledFeatures)
+    enabled.insert(feature);
+  for (const char *feature : {
+#define VITB_FEATURE_NAME(name) name,
+           VITB_X86_CPU_FEATURES(VITB_FEATURE_NAME)
+#undef VITB_FEATURE_NAME
+       })
+    if (enabled.contains(feature))
+      artifact.modules.back()->cpu_features.push_back(feature);
   for (const cpu::CompiledKernel &compiled : object->kernels) {
     const PlannedKernel *kernel = planned.lookup(compiled.symbol);
     if (!kernel)
@@ -243,7 +255,7 @@ LogicalResult compileArtifact(ModuleOp module, const WeightSet &weights,
   }
 
   vitb::ArtifactT artifact;
-  artifact.format_version = kArtifactFormatVersion;
+  artifact.format_version = vitb::kFormatVersion;
   llvm::StringMap<const PlannedKernel *> planned;
   for (const PlannedKernel &kernel : plan.kernels)
     planned[kernel.symbol] = &kernel;

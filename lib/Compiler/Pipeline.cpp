@@ -19,8 +19,10 @@ std::string TargetOptions::describe() const {
 
 llvm::Expected<TargetOptions> parseTarget(StringRef text, StringRef cpuName) {
   TargetOptions target;
-  if (text == "cpu") {
-    llvm::Expected<cpu::CpuTarget> resolved = cpu::resolveCpuTarget(cpuName);
+  StringRef named = text;
+  if (text == "cpu" || named.consume_front("cpu:")) {
+    llvm::Expected<cpu::CpuTarget> resolved =
+        cpu::resolveCpuTarget(text == "cpu" ? cpuName : named);
     if (!resolved)
       return resolved.takeError();
     target.cpu = std::move(*resolved);
@@ -32,7 +34,7 @@ llvm::Expected<TargetOptions> parseTarget(StringRef text, StringRef cpuName) {
       sm > 200)
     return llvm::createStringError(
         "unknown target '" + text +
-        "'; expected cpu or cuda:sm_NN (e.g. cuda:sm_90)");
+        "'; expected cpu, cpu:NAME or cuda:sm_NN (e.g. cuda:sm_90)");
   target.kind = TargetOptions::Kind::Cuda;
   target.cuda.sm = sm;
   return target;

@@ -49,12 +49,14 @@ vitb::ElementType toSchema(StorageType storage) {
   llvm_unreachable("unknown storage type");
 }
 
-/// Writes the stored form of `tensor`: its f32 values, or each rounded
-/// to its 16-bit storage type (exact: the compiler already rounded them).
-void writeStored(llvm::raw_ostream &file, const Tensor &tensor) {
+/// Hands `sink` the stored form of `tensor` in order, in chunks: its f32
+/// values, or each rounded to its 16-bit storage type (exact: the compiler
+/// already rounded them).
+void forEachStoredChunk(const Tensor &tensor,
+                        llvm::function_ref<void(const char *, size_t)> sink) {
   if (tensor.storage == StorageType::F32) {
-    file.write(reinterpret_cast<const char *>(tensor.data.data()),
-               tensor.storageBytes());
+    sink(reinterpret_cast<const char *>(tensor.data.data()),
+         tensor.storageBytes());
     return;
   }
   constexpr size_t kChunk = 1 << 16;
@@ -67,8 +69,27 @@ void writeStored(llvm::raw_ostream &file, const Tensor &tensor) {
       stored.push_back(tensor.storage == StorageType::BF16
                            ? f32ToBf16(tensor.data[i])
                            : f32ToF16(tensor.data[i]));
-    file.write(reinterpret_cast<const char *>(stored.data()),
-               stored.size() * sizeof(uint16_t));
+    sink(reinterpret_cast<const char *>(stored.data()),
+         stored.size() * sizeof(uint16_t));
+  }
+}
+
+/// Where a constant goes in the constant data.
+struct Placed {
+  int64_t offset, size;
+};
+
+/// Hands `sink` the constant data in order: each constant's stored bytes,
+/// preceded by the zeros that align it.
+void forEachConstantDataChunk(
+    llvm::ArrayRef<NamedConstant> constants, llvm::ArrayRef<Placed> placed,
+    llvm::function_ref<void(const char *, size_t)> sink) {
+  static const char zeros[kConstantAlignment] = {};
+  int64_t written = 0;
+  for (auto [constant, place] : llvm::zip_equal(constants, placed)) {
+    sink(zeros, place.offset - written);
+    forEachStoredChunk(constant.tensor, sink);
+    written = place.offset + place.size;
   }
 }
 
@@ -98,10 +119,6 @@ describeDispatches(const ExecutionPlan &plan,
 llvm::Error writeArtifact(const vitb::ArtifactT &artifact,
                           llvm::ArrayRef<NamedConstant> constants,
                           llvm::StringRef path) {
-  // Where each constant goes in the constant data.
-  struct Placed {
-    int64_t offset, size;
-  };
   std::vector<Placed> placed;
   int64_t constantBytes = 0;
   for (const NamedConstant &constant : constants) {
@@ -145,9 +162,11 @@ llvm::Error writeArtifact(const vitb::ArtifactT &artifact,
         const vitb::KernelModuleT &module = *artifact.modules[i];
         builder.ForceVectorAlignment(module.data.size(), 1, kModuleAlignment);
         auto moduleData = builder.CreateVector(module.data);
-        return vitb::CreateKernelModule(builder, module.format,
-                                        builder.CreateString(module.target),
-                                        moduleData);
+        return vitb::CreateKernelModule(
+            builder, module.format, builder.CreateString(module.target),
+            moduleData,
+            vitb::Checksum::of(module.data.data(), module.data.size()),
+            builder.CreateVectorOfStrings(module.cpu_features));
       });
   // Everything else is small: the object API packs it. (Its Pack leaves
   // out empty vectors and strings; none of these is empty where readers
@@ -165,11 +184,16 @@ llvm::Error writeArtifact(const vitb::ArtifactT &artifact,
   flatbuffers::Offset<vitb::Metadata> metadata;
   if (artifact.metadata)
     metadata = vitb::Metadata::Pack(builder, artifact.metadata.get());
+  vitb::Checksum constantChecksum;
+  forEachConstantDataChunk(constants, placed,
+                           [&](const char *data, size_t size) {
+                             constantChecksum.update(data, size);
+                           });
   auto root = vitb::CreateArtifact(
       builder, artifact.format_version, artifact.target,
       builder.CreateString(artifact.target_name), modules, kernels, dispatches,
       artifact.arena_bytes, constantTable, constantData, inputs, outputs,
-      metadata);
+      metadata, constantChecksum.digest());
   vitb::FinishArtifactBuffer(builder, root);
 
   std::error_code ec;
@@ -180,12 +204,9 @@ llvm::Error writeArtifact(const vitb::ArtifactT &artifact,
       reinterpret_cast<const char *>(builder.GetBufferPointer());
   size_t constantDataStart = builder.GetSize() - constantDataFromEnd;
   file.write(buffer, constantDataStart);
-  int64_t written = 0;
-  for (auto [constant, place] : llvm::zip_equal(constants, placed)) {
-    file.write_zeros(place.offset - written);
-    writeStored(file, constant.tensor);
-    written = place.offset + place.size;
-  }
+  forEachConstantDataChunk(
+      constants, placed,
+      [&](const char *data, size_t size) { file.write(data, size); });
   file.write(buffer + constantDataStart + constantBytes,
              builder.GetSize() - constantDataStart - constantBytes);
   file.close();

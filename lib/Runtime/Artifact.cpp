@@ -2,12 +2,11 @@
 
 #include "Artifact.h"
 
+#include "vitc/Artifact/Format.h"
+
 #include <cstdlib>
 
 namespace vitrt {
-
-/// Must match the writer (lib/Target/ArtifactWriter.h).
-constexpr uint32_t kSupportedFormatVersion = 1;
 
 AlignedBytes::AlignedBytes(size_t size)
     : storage(static_cast<uint8_t *>(std::aligned_alloc(
@@ -106,6 +105,26 @@ Error checkConsistency(const vitb::Artifact &root) {
   return {};
 }
 
+/// Compares the stored checksums with the contents: a flipped bit in code
+/// or weights would otherwise run (or crash) instead of being reported.
+Error checkChecksums(const vitb::Artifact &root) {
+  for (size_t m = 0; m < root.modules()->size(); ++m) {
+    const vitb::KernelModule *module = root.modules()->Get(m);
+    const flatbuffers::Vector<uint8_t> *data = module->data();
+    if (data &&
+        vitb::Checksum::of(data->data(), data->size()) != module->checksum())
+      return invalid("kernel module " + std::to_string(m) + " (" +
+                     (module->target() ? module->target()->str() : "?") +
+                     ") does not match its checksum: the file is corrupt");
+  }
+  const flatbuffers::Vector<uint8_t> *constants = root.constant_data();
+  if (vitb::Checksum::of(constants->data(), constants->size()) !=
+      root.constant_data_checksum())
+    return invalid("the constant data (weights) does not match its "
+                   "checksum: the file is corrupt");
+  return {};
+}
+
 } // namespace
 
 Error loadArtifact(AlignedBytes bytes, Artifact &artifact) {
@@ -118,13 +137,15 @@ Error loadArtifact(AlignedBytes bytes, Artifact &artifact) {
   if (!vitb::VerifyArtifactBuffer(verifier))
     return invalid("the FlatBuffers structure is corrupt or truncated");
   const vitb::Artifact *root = vitb::GetArtifact(bytes.data());
-  if (root->format_version() != kSupportedFormatVersion)
+  if (root->format_version() != vitb::kFormatVersion)
     return {VITRT_ERROR_UNSUPPORTED,
             "artifact format version " +
                 std::to_string(root->format_version()) +
                 " is not supported by this runtime (it reads version " +
-                std::to_string(kSupportedFormatVersion) + ")"};
+                std::to_string(vitb::kFormatVersion) + ")"};
   if (Error error = checkConsistency(*root))
+    return error;
+  if (Error error = checkChecksums(*root))
     return error;
   artifact.bytes = std::move(bytes);
   artifact.root = root;

@@ -49,8 +49,9 @@ struct Artifact {
 };
 
 /// Takes ownership of `bytes` and verifies them: FlatBuffers structure,
-/// identifier, format version, and the consistency of kernels, dispatches,
-/// bindings and constant ranges.
+/// identifier, format version, the consistency of kernels, dispatches,
+/// bindings and constant ranges, and the checksums of the kernel modules and
+/// the constant data.
 Error loadArtifact(AlignedBytes bytes, Artifact &artifact);
 
 /// Bytes of a dense tensor with `dims` of `type` (inputs and outputs: fp32).

@@ -3,11 +3,16 @@
 #include "Backend.h"
 #include "ThreadPool.h"
 
+#include "vitc/Artifact/Format.h"
+
 #include <dlfcn.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -21,6 +26,62 @@ using KernelFunction = void (*)(void *const *bindings, int64_t tileBegin,
 
 Error executionError(const std::string &message) {
   return {VITRT_ERROR_EXECUTION, message};
+}
+
+/// Whether this CPU has `feature` (a name of VITB_X86_CPU_FEATURES), or
+/// nullopt if this runtime cannot tell. VITRT_CPU_FEATURES, a comma-separated
+/// list, hides every feature it does not name, so that tests on any machine
+/// can play a CPU that lacks some; it never adds one the CPU lacks.
+std::optional<bool> hostHas(std::string_view feature) {
+  if (const char *allowed = std::getenv("VITRT_CPU_FEATURES")) {
+    std::string_view list = allowed;
+    bool listed = false;
+    for (size_t start = 0; start <= list.size();) {
+      size_t end = std::min(list.find(',', start), list.size());
+      listed |= list.substr(start, end - start) == feature;
+      start = end + 1;
+    }
+    if (!listed)
+      return false;
+  }
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+#define VITB_TEST_FEATURE(name)                                                \
+  if (feature == name)                                                         \
+    return bool(__builtin_cpu_supports(name));
+  VITB_X86_CPU_FEATURES(VITB_TEST_FEATURE)
+#undef VITB_TEST_FEATURE
+#endif
+  return std::nullopt;
+}
+
+/// Refuses a shared object compiled for instruction-set extensions this CPU
+/// lacks: it would die of SIGILL in the middle of a run.
+Error checkCpuFeatures(const vitb::KernelModule &object) {
+  if (!object.cpu_features())
+    return {};
+  std::string missing, unknown;
+  for (const flatbuffers::String *name : *object.cpu_features()) {
+    std::optional<bool> has = hostHas(name->string_view());
+    std::string &list = has ? missing : unknown;
+    if (!has || !*has)
+      list += (list.empty() ? "" : ", ") + name->str();
+  }
+  if (missing.empty() && unknown.empty())
+    return {};
+  // x86-64-v3 is AVX2 with FMA and BMI2: what either development machine
+  // runs, and the usual way out for an AVX-512 artifact.
+  bool v3 = hostHas("avx2").value_or(false) && hostHas("fma").value_or(false) &&
+            hostHas("bmi2").value_or(false);
+  std::string remedy = std::string("; recompile with --target cpu:") +
+                       (v3 ? "x86-64-v3" : "x86-64") + " or on this machine";
+  if (!missing.empty())
+    return {VITRT_ERROR_UNSUPPORTED, "this artifact needs " + missing +
+                                         ", which this CPU lacks" + remedy};
+  return {VITRT_ERROR_UNSUPPORTED, "this artifact needs " + unknown +
+                                       ", which this runtime cannot test "
+                                       "the CPU for" +
+                                       remedy};
 }
 
 class CpuBackend final : public Backend {
@@ -44,6 +105,8 @@ public:
     if (!object)
       return {VITRT_ERROR_INVALID_ARTIFACT,
               "invalid artifact: a CPU artifact without a shared object"};
+    if (Error error = checkCpuFeatures(*object))
+      return error;
     if (Error error = openLibrary(*object->data()))
       return error;
     for (const vitb::Kernel *kernel : *artifact.root->kernels()) {

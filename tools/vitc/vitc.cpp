@@ -139,8 +139,10 @@ cl::opt<Phase>
          cl::cat(outputCategory));
 cl::opt<std::string>
     targetName("target",
-               cl::desc("What to compile for: cpu (this machine) or "
-                        "cuda:sm_NN (e.g. cuda:sm_90)"),
+               cl::desc("What to compile for: cpu (this machine), "
+                        "cpu:NAME (an LLVM CPU name, e.g. cpu:x86-64-v3 "
+                        "runs on every AVX2 machine) or cuda:sm_NN (e.g. "
+                        "cuda:sm_90)"),
                cl::value_desc("target"), cl::init("cpu"),
                cl::cat(outputCategory));
 cl::opt<std::string> precisionName(
@@ -504,15 +506,18 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (targetName != "cpu" && cpuName.getNumOccurrences())
-    return fail("--cpu applies to --target cpu only");
+    return fail("--cpu applies to --target cpu only (--target cpu:NAME "
+                "names the CPU itself)");
   Expected<vitc::TargetOptions> target = vitc::parseTarget(targetName, cpuName);
   if (!target) {
-    // "cpu" always parses: its errors are about the CPU named by --cpu.
+    // "cpu" and "cpu:NAME" always parse: their errors are about the CPU.
     if (targetName == "cpu")
       return fail("--cpu: " + toString(target.takeError()));
+    if (StringRef(targetName).starts_with("cpu:"))
+      return fail("--target: " + toString(target.takeError()));
     consumeError(target.takeError());
     return fail("unknown --target '" + targetName +
-                "'; expected cpu or cuda:sm_NN (e.g. cuda:sm_90)");
+                "'; expected cpu, cpu:NAME or cuda:sm_NN (e.g. cuda:sm_90)");
   }
   std::optional<vitc::cuda::Precision> precision =
       vitc::cuda::parsePrecision(precisionName);

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "vitc/Artifact/Format.h"
 #include "vitc/Artifact/vitb_generated.h"
 #include "vitc/Runtime/vitrt.h"
 
@@ -14,6 +15,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -21,8 +23,7 @@
 
 namespace {
 
-/// The .vitb format version this runtime reads.
-constexpr uint32_t kFormatVersion = 1;
+using vitb::kFormatVersion;
 
 /// The bindings of the one dispatch: the input, a constant, a slice of the
 /// arena, then the output, all 16 bytes and in bounds.
@@ -33,12 +34,20 @@ std::vector<vitb::Binding> validBindings() {
           {vitb::BindingKind::Output, 0, 0, 16}};
 }
 
-/// An artifact with one kernel dispatched with `bindings` and no kernel
-/// module: with valid bindings it passes the runtime's checks of the artifact
-/// and fails only in a backend.
+/// A kernel module of the artifact: bytes (not real code: the tests stop
+/// before anything loads them) and the CPU features it declares.
+struct Module {
+  std::vector<uint8_t> data;
+  std::vector<std::string> cpuFeatures;
+};
+
+/// An artifact with one kernel dispatched with `bindings` and `modules`
+/// (none by default), with correct checksums: with valid bindings it passes
+/// the runtime's checks of the artifact and fails only in a backend.
 std::vector<uint8_t>
 serialize(bool cuda,
-          const std::vector<vitb::Binding> &bindings = validBindings()) {
+          const std::vector<vitb::Binding> &bindings = validBindings(),
+          const std::vector<Module> &kernelModules = {}) {
   flatbuffers::FlatBufferBuilder builder;
   std::vector<int64_t> launchDims = {1, 1, 1};
   std::vector<flatbuffers::Offset<vitb::Kernel>> kernels = {
@@ -60,14 +69,26 @@ serialize(bool cuda,
       vitb::CreateTensorInfoDirect(builder, "logits", &shape)};
 
   std::vector<flatbuffers::Offset<vitb::KernelModule>> modules;
+  for (const Module &module : kernelModules) {
+    std::vector<flatbuffers::Offset<flatbuffers::String>> features;
+    for (const std::string &feature : module.cpuFeatures)
+      features.push_back(builder.CreateString(feature));
+    modules.push_back(vitb::CreateKernelModuleDirect(
+        builder,
+        cuda ? vitb::ModuleFormat::Ptx : vitb::ModuleFormat::ElfSharedObject,
+        cuda ? "sm_90" : "x86_64", &module.data,
+        vitb::Checksum::of(module.data.data(), module.data.size()), &features));
+  }
   auto metadata = vitb::CreateMetadataDirect(builder, "test");
   vitb::FinishArtifactBuffer(
-      builder, vitb::CreateArtifactDirect(
-                   builder, kFormatVersion,
-                   cuda ? vitb::TargetKind::Cuda : vitb::TargetKind::Cpu,
-                   cuda ? "sm_90" : "x86_64", &modules, &kernels, &dispatches,
-                   /*arena_bytes=*/256, &constants, &constantData, &inputs,
-                   &outputs, metadata));
+      builder,
+      vitb::CreateArtifactDirect(
+          builder, kFormatVersion,
+          cuda ? vitb::TargetKind::Cuda : vitb::TargetKind::Cpu,
+          cuda ? "sm_90" : "x86_64", &modules, &kernels, &dispatches,
+          /*arena_bytes=*/256, &constants, &constantData, &inputs, &outputs,
+          metadata,
+          vitb::Checksum::of(constantData.data(), constantData.size())));
   return {builder.GetBufferPointer(),
           builder.GetBufferPointer() + builder.GetSize()};
 }
@@ -115,9 +136,10 @@ TEST(ArtifactVerification, RejectsNewerFormatVersions) {
       std::memcpy(&candidate[i], &newer, 4);
       if (load(candidate) == VITRT_ERROR_UNSUPPORTED) {
         patched = true;
-        EXPECT_STREQ(vitrt_last_error(),
-                     "artifact format version 2 is not supported by this "
-                     "runtime (it reads version 1)");
+        EXPECT_EQ(std::string(vitrt_last_error()),
+                  "artifact format version " + std::to_string(newer) +
+                      " is not supported by this runtime (it reads version " +
+                      std::to_string(kFormatVersion) + ")");
       }
     }
   }
@@ -151,6 +173,70 @@ TEST(ArtifactVerification, CpuArtifactNeedsItsSharedObject) {
   EXPECT_EQ(load(serialize(/*cuda=*/false)), VITRT_ERROR_INVALID_ARTIFACT);
   EXPECT_STREQ(vitrt_last_error(),
                "invalid artifact: a CPU artifact without a shared object");
+}
+
+/// Flips one bit of the first occurrence of `pattern` in `bytes`.
+std::vector<uint8_t> flipBitIn(std::vector<uint8_t> bytes,
+                               const std::vector<uint8_t> &pattern) {
+  auto found =
+      std::search(bytes.begin(), bytes.end(), pattern.begin(), pattern.end());
+  EXPECT_NE(found, bytes.end());
+  if (found != bytes.end())
+    found[pattern.size() / 2] ^= 0x08;
+  return bytes;
+}
+
+TEST(ArtifactVerification, ChecksumsCatchAFlippedBit) {
+  // The constant data holds the floats 1, 2, 3, 4.
+  const float values[] = {1, 2, 3, 4};
+  std::vector<uint8_t> constants(reinterpret_cast<const uint8_t *>(values),
+                                 reinterpret_cast<const uint8_t *>(values) +
+                                     sizeof(values));
+  EXPECT_EQ(load(flipBitIn(serialize(/*cuda=*/false), constants)),
+            VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_STREQ(vitrt_last_error(),
+               "invalid artifact: the constant data (weights) does not match "
+               "its checksum: the file is corrupt");
+
+  std::vector<uint8_t> code = {'n', 'o', 't', ' ', 'r', 'e', 'a',
+                               'l', ' ', 'c', 'o', 'd', 'e', '!'};
+  std::vector<uint8_t> bytes =
+      serialize(/*cuda=*/false, validBindings(), {{code, {}}});
+  EXPECT_EQ(load(flipBitIn(bytes, code)), VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_STREQ(vitrt_last_error(),
+               "invalid artifact: kernel module 0 (x86_64) does not match its "
+               "checksum: the file is corrupt");
+  // Unflipped, the same artifact gets as far as loading the bytes as code.
+  EXPECT_EQ(load(bytes), VITRT_ERROR_EXECUTION);
+}
+
+TEST(ArtifactVerification, RefusesCpuFeaturesTheHostLacks) {
+  std::vector<uint8_t> code = {'c', 'o', 'd', 'e'};
+  // VITRT_CPU_FEATURES hides what it does not list: a CPU with SSE3 only.
+  ASSERT_EQ(setenv("VITRT_CPU_FEATURES", "sse3", 1), 0);
+  EXPECT_EQ(load(serialize(/*cuda=*/false, validBindings(),
+                           {{code, {"sse3", "avx2", "avx512f"}}})),
+            VITRT_ERROR_UNSUPPORTED);
+  EXPECT_STREQ(vitrt_last_error(),
+               "this artifact needs avx2, avx512f, which this CPU lacks; "
+               "recompile with --target cpu:x86-64 or on this machine");
+  ASSERT_EQ(unsetenv("VITRT_CPU_FEATURES"), 0);
+
+  EXPECT_EQ(
+      load(serialize(/*cuda=*/false, validBindings(), {{code, {"avx10.9"}}})),
+      VITRT_ERROR_UNSUPPORTED);
+  EXPECT_EQ(std::string(vitrt_last_error())
+                .rfind("this artifact needs avx10.9, which this runtime "
+                       "cannot test the CPU for; recompile with --target cpu:",
+                       0),
+            0u)
+      << vitrt_last_error();
+
+  // Every x86-64 CPU of this century has SSE3: the check passes and the
+  // bytes fail as code.
+  EXPECT_EQ(
+      load(serialize(/*cuda=*/false, validBindings(), {{code, {"sse3"}}})),
+      VITRT_ERROR_EXECUTION);
 }
 
 TEST(ArtifactVerification, CudaArtifactWithoutDriverSaysSo) {

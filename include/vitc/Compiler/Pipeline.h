@@ -56,9 +56,9 @@ struct TargetOptions {
   std::string describe() const;
 };
 
-/// Parses "cpu" or "cuda:sm_NN"; for the CPU, `cpuName` is an LLVM CPU name
+/// Parses "cpu", "cpu:NAME" or "cuda:sm_NN". The CPU is an LLVM CPU name
 /// ("host" for the machine running the compiler, "x86-64-v3", ...) whose
-/// features decide the vector width.
+/// features decide the vector width: NAME, or `cpuName` for plain "cpu".
 llvm::Expected<TargetOptions> parseTarget(llvm::StringRef text,
                                           llvm::StringRef cpuName = "host");
 

@@ -10,6 +10,7 @@
 #ifndef VITC_PLAN_ARTIFACTWRITER_H
 #define VITC_PLAN_ARTIFACTWRITER_H
 
+#include "vitc/Artifact/Format.h"
 #include "vitc/Artifact/vitb_generated.h"
 #include "vitc/Frontend/Weights.h"
 #include "vitc/Plan/ExecutionPlan.h"
@@ -23,9 +24,6 @@
 #include <vector>
 
 namespace vitc {
-
-/// Version of the .vitb layout this compiler writes (see vitb.fbs).
-inline constexpr uint32_t kArtifactFormatVersion = 1;
 
 /// The plan's dispatches in the schema's terms: `kernelIndex` maps each
 /// kernel symbol to its position in the artifact's kernel table. Fails on a

@@ -118,6 +118,10 @@ Expected<CpuTarget> vitc::cpu::resolveCpuTarget(StringRef cpuName) {
   if (!subtarget->isCPUStringValid(target.cpu))
     return createStringError("unknown CPU '" + target.cpu + "' for " +
                              (*machine)->getTargetTriple().str());
+  for (const llvm::SubtargetFeatureKV &feature :
+       subtarget->getAllProcessorFeatures())
+    if (subtarget->checkFeatures(std::string("+") + feature.Key))
+      target.enabledFeatures.push_back(feature.Key);
   // What the features enable decides the vector width, for "host" and for a
   // named CPU alike: the pipeline vectorizes for exactly what the object
   // code will run on.

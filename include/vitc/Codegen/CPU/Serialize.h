@@ -47,6 +47,9 @@ struct CpuTarget {
   /// SSE2: 4 f32 lanes).
   std::string cpu = "x86-64";
   std::string features;
+  /// Every LLVM target feature the CPU and `features` enable ("avx2",
+  /// "fma", ...): what the object code may use.
+  std::vector<std::string> enabledFeatures;
   /// The widest vector extension the features enable, for reports.
   std::string vectorExtension = "SSE2";
   /// LLVM optimization level, 0 to 3.

@@ -12,7 +12,8 @@ swap-a-fragment exchanges the second and third A registers of every
 layout.
 
 Each edit keeps the length of the module, so that the FlatBuffers offsets
-stay valid; the cubin (if any) is left alone, so a driver that runs PTX
+stay valid (the module's checksum then no longer matches: run vitb-reseal
+on OUT before running it); the cubin (if any) is left alone, so a driver that runs PTX
 only (the emulator) runs the broken kernel. Prints what it changed and
 where. Standard library only.
 """
