@@ -49,6 +49,15 @@ const std::vector<ModelConfig> &presets() {
 
 } // namespace
 
+double ModelConfig::minimumRunBytes(int64_t batch) const {
+  double images = double(batch);
+  double input =
+      images * double(channels) * double(imageSize) * double(imageSize);
+  double live = images * double(numTokens()) *
+                double(hiddenSize + std::max(3 * hiddenSize, mlpDim));
+  return 4.0 * (input + live);
+}
+
 llvm::Error ModelConfig::validate() const {
   for (auto [field, value] :
        {std::pair<const char *, int64_t>{"image_size", imageSize},

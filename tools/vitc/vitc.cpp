@@ -27,6 +27,7 @@
 #include "mlir/Support/Timing.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -327,6 +328,11 @@ Expected<Model> readModel(mlir::MLIRContext &context) {
   return std::move(model);
 }
 
+constexpr double kTebibyte = 1024.0 * 1024 * 1024 * 1024;
+/// The most memory a compiled model may need to run: more than any CPU
+/// server or GPU has today.
+constexpr double kMaxRunBytes = 4 * kTebibyte;
+
 Expected<Model> buildModel(mlir::MLIRContext &context) {
   if (!inputFile.empty())
     return readModel(context);
@@ -339,6 +345,20 @@ Expected<Model> buildModel(mlir::MLIRContext &context) {
   Expected<vitc::ModelConfig> config = resolveConfig();
   if (!config)
     return config.takeError();
+  // Refused before anything is built: such a model would take minutes to
+  // compile and could never run.
+  double runBytes = config->minimumRunBytes(batchSize);
+  if (runBytes > kMaxRunBytes)
+    return failure(
+        formatv("a batch of {0} images needs at least {1:F1} TiB of memory "
+                "to run (per image, the input and activations of {2} x {3} "
+                "and {2} x {4} floats live at once), more than the {5:F0} TiB "
+                "vitc compiles for; use a smaller --batch",
+                batchSize, runBytes / kTebibyte, config->numTokens(),
+                config->hiddenSize,
+                std::max(3 * config->hiddenSize, config->mlpDim),
+                kMaxRunBytes / kTebibyte)
+            .str());
   Expected<std::optional<vitc::WeightSet>> weights = resolveWeights(*config);
   if (!weights)
     return weights.takeError();

@@ -58,6 +58,13 @@ struct ModelConfig {
   /// Succeeds if the configuration is usable; otherwise fails with a message
   /// naming the first offending field.
   llvm::Error validate() const;
+
+  /// Bytes of memory a run of `batch` images needs at the least, whatever
+  /// the compiler makes of it: the fp32 input, and, live at once, the
+  /// residual stream [B, T, D] and the widest intermediate [B, T, max(3D,
+  /// MLP)] (the arena holds more). In floating point, so that absurd
+  /// batches do not overflow.
+  double minimumRunBytes(int64_t batch) const;
 };
 
 /// Names of all presets, in a stable order for --help texts.
