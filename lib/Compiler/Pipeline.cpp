@@ -76,7 +76,11 @@ void buildCompilerPipeline(OpPassManager &pm, const PipelineOptions &options) {
     pm.addPass(createEvaluateConstantsPass(options.constantsHook));
     pm.addPass(vit::createViTOutlineKernelsPass());
     pm.addPass(vit::createViTDeduplicateKernelsPass());
-    pm.addPass(createConvertViTToLinalgPass());
+    // The CPU's attention pads its keys to whole outer-product panels.
+    ConvertViTToLinalgPassOptions lowering;
+    if (!target.isCuda())
+      lowering.keyBlock = 2 * target.cpu.codegen.vectorWidth;
+    pm.addPass(createConvertViTToLinalgPass(lowering));
   }
   if (runs(Phase::Tiled))
     pm.addPass(createExtractKernelsPass(options.dispatchesHook));

@@ -19,7 +19,18 @@ def ConvertViTToLinalgPass : Pass<"convert-vit-to-linalg"> {
     [M, K] followed by one element-wise `linalg.generic` for the bias, GELU
     and residual epilogue. Attention materialises the [B, H, T, T] scores
     and a max-subtracted softmax; a later tiling pass makes it flash-style.
+
+    With `key-block` N > 0 (the CPU's: two vectors of its ISA), attention
+    transposes the keys to [B, H, dh, T] and zero-pads them and the values
+    to a multiple of N keys: the scores are then an outer product of
+    contiguous rows, with register blocks that divide the padded keys. The
+    padded keys' scores start at -inf (so their exponentials are 0), and
+    the softmax's division is applied to the [T, dh] output.
   }];
+  let options = [
+    Option<"keyBlock", "key-block", "int64_t", /*default=*/"0",
+           "Transpose the keys and pad them to a multiple of this (0: no)">,
+  ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect",
                            "mlir::math::MathDialect",

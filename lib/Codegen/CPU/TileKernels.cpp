@@ -176,6 +176,17 @@ struct CpuTileKernelsPass
     tensor::populateBubbleUpExtractSliceOpPatterns(cleanup);
     tensor::populateMergeConsecutiveInsertExtractSlicePatterns(cleanup);
     options.cleanupPatterns = FrozenRewritePatternSet(std::move(cleanup));
+    // A zero padding (attention's keys and values, padded to whole register
+    // blocks) stays outside the tile loop: every tile reads all of a head's
+    // keys, so padding (and transposing) them per tile would repeat the same
+    // copy for every row tile, and a padded slice needs conditionals.
+    options.setFusionControlFn(
+        [](tensor::ExtractSliceOp, OpResult producer,
+           bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+          if (isa<tensor::PadOp>(producer.getOwner()))
+            return std::nullopt;
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        });
 
     IRRewriter rewriter(ctx);
     rewriter.setInsertionPoint(root);

@@ -427,11 +427,34 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
   }
 };
 
+/// Pads dimension `dim` of `value` with zeros at the end, to `size`.
+static Value padWithZeros(ImplicitLocOpBuilder &b, Value value, unsigned dim,
+                          int64_t size) {
+  RankedTensorType type = tensorTypeOf(value);
+  SmallVector<int64_t> shape(type.getShape());
+  SmallVector<OpFoldResult> low(type.getRank(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> high(low);
+  high[dim] = b.getIndexAttr(size - shape[dim]);
+  shape[dim] = size;
+  return tensor::PadOp::create(
+      b, RankedTensorType::get(shape, type.getElementType()), value, low, high,
+      floatConstant(b, type.getElementType(), 0.0));
+}
+
 /// With q, k, v viewed as [B, T, H, dh]: scores[b, h, i, j] = q . k, a
 /// max-subtracted softmax over j of scores * scale, then out[b, i, h, d] =
 /// sum_j p[b, h, i, j] v[b, j, h, d], collapsed back to [B, T, D].
+///
+/// With a key block (the CPU's), the keys are transposed to [B, H, dh, T]
+/// and they and the values are zero-padded to a multiple of the block, so
+/// that the scores of a query are contiguous in j and both contractions
+/// are outer products with a register block dividing the keys (197 is
+/// prime). The padded keys' scores are -inf, and the division by the row
+/// sum is applied to the [T, dh] output instead of the [T, T]
+/// probabilities.
 struct AttentionCoreLowering : OpConversionPattern<AttentionCoreOp> {
-  using OpConversionPattern::OpConversionPattern;
+  AttentionCoreLowering(MLIRContext *ctx, int64_t keyBlock)
+      : OpConversionPattern(ctx), keyBlock(keyBlock) {}
 
   LogicalResult
   matchAndRewrite(AttentionCoreOp op, OpAdaptor adaptor,
@@ -444,6 +467,7 @@ struct AttentionCoreLowering : OpConversionPattern<AttentionCoreOp> {
     int64_t batch = shape[0], tokens = shape[1];
     int64_t heads = op.getNumHeads();
     int64_t headWidth = shape[2] / heads;
+    int64_t keys = keyBlock > 0 ? llvm::alignTo(tokens, keyBlock) : tokens;
 
     Value query = splitLastDim(b, adaptor.getQuery(), heads);
     Value key = splitLastDim(b, adaptor.getKey(), heads);
@@ -464,12 +488,41 @@ struct AttentionCoreLowering : OpConversionPattern<AttentionCoreOp> {
     };
 
     // scores[b, h, i, j] = sum_d q[b, i, h, d] k[b, j, h, d]: x = j, y = d.
-    Value scores = buildGeneric(
-        b, {query, key},
-        filledTensor(b, {batch, heads, tokens, tokens}, elementType, 0.0),
-        {map({bd, id, hd, yd}), map({bd, xd, hd, yd}), map({bd, hd, id, xd})},
-        contraction, multiplyAdd);
-
+    Value scores;
+    if (keyBlock > 0) {
+      // The sums start at 0 for the real keys and at -inf for the padded
+      // ones, which the zero keys leave at -inf: the row max ignores them
+      // and their exponentials are 0, with no mask in the loops.
+      SmallVector<float> padding(keys, 0.0f);
+      std::fill(padding.begin() + tokens, padding.end(),
+                -std::numeric_limits<float>::infinity());
+      auto paddingType = RankedTensorType::get({keys}, elementType);
+      Value paddingRow = arith::ConstantOp::create(
+          b, DenseElementsAttr::get(paddingType, ArrayRef<float>(padding)));
+      Value scoresInit = buildElementwise(
+          b, RankedTensorType::get({batch, heads, tokens, keys}, elementType),
+          {paddingRow}, {AffineMap::get(4, 0, b.getAffineDimExpr(3), ctx)},
+          [](ImplicitLocOpBuilder &, ValueRange args) { return args[0]; });
+      Value transposed =
+          linalg::TransposeOp::create(
+              b, key,
+              tensor::EmptyOp::create(b, {batch, heads, headWidth, tokens},
+                                      elementType),
+              ArrayRef<int64_t>{0, 2, 3, 1})
+              .getResult()[0];
+      Value keysT = padWithZeros(b, transposed, 3, keys);
+      scores = buildGeneric(
+          b, {query, keysT}, scoresInit,
+          {map({bd, id, hd, yd}), map({bd, hd, yd, xd}), map({bd, hd, id, xd})},
+          contraction, multiplyAdd);
+    } else {
+      Value scoresInit =
+          filledTensor(b, {batch, heads, tokens, keys}, elementType, 0.0);
+      scores = buildGeneric(
+          b, {query, key}, scoresInit,
+          {map({bd, id, hd, yd}), map({bd, xd, hd, yd}), map({bd, hd, id, xd})},
+          contraction, multiplyAdd);
+    }
     // Scaling by a positive constant is monotonic, also after rounding, so
     // max_j(s * scale) == max_j(s) * scale and the scaled scores need not
     // be materialised.
@@ -495,22 +548,50 @@ struct AttentionCoreLowering : OpConversionPattern<AttentionCoreOp> {
         b, exps, {}, 0.0, [](ImplicitLocOpBuilder &nb, ValueRange args) {
           return arith::AddFOp::create(nb, args[1], args[0]);
         });
-    Value probs =
-        buildElementwise(b, scoresType, {exps, sums}, {identity, rowMap},
-                         [](ImplicitLocOpBuilder &nb, ValueRange args) {
-                           return arith::DivFOp::create(nb, args[0], args[1]);
-                         });
-
+    auto divide = [](ImplicitLocOpBuilder &nb, ValueRange args) {
+      return arith::DivFOp::create(nb, args[0], args[1]);
+    };
     // out[b, i, h, d] = sum_j p[b, h, i, j] v[b, j, h, d]: x = d, y = j.
-    Value out = buildGeneric(
-        b, {probs, value},
-        filledTensor(b, {batch, tokens, heads, headWidth}, elementType, 0.0),
-        {map({bd, hd, id, yd}), map({bd, yd, hd, xd}), map({bd, id, hd, xd})},
-        contraction, multiplyAdd);
+    Value out;
+    if (keyBlock > 0) {
+      // The products go to [B, H, T, dh], in their loops' order, so that a
+      // register block's accumulators are one contiguous subset that stays
+      // in registers over the reduction; dividing by the row sums then
+      // moves them to [B, T, H, dh].
+      Value products = buildGeneric(
+          b, {exps, padWithZeros(b, value, 1, keys)},
+          filledTensor(b, {batch, heads, tokens, headWidth}, elementType, 0.0),
+          {map({bd, hd, id, yd}), map({bd, yd, hd, xd}), map({bd, hd, id, xd})},
+          contraction, multiplyAdd);
+      AffineExpr b4, h4, i4, d4;
+      bindDims(ctx, b4, h4, i4, d4);
+      auto map4 = [&](ArrayRef<AffineExpr> results) {
+        return AffineMap::get(4, 0, results, ctx);
+      };
+      out = buildGeneric(
+          b, {products, sums},
+          tensor::EmptyOp::create(b, {batch, tokens, heads, headWidth},
+                                  elementType),
+          {map4({b4, h4, i4, d4}), map4({b4, h4, i4}), map4({b4, i4, h4, d4})},
+          SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+          divide);
+    } else {
+      Value probs = buildElementwise(b, scoresType, {exps, sums},
+                                     {identity, rowMap}, divide);
+      out = buildGeneric(
+          b, {probs, value},
+          filledTensor(b, {batch, tokens, heads, headWidth}, elementType, 0.0),
+          {map({bd, hd, id, yd}), map({bd, yd, hd, xd}), map({bd, id, hd, xd})},
+          contraction, multiplyAdd);
+    }
     rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
         op, type, out, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
     return success();
   }
+
+private:
+  /// Pad the keys to a multiple of this, transposed (0: neither).
+  int64_t keyBlock;
 };
 
 /// Splits H and W into (grid, patch) dimensions, moves the two grid
@@ -605,6 +686,8 @@ struct PrependTokenLowering : OpConversionPattern<PrependTokenOp> {
 
 struct ConvertViTToLinalgPass
     : vitc::impl::ConvertViTToLinalgPassBase<ConvertViTToLinalgPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);
@@ -616,7 +699,11 @@ struct ConvertViTToLinalgPass
     target.addIllegalOp<LinearOp, AddOp, GeluOp, LayerNormOp, AttentionCoreOp,
                         PatchifyOp, PrependTokenOp>();
     RewritePatternSet patterns(ctx);
-    populateViTToLinalgPatterns(patterns);
+    if (keyBlock < 0) {
+      getOperation()->emitError("key-block must not be negative");
+      return signalPassFailure();
+    }
+    populateViTToLinalgPatterns(patterns, keyBlock);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
@@ -625,8 +712,9 @@ struct ConvertViTToLinalgPass
 
 } // namespace
 
-void vitc::populateViTToLinalgPatterns(RewritePatternSet &patterns) {
+void vitc::populateViTToLinalgPatterns(RewritePatternSet &patterns,
+                                       int64_t keyBlock) {
   patterns.add<LinearLowering, AddLowering, GeluLowering, LayerNormLowering,
-               AttentionCoreLowering, PatchifyLowering, PrependTokenLowering>(
-      patterns.getContext());
+               PatchifyLowering, PrependTokenLowering>(patterns.getContext());
+  patterns.add<AttentionCoreLowering>(patterns.getContext(), keyBlock);
 }

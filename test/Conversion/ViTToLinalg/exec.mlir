@@ -12,6 +12,17 @@
 // RUN: | mlir-runner -e main -entry-point-result=void \
 // RUN:     -shared-libs=%mlir_lib_dir/libmlir_c_runner_utils.so \
 // RUN: | FileCheck %s
+// The CPU form of attention: keys transposed and padded to whole blocks
+// (3 tokens -> 4 keys); the other ops do not change.
+// RUN: vitc-opt %s -convert-vit-to-linalg="key-block=4" \
+// RUN: | mlir-opt -one-shot-bufferize="bufferize-function-boundaries" \
+// RUN:     -convert-linalg-to-loops -convert-scf-to-cf -expand-strided-metadata \
+// RUN:     -lower-affine -convert-math-to-llvm -convert-math-to-libm \
+// RUN:     -finalize-memref-to-llvm -convert-arith-to-llvm -convert-func-to-llvm \
+// RUN:     -convert-cf-to-llvm -reconcile-unrealized-casts \
+// RUN: | mlir-runner -e main -entry-point-result=void \
+// RUN:     -shared-libs=%mlir_lib_dir/libmlir_c_runner_utils.so \
+// RUN: | FileCheck %s
 
 func.func private @printI64(i64)
 func.func private @printComma()
