@@ -76,11 +76,11 @@ void buildCompilerPipeline(OpPassManager &pm, const PipelineOptions &options) {
     pm.addPass(createEvaluateConstantsPass(options.constantsHook));
     pm.addPass(vit::createViTOutlineKernelsPass());
     pm.addPass(vit::createViTDeduplicateKernelsPass());
-    // The CPU's attention pads its keys to whole outer-product panels.
-    ConvertViTToLinalgPassOptions lowering;
-    if (!target.isCuda())
-      lowering.keyBlock = 2 * target.cpu.codegen.vectorWidth;
-    pm.addPass(createConvertViTToLinalgPass(lowering));
+    // Attention keeps unpadded keys on the CPU too: with key-block, the
+    // padded keys and values are two temporaries of the whole call, which
+    // glibc maps and unmaps on every call; the page faults cost as much as
+    // the outer products save (docs/codegen-cpu.md#attention-with-padded-keys).
+    pm.addPass(createConvertViTToLinalgPass());
   }
   if (runs(Phase::Tiled))
     pm.addPass(createExtractKernelsPass(options.dispatchesHook));

@@ -20,7 +20,8 @@ def ConvertViTToLinalgPass : Pass<"convert-vit-to-linalg"> {
     and residual epilogue. Attention materialises the [B, H, T, T] scores
     and a max-subtracted softmax; a later tiling pass makes it flash-style.
 
-    With `key-block` N > 0 (the CPU's: two vectors of its ISA), attention
+    With `key-block` N > 0 (meant for the CPU, with N two vectors of its
+    ISA; vitc does not enable it yet: docs/codegen-cpu.md), attention
     transposes the keys to [B, H, dh, T] and zero-pads them and the values
     to a multiple of N keys: the scores are then an outer product of
     contiguous rows, with register blocks that divide the padded keys. The
