@@ -15,11 +15,14 @@ DEBIAN_PACKAGES=(
   # LLVM/MLIR 22 (bookworm-security) and its test tools (lit, FileCheck, not).
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
   liblld-22-dev
+  # clang's sanitizer and libFuzzer runtimes (scripts/sanitize.sh, fuzz.sh).
+  libclang-rt-22-dev
   # Build tools and unit-test framework.
   cmake ninja-build libgtest-dev python3
   # The .vitb artifact format (flatc and the header-only reader).
   flatbuffers-compiler libflatbuffers-dev
-  # The image decoder of vit-run (stb_image.h).
+  # The image decoder of vit-run (stb_image.h; stb_image_write.h writes the
+  # image fuzzer's seeds).
   libstb-dev
   # The artifact checksums (xxhash.h, XXH3).
   libxxhash-dev

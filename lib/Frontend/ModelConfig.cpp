@@ -1,6 +1,7 @@
 //===- ModelConfig.cpp - ViT model hyper-parameters and presets -----------===//
 
 #include "vitc/Frontend/ModelConfig.h"
+#include "vitc/Support/EscapedText.h"
 
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
@@ -53,8 +54,9 @@ double ModelConfig::minimumRunBytes(int64_t batch) const {
   double images = double(batch);
   double input =
       images * double(channels) * double(imageSize) * double(imageSize);
+  double width = double(hiddenSize);
   double live = images * double(numTokens()) *
-                double(hiddenSize + std::max(3 * hiddenSize, mlpDim));
+                (width + std::max(3.0 * width, double(mlpDim)));
   return 4.0 * (input + live);
 }
 
@@ -76,6 +78,14 @@ llvm::Error ModelConfig::validate() const {
     return llvm::createStringError("image_size " + std::to_string(imageSize) +
                                    " is not a multiple of patch_size " +
                                    std::to_string(patchSize));
+  // The patch count, the square of patchesPerSide(), is an int64_t
+  // everywhere: 2^31 per side leaves room for the class token and more.
+  constexpr int64_t kMaxPatchesPerSide = int64_t(1) << 31;
+  if (patchesPerSide() > kMaxPatchesPerSide)
+    return llvm::createStringError(
+        "image_size / patch_size is " + std::to_string(patchesPerSide()) +
+        " patches per side, more than the " +
+        std::to_string(kMaxPatchesPerSide) + " supported");
   if (hiddenSize % numHeads != 0)
     return llvm::createStringError("num_heads " + std::to_string(numHeads) +
                                    " does not divide hidden_size " +
@@ -146,8 +156,8 @@ std::optional<GeluApproximation> parseGelu(const std::string &text) {
 namespace {
 
 llvm::Error mustBe(llvm::StringRef key, const char *expected) {
-  return llvm::createStringError("config key '" + key.str() + "' must be " +
-                                 expected);
+  return llvm::createStringError("config key '" + escapedText(key) +
+                                 "' must be " + expected);
 }
 
 // Each readValue stores one JSON value into a config field, or explains why
@@ -258,7 +268,9 @@ llvm::Error applyOverride(ModelConfig &config, llvm::StringRef key,
   if (key == "gelu")
     return readValue(key, value, config.gelu, parseGelu,
                      "\"exact\" or \"tanh\"");
-  return llvm::createStringError("unknown config key '" + key.str() + "'");
+  // Keys come from the file: escaped, so that the error stays one line.
+  return llvm::createStringError("unknown config key '" + escapedText(key) +
+                                 "'");
 }
 
 } // namespace

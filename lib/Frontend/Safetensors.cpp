@@ -7,8 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "vitc/Frontend/Safetensors.h"
+#include "vitc/Support/EscapedText.h"
 
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
@@ -109,11 +109,7 @@ const DType *lookupDType(llvm::StringRef name) {
 
 /// Names come from the file: escape them so every error stays on one line.
 std::string quoteName(llvm::StringRef name) {
-  std::string quoted = "'";
-  llvm::raw_string_ostream stream(quoted);
-  llvm::printEscapedString(name, stream);
-  stream << "'";
-  return quoted;
+  return "'" + escapedText(name) + "'";
 }
 
 std::string byteRange(uint64_t begin, uint64_t end) {
@@ -148,7 +144,7 @@ llvm::Expected<Entry> parseEntry(const std::string &name,
     return fail(": \"dtype\" is missing or not a string");
   entry.dtype = lookupDType(*dtypeName);
   if (!entry.dtype)
-    return fail(" has dtype " + dtypeName->str() +
+    return fail(" has dtype " + escapedText(*dtypeName) +
                 "; only floating types (F32, F16, BF16, F64) are supported");
 
   const llvm::json::Array *shape = object->getArray("shape");

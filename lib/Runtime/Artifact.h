@@ -54,7 +54,13 @@ struct Artifact {
 /// the constant data.
 Error loadArtifact(AlignedBytes bytes, Artifact &artifact);
 
-/// Bytes of a dense tensor with `dims` of `type` (inputs and outputs: fp32).
+/// `name`, which comes from the file, in single quotes and escaped so that
+/// a message stays one line; '?' if there is none.
+std::string quoted(const flatbuffers::String *name);
+
+/// Bytes of a dense tensor with `dims` of `type` (inputs and outputs: fp32),
+/// or -1 if a dimension is negative or the count overflows int64_t, which a
+/// verified artifact rules out.
 int64_t tensorBytes(const flatbuffers::Vector<int64_t> *dims,
                     vitb::ElementType type = vitb::ElementType::F32);
 

@@ -4,6 +4,7 @@
 #include "ThreadPool.h"
 
 #include "vitc/Artifact/Format.h"
+#include "vitc/Support/EscapedText.h"
 
 #include <dlfcn.h>
 #include <sys/mman.h>
@@ -65,7 +66,8 @@ Error checkCpuFeatures(const vitb::KernelModule &object) {
     std::optional<bool> has = hostHas(name->string_view());
     std::string &list = has ? missing : unknown;
     if (!has || !*has)
-      list += (list.empty() ? "" : ", ") + name->str();
+      list +=
+          (list.empty() ? "" : ", ") + vitc::escapedText(name->string_view());
   }
   if (missing.empty() && unknown.empty())
     return {};
@@ -113,8 +115,8 @@ public:
       void *symbol = dlsym(library, kernel->symbol()->c_str());
       if (!symbol)
         return {VITRT_ERROR_INVALID_ARTIFACT,
-                "invalid artifact: kernel '" + kernel->symbol()->str() +
-                    "' is missing from its shared object"};
+                "invalid artifact: kernel " + quoted(kernel->symbol()) +
+                    " is missing from its shared object"};
       kernels.push_back(reinterpret_cast<KernelFunction>(symbol));
     }
     arena = AlignedBytes(artifact.root->arena_bytes());

@@ -9,6 +9,7 @@
 #include "Backend.h"
 
 #include "vitc/Support/CudaDriverAbi.h"
+#include "vitc/Support/EscapedText.h"
 
 #include <dlfcn.h>
 
@@ -221,7 +222,8 @@ private:
     error.message +=
         std::string(" (") +
         (chosen.format() == vitb::ModuleFormat::Ptx ? "PTX" : "cubin") +
-        " for " + chosen.target()->str() + "): " + log.data();
+        " for " + vitc::escapedText(chosen.target()->string_view()) +
+        "): " + log.data();
     return error;
   }
 
@@ -249,8 +251,8 @@ private:
       if (driver.moduleGetFunction(&function, module,
                                    kernel->symbol()->c_str()) != kSuccess)
         return {VITRT_ERROR_INVALID_ARTIFACT,
-                "invalid artifact: kernel '" + kernel->symbol()->str() +
-                    "' is missing from its CUDA module"};
+                "invalid artifact: kernel " + quoted(kernel->symbol()) +
+                    " is missing from its CUDA module"};
       functions.push_back(function);
     }
     return {};

@@ -2,6 +2,8 @@
 
 #include "Inputs.h"
 #include "Npy.h"
+#include "StbGuard.h"
+#include "vitc/Support/EscapedText.h"
 
 #include <stb_image.h>
 
@@ -9,7 +11,6 @@
 #include <cctype>
 #include <climits>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <random>
 
@@ -36,7 +37,7 @@ static bool loadNpy(std::string_view bytes, const InputSpec &spec,
   if (!parseNpyHeader(bytes, header, problem))
     return false;
   if (header.descr != "<f4") {
-    problem = "unsupported dtype '" + header.descr +
+    problem = "unsupported dtype '" + vitc::escapedText(header.descr) +
               "'; vit-run reads little-endian float32 ('<f4')";
     return false;
   }
@@ -59,8 +60,10 @@ static bool loadNpy(std::string_view bytes, const InputSpec &spec,
               " bytes of data, the file has " + std::to_string(available);
     return false;
   }
-  std::memcpy(data.data(), bytes.data() + header.dataOffset,
-              data.size() * sizeof(float));
+  // copy_n, not memcpy: an empty input has no data() to copy to, and
+  // memcpy may not be given a null pointer even for no bytes.
+  std::copy_n(bytes.data() + header.dataOffset, data.size() * sizeof(float),
+              reinterpret_cast<char *>(data.data()));
   return true;
 }
 
@@ -73,7 +76,8 @@ static bool loadRaw(std::string_view bytes, const InputSpec &spec,
               std::to_string(data.size() * sizeof(float)) + " (float32)";
     return false;
   }
-  std::memcpy(data.data(), bytes.data(), bytes.size());
+  std::copy_n(bytes.data(), bytes.size(),
+              reinterpret_cast<char *>(data.data()));
   return true;
 }
 
@@ -130,21 +134,41 @@ static bool loadImage(std::string_view bytes, const InputSpec &spec,
     problem = "image file too large to decode";
     return false;
   }
-  int sourceWidth, sourceHeight, sourceChannels;
-  // stb_image converts to the model's channel count (RGB for 3).
-  std::unique_ptr<stbi_uc, void (*)(void *)> pixels(
-      stbi_load_from_memory(reinterpret_cast<const stbi_uc *>(bytes.data()),
-                            static_cast<int>(bytes.size()), &sourceWidth,
-                            &sourceHeight, &sourceChannels,
-                            static_cast<int>(channels)),
-      stbi_image_free);
-  if (!pixels) {
-    // Some corrupt inputs fail without a reason.
+  auto cannotDecode = [&] {
+    // Some corrupt inputs fail without a reason. The reason for an unknown
+    // PNG chunk starts with the chunk's type, bytes from the file: escaped,
+    // and empty when the type starts with a NUL.
     const char *reason = stbi_failure_reason();
-    problem = std::string("cannot decode image: ") +
-              (reason ? reason : "corrupt data");
+    problem = "cannot decode image: " +
+              (reason && *reason ? vitc::escapedText(reason) : "corrupt data");
+    return false;
+  };
+  if (std::string hazard = stbHazard(bytes); !hazard.empty()) {
+    problem = "cannot decode image: " + hazard;
     return false;
   }
+  const auto *encoded = reinterpret_cast<const stbi_uc *>(bytes.data());
+  int encodedSize = static_cast<int>(bytes.size());
+  int sourceWidth, sourceHeight, sourceChannels;
+  // stb_image would allocate and decode every pixel the header claims, so
+  // the header is read first.
+  if (!stbi_info_from_memory(encoded, encodedSize, &sourceWidth, &sourceHeight,
+                             &sourceChannels))
+    return cannotDecode();
+  if (int64_t(sourceWidth) * sourceHeight > spec.maxImagePixels) {
+    problem = "the image is " + std::to_string(sourceWidth) + "x" +
+              std::to_string(sourceHeight) + ", more than the " +
+              std::to_string(spec.maxImagePixels) +
+              " pixels vit-run decodes; resize it first";
+    return false;
+  }
+  // stb_image converts to the model's channel count (RGB for 3).
+  std::unique_ptr<stbi_uc, void (*)(void *)> pixels(
+      stbi_load_from_memory(encoded, encodedSize, &sourceWidth, &sourceHeight,
+                            &sourceChannels, static_cast<int>(channels)),
+      stbi_image_free);
+  if (!pixels)
+    return cannotDecode();
 
   std::vector<Tap> rows = bilinearTaps(sourceHeight, height);
   std::vector<Tap> columns = bilinearTaps(sourceWidth, width);
@@ -180,11 +204,37 @@ static bool loadImage(std::string_view bytes, const InputSpec &spec,
   return true;
 }
 
+namespace {
+using Loader = bool (*)(std::string_view, const InputSpec &,
+                        std::vector<float> &, std::string &, std::string &);
+} // namespace
+
+/// The loader of a lower-case file extension, or nullptr.
+static Loader loaderFor(std::string_view extension) {
+  return extension == "npy"                         ? loadNpy
+         : extension == "bin" || extension == "raw" ? loadRaw
+         : extension == "png" || extension == "jpg" || extension == "jpeg"
+             ? loadImage
+             : nullptr;
+}
+
+bool vitrun::decodeInput(std::string_view bytes, std::string_view extension,
+                         const InputSpec &spec, std::vector<float> &data,
+                         std::string &detail, std::string &error) {
+  Loader loader = loaderFor(extension);
+  if (!loader) {
+    error = "unknown input format; expected .npy, .bin, .raw, .png, .jpg or "
+            ".jpeg";
+    return false;
+  }
+  data.assign(numElements(spec.dims), 0.0f);
+  detail.clear();
+  return loader(bytes, spec, data, detail, error);
+}
+
 bool vitrun::loadInput(const std::string &path, const InputSpec &spec,
                        std::vector<float> &data, std::string &detail,
                        std::string &error) {
-  using Loader = bool (*)(std::string_view, const InputSpec &,
-                          std::vector<float> &, std::string &, std::string &);
   size_t dot = path.rfind('.');
   size_t slash = path.rfind('/');
   std::string extension;
@@ -192,25 +242,12 @@ bool vitrun::loadInput(const std::string &path, const InputSpec &spec,
     extension = path.substr(dot + 1);
   for (char &c : extension)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  Loader loader =
-      extension == "npy"                         ? loadNpy
-      : extension == "bin" || extension == "raw" ? loadRaw
-      : extension == "png" || extension == "jpg" || extension == "jpeg"
-          ? loadImage
-          : nullptr;
-  if (!loader) {
-    error = path + ": unknown input format; expected .npy, .bin, .raw, .png, "
-                   ".jpg or .jpeg";
-    return false;
-  }
+  // An unknown format is reported without reading the file.
   std::string bytes;
-  if (!readFile(path, bytes, error))
+  if (loaderFor(extension) && !readFile(path, bytes, error))
     return false;
-  data.assign(numElements(spec.dims), 0.0f);
-  std::string problem;
-  detail.clear();
-  if (!loader(bytes, spec, data, detail, problem)) {
-    error = path + ": " + problem;
+  if (!decodeInput(bytes, extension, spec, data, detail, error)) {
+    error = path + ": " + error;
     return false;
   }
   return true;

@@ -20,6 +20,9 @@ struct InputSpec {
   bool channelsLast = false;
   /// Per-channel normalisation of [0, 1] pixel values: (x - mean) / std.
   std::vector<float> mean, std;
+  /// Images with more pixels are refused before they are decoded: a file of
+  /// a few hundred bytes can claim billions. 2^26 is 8192 x 8192.
+  int64_t maxImagePixels = int64_t(1) << 26;
 
   /// "[1, 3, 224, 224] nchw", for messages.
   std::string describe() const;
@@ -33,6 +36,13 @@ struct InputSpec {
 bool loadInput(const std::string &path, const InputSpec &spec,
                std::vector<float> &data, std::string &detail,
                std::string &error);
+
+/// What loadInput does once it has read the file: decodes `bytes` in the
+/// format of `extension` (lower case, without the dot); the error does not
+/// name the file. The fuzzers of fuzz/ call it on their inputs.
+bool decodeInput(std::string_view bytes, std::string_view extension,
+                 const InputSpec &spec, std::vector<float> &data,
+                 std::string &detail, std::string &error);
 
 /// Fills `data` with values uniform in [-1, 1), the same for a seed on every
 /// platform.

@@ -10,6 +10,7 @@
 #include "Inputs.h"
 #include "Npy.h"
 #include "vitc/Runtime/vitrt.h"
+#include "vitc/Support/EscapedText.h"
 #include "vitc/Version.h"
 
 #include <algorithm>
@@ -18,8 +19,10 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <new>
 #include <numeric>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 
 using namespace vitrun;
@@ -216,6 +219,23 @@ static std::string describeWorkers(const std::string &kind,
   return std::to_string(threads) + (threads == 1 ? " thread" : " threads");
 }
 
+/// Sizes `buffer` for a tensor of `shape`, or says why it cannot: shapes
+/// come from the artifact, and a damaged one may claim more memory than
+/// there is.
+static bool allocate(const Shape &shape, const char *kind,
+                     std::string_view name, std::vector<float> &buffer,
+                     std::string &error) {
+  try {
+    buffer.assign(numElements(shape), 0.0f);
+    return true;
+  } catch (const std::bad_alloc &) {
+  } catch (const std::length_error &) {
+  }
+  error = std::string("cannot allocate memory for the ") + kind + " '" +
+          vitc::escapedText(name) + "' " + formatShape(shape);
+  return false;
+}
+
 /// Writes a tensor as .npy and says so.
 static bool save(const std::string &path, const std::string &name,
                  const Shape &shape, const std::vector<float> &data,
@@ -367,14 +387,17 @@ int main(int argc, char **argv) {
   std::string inputName = info.name;
   std::string layout = vitrt_session_input_layout(session);
   if (layout != "nchw" && layout != "nhwc")
-    return fail(options.model + ": unknown input layout '" + layout + "'");
+    return fail(options.model + ": unknown input layout '" +
+                vitc::escapedText(layout) + "'");
   spec.channelsLast = layout == "nhwc";
   spec.mean.resize(vitrt_session_pixel_mean(session, nullptr, 0));
   vitrt_session_pixel_mean(session, spec.mean.data(), spec.mean.size());
   spec.std.resize(vitrt_session_pixel_std(session, nullptr, 0));
   vitrt_session_pixel_std(session, spec.std.data(), spec.std.size());
 
-  std::vector<float> input(numElements(spec.dims));
+  std::vector<float> input;
+  if (!allocate(spec.dims, "input", inputName, input, error))
+    return fail(error);
   std::string inputSource;
   if (options.input) {
     std::string detail;
@@ -401,7 +424,9 @@ int main(int argc, char **argv) {
       logitName = info.name;
       logitShape = shapeOf(info);
     }
-    outputData.emplace_back(numElements(shapeOf(info)));
+    if (!allocate(shapeOf(info), "output", info.name, outputData.emplace_back(),
+                  error))
+      return fail(error);
   }
   for (std::vector<float> &data : outputData)
     outputs.push_back(data.data());

@@ -42,12 +42,13 @@ struct Module {
 };
 
 /// An artifact with one kernel dispatched with `bindings` and `modules`
-/// (none by default), with correct checksums: with valid bindings it passes
-/// the runtime's checks of the artifact and fails only in a backend.
-std::vector<uint8_t>
-serialize(bool cuda,
-          const std::vector<vitb::Binding> &bindings = validBindings(),
-          const std::vector<Module> &kernelModules = {}) {
+/// (none by default), an input of `inputShape` and an arena of `arenaBytes`,
+/// with correct checksums: with the defaults it passes the runtime's checks
+/// of the artifact and fails only in a backend.
+std::vector<uint8_t> serialize(
+    bool cuda, const std::vector<vitb::Binding> &bindings = validBindings(),
+    const std::vector<Module> &kernelModules = {},
+    const std::vector<int64_t> &inputShape = {4}, int64_t arenaBytes = 256) {
   flatbuffers::FlatBufferBuilder builder;
   std::vector<int64_t> launchDims = {1, 1, 1};
   std::vector<flatbuffers::Offset<vitb::Kernel>> kernels = {
@@ -64,7 +65,7 @@ serialize(bool cuda,
       vitb::CreateTensorInfoDirect(builder, "c", &shape, /*offset=*/0,
                                    /*size=*/sizeof(values))};
   std::vector<flatbuffers::Offset<vitb::TensorInfo>> inputs = {
-      vitb::CreateTensorInfoDirect(builder, "image", &shape)};
+      vitb::CreateTensorInfoDirect(builder, "image", &inputShape)};
   std::vector<flatbuffers::Offset<vitb::TensorInfo>> outputs = {
       vitb::CreateTensorInfoDirect(builder, "logits", &shape)};
 
@@ -86,8 +87,7 @@ serialize(bool cuda,
           builder, kFormatVersion,
           cuda ? vitb::TargetKind::Cuda : vitb::TargetKind::Cpu,
           cuda ? "sm_90" : "x86_64", &modules, &kernels, &dispatches,
-          /*arena_bytes=*/256, &constants, &constantData, &inputs, &outputs,
-          metadata,
+          arenaBytes, &constants, &constantData, &inputs, &outputs, metadata,
           vitb::Checksum::of(constantData.data(), constantData.size())));
   return {builder.GetBufferPointer(),
           builder.GetBufferPointer() + builder.GetSize()};
@@ -167,6 +167,50 @@ TEST(ArtifactVerification, RejectsBindingsOutOfBounds) {
             VITRT_ERROR_INVALID_ARTIFACT);
   EXPECT_STREQ(vitrt_last_error(),
                "invalid artifact: dispatch 0: bad input binding");
+}
+
+TEST(ArtifactVerification, RejectsImpossibleShapesAndSizes) {
+  // Callers size buffers by the shapes: a negative or zero dimension, or a
+  // byte count beyond int64_t (which used to overflow, UB), is refused even
+  // where the bindings agree with it: [-1, -4] has 16 bytes as a product.
+  auto loadInput = [](const std::vector<int64_t> &shape) {
+    return load(serialize(/*cuda=*/false, validBindings(), {}, shape));
+  };
+  for (std::vector<int64_t> shape : {std::vector<int64_t>{-1, -4}, {0, 4}}) {
+    EXPECT_EQ(loadInput(shape), VITRT_ERROR_INVALID_ARTIFACT);
+    EXPECT_STREQ(vitrt_last_error(),
+                 "invalid artifact: input 'image' has a dimension below 1");
+  }
+  EXPECT_EQ(loadInput({int64_t(1) << 40, int64_t(1) << 30}),
+            VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_STREQ(vitrt_last_error(), "invalid artifact: input 'image' has "
+                                   "more bytes than an int64_t counts");
+
+  EXPECT_EQ(load(serialize(/*cuda=*/false, validBindings(), {}, {4},
+                           /*arenaBytes=*/-1)),
+            VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_STREQ(vitrt_last_error(),
+               "invalid artifact: the arena size is negative");
+  // An offset and a size that each fit but whose sum overflows.
+  std::vector<vitb::Binding> bindings = validBindings();
+  bindings[2] = vitb::Binding(vitb::BindingKind::Arena, 0, /*offset=*/16,
+                              /*size=*/INT64_MAX);
+  EXPECT_EQ(load(serialize(/*cuda=*/false, bindings)),
+            VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_STREQ(vitrt_last_error(), "invalid artifact: dispatch 0: arena "
+                                   "binding outside the arena");
+}
+
+TEST(ArtifactVerification, NamesFromTheFileAreEscaped) {
+  // A newline in a name would forge a second line of the one-line error.
+  std::vector<uint8_t> code = {'c', 'o', 'd', 'e'};
+  EXPECT_EQ(load(serialize(/*cuda=*/false, validBindings(),
+                           {{code, {"avx\nfake error"}}})),
+            VITRT_ERROR_UNSUPPORTED);
+  EXPECT_EQ(std::string(vitrt_last_error())
+                .rfind("this artifact needs avx\\0Afake error, which", 0),
+            0u)
+      << vitrt_last_error();
 }
 
 TEST(ArtifactVerification, CpuArtifactNeedsItsSharedObject) {

@@ -8,6 +8,19 @@
  * Every function returning vitrt_status returns VITRT_OK on success; on
  * failure vitrt_last_error() describes the problem in one line.
  *
+ * Threads: sessions are independent. Several may be created, run and
+ * destroyed at once on different threads; each runs its CPU kernels on its
+ * own pool of num_threads threads. A session runs one vitrt_session_run at
+ * a time: a run uses the session's single arena, thread pool and (CUDA)
+ * stream, so calls on one session must not overlap. Any thread may make
+ * them, one after another (a mutex suffices); to run one model on several
+ * threads at once, give each thread a session. The accessors (input info,
+ * names, ...) only read, and may be called at any time while the session
+ * exists. vitrt_last_error() is per thread. On the CPU a run is
+ * deterministic: one input gives the same bits on every run, from any
+ * thread and with any num_threads (a tile is computed by one thread,
+ * whichever it is).
+ *
 \*===----------------------------------------------------------------------===*/
 
 #ifndef VITRT_H
@@ -105,7 +118,8 @@ VITRT_API size_t vitrt_session_pixel_std(const vitrt_session *session,
                                          float *std, size_t capacity);
 
 /* Runs the model. `inputs[i]` and `outputs[i]` are dense row-major fp32
-   host buffers with the shapes of input/output i. */
+   host buffers with the shapes of input/output i. Not to be called while
+   another call runs the same session (see Threads above). */
 VITRT_API vitrt_status vitrt_session_run(vitrt_session *session,
                                          const float *const *inputs,
                                          float *const *outputs);
