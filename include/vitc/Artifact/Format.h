@@ -27,11 +27,12 @@ inline constexpr uint32_t kFormatVersion = 2;
 /// names LLVM's target features and __builtin_cpu_supports share: the
 /// writer lists these names, the runtime expands each into a test of the
 /// host. X(name) for each.
+// clang-format off
 #define VITB_X86_CPU_FEATURES(X)                                               \
-  X("sse3")                                                                    \
-  X("ssse3") X("sse4.1") X("sse4.2") X("popcnt") X("avx") X("avx2") X("fma")   \
-      X("bmi") X("bmi2") X("avx512f") X("avx512cd") X("avx512bw")              \
-          X("avx512dq") X("avx512vl") X("avx512vnni") X("avx512bf16")
+  X("sse3") X("ssse3") X("sse4.1") X("sse4.2") X("popcnt") X("avx") X("avx2")  \
+  X("fma") X("bmi") X("bmi2") X("avx512f") X("avx512cd") X("avx512bw")         \
+  X("avx512dq") X("avx512vl") X("avx512vnni") X("avx512bf16")
+// clang-format on
 
 /// The checksum of a kernel module's data or of the constant data: XXH3-64
 /// (xxHash), which hashes at memory speed, so verifying ViT-B/16's 330 MiB
