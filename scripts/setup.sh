@@ -26,7 +26,14 @@ DEBIAN_PACKAGES=(
   libstb-dev
   # The artifact checksums (xxhash.h, XXH3).
   libxxhash-dev
+  # The Python API's tests (python/, test/python) and its offline install
+  # (pip install --no-build-isolation ./python in a venv, docs/python.md).
+  python3-numpy python3-pytest python3-venv python3-pip python3-setuptools
 )
+
+# The tests run Debian's python3, for which the packages above are installed
+# (a pyenv or virtualenv python3 earlier on PATH would lack numpy and pytest).
+PYTHON=/usr/bin/python3
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
@@ -48,14 +55,16 @@ fi
 
 log "configuring $BUILD_DIR"
 if [[ -f "$BUILD_DIR/CMakeCache.txt" ]]; then
-  # Keep the existing configuration (changing compilers would wipe it).
-  cmake "$BUILD_DIR" >/dev/null
+  # Keep the existing configuration (changing compilers would wipe it);
+  # only the tests' interpreter is set again.
+  cmake "$BUILD_DIR" -DPython3_EXECUTABLE="$PYTHON" >/dev/null
 else
   cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja \
     -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_COMPILER="$LLVM_ROOT/bin/clang" \
     -DCMAKE_CXX_COMPILER="$LLVM_ROOT/bin/clang++" \
     -DMLIR_DIR="$LLVM_ROOT/lib/cmake/mlir" \
+    -DPython3_EXECUTABLE="$PYTHON" \
     -DLLVM_EXTERNAL_LIT="$LLVM_ROOT/bin/lit" >/dev/null
 fi
 

@@ -93,6 +93,7 @@ std::unique_ptr<vitb::KernelT> describeKernel(const PlannedKernel &planned) {
   kernel->name = planned.name;
   kernel->symbol = planned.symbol;
   kernel->multiply_accumulates = planned.multiplyAccumulates;
+  kernel->binding_bytes = planned.bindingBytes;
   kernel->grid = {1, 1, 1};
   kernel->block = {1, 1, 1};
   return kernel;

@@ -189,25 +189,36 @@ llvm::Error writeArtifact(const vitb::ArtifactT &artifact,
                            [&](const char *data, size_t size) {
                              constantChecksum.update(data, size);
                            });
+  auto targetName = builder.CreateString(artifact.target_name);
+  // The plan checksum is stored once the buffer is complete: its field
+  // must be there, with whatever value, to be overwritten in place.
+  builder.ForceDefaults(true);
   auto root = vitb::CreateArtifact(
-      builder, artifact.format_version, artifact.target,
-      builder.CreateString(artifact.target_name), modules, kernels, dispatches,
-      artifact.arena_bytes, constantTable, constantData, inputs, outputs,
-      metadata, constantChecksum.digest());
+      builder, artifact.format_version, artifact.target, targetName, modules,
+      kernels, dispatches, artifact.arena_bytes, constantTable, constantData,
+      inputs, outputs, metadata, constantChecksum.digest(),
+      /*plan_checksum=*/0);
   vitb::FinishArtifactBuffer(builder, root);
+  uint8_t *buffer = builder.GetBufferPointer();
+  vitb::Artifact *written = vitb::GetMutableArtifact(buffer);
+  // The constant data is not in the buffer yet, but the plan checksum
+  // skips it.
+  if (!written->mutate_plan_checksum(
+          vitb::planChecksum(buffer, builder.GetSize(), *written)))
+    return llvm::createStringError("internal error: the artifact has no "
+                                   "plan checksum field");
 
   std::error_code ec;
   llvm::raw_fd_ostream file(path, ec, llvm::sys::fs::OF_None);
   if (ec)
     return llvm::createStringError(ec, path + ": " + ec.message());
-  const char *buffer =
-      reinterpret_cast<const char *>(builder.GetBufferPointer());
+  const char *bytes = reinterpret_cast<const char *>(buffer);
   size_t constantDataStart = builder.GetSize() - constantDataFromEnd;
-  file.write(buffer, constantDataStart);
+  file.write(bytes, constantDataStart);
   forEachConstantDataChunk(
       constants, placed,
       [&](const char *data, size_t size) { file.write(data, size); });
-  file.write(buffer + constantDataStart + constantBytes,
+  file.write(bytes + constantDataStart + constantBytes,
              builder.GetSize() - constantDataStart - constantBytes);
   file.close();
   if (file.has_error()) {

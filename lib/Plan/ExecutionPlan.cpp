@@ -118,12 +118,17 @@ FailureOr<ExecutionPlan> planExecution(func::FuncOp entry) {
       if (!callee)
         return call.emitError("cannot plan a call of '")
                << call.getCallee() << "': no such function";
-      PlannedKernel described{call.getCallee().str()};
+      PlannedKernel described;
+      described.symbol = call.getCallee().str();
       if (auto name = callee->getAttrOfType<StringAttr>(kKernelNameAttr))
         described.name = name.str();
       if (auto macs =
               callee->getAttrOfType<IntegerAttr>(kMultiplyAccumulatesAttr))
         described.multiplyAccumulates = macs.getInt();
+      FunctionType type = callee.getFunctionType();
+      for (Type argument :
+           llvm::concat<const Type>(type.getInputs(), type.getResults()))
+        described.bindingBytes.push_back(byteSize(argument));
       plan.kernels.push_back(std::move(described));
     }
     ++plan.kernels[kernel->second].dispatches;

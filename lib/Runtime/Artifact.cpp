@@ -5,6 +5,7 @@
 #include "vitc/Artifact/Format.h"
 #include "vitc/Support/EscapedText.h"
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 
@@ -100,6 +101,111 @@ const char *checkBinding(const vitb::Artifact &root,
   return "unknown binding kind";
 }
 
+/// Launch limits of every NVIDIA GPU since sm_70 (CUDA C Programming Guide,
+/// "Features and Technical Specifications"): a launch beyond them fails, a
+/// shared-memory size beyond them would not load.
+constexpr int64_t kMaxGridX = (int64_t(1) << 31) - 1, kMaxGridYZ = 65535;
+constexpr int64_t kMaxBlockThreads = 1024, kMaxBlockZ = 64;
+constexpr int64_t kMaxSharedMemoryBytes = 227 * 1024;
+
+/// More tiles than any kernel vitc emits (one per row block of a batch of
+/// thousands of images), fewer than would make the thread pool's loop
+/// run for hours.
+constexpr int64_t kMaxTiles = int64_t(1) << 31;
+
+/// What is wrong with `kernel`'s tiles or launch configuration, or nullptr.
+const char *checkKernel(const vitb::Kernel &kernel) {
+  if (kernel.num_tiles() < 1 || kernel.num_tiles() > kMaxTiles)
+    return " has a tile count outside [1, 2^31]";
+  if (!kernel.binding_bytes() || !isAligned(kernel.binding_bytes()))
+    return " has no signature";
+  const auto *grid = kernel.grid(), *block = kernel.block();
+  if (!grid || !block || grid->size() != 3 || block->size() != 3)
+    return " has no 3-dimensional launch configuration";
+  if (!isAligned(grid) || !isAligned(block))
+    return " has a misaligned launch configuration";
+  for (size_t i = 0; i < 3; ++i)
+    if (grid->Get(i) < 1 || grid->Get(i) > (i == 0 ? kMaxGridX : kMaxGridYZ))
+      return " has a grid dimension outside the GPU's limits";
+  for (int64_t threads : *block)
+    if (threads < 1 || threads > kMaxBlockThreads)
+      return " has a block dimension outside [1, 1024]";
+  if (block->Get(0) * block->Get(1) * block->Get(2) > kMaxBlockThreads ||
+      block->Get(2) > kMaxBlockZ)
+    return " has more threads per block than a GPU runs";
+  if (kernel.shared_memory_bytes() < 0 ||
+      kernel.shared_memory_bytes() > kMaxSharedMemoryBytes)
+    return " has a shared memory size outside [0, 227 KiB]";
+  return nullptr;
+}
+
+/// What is wrong with `dispatch` as a call of `kernel`, or an empty string.
+/// A correct kernel touches only the bytes its signature names, so bindings
+/// of those sizes keep it inside its buffers; an output written over an
+/// input the caller owns, a constant or its own operands would still
+/// corrupt what others read.
+std::string checkSignature(const vitb::Dispatch &dispatch,
+                           const vitb::Kernel &kernel) {
+  const auto &bindings = *dispatch.bindings();
+  const auto &expected = *kernel.binding_bytes();
+  std::string name = "kernel " + quoted(kernel.symbol());
+  if (bindings.size() != expected.size())
+    return std::to_string(bindings.size()) + " bindings for " + name +
+           ", which takes " + std::to_string(expected.size());
+  for (size_t i = 0; i < bindings.size(); ++i)
+    if (bindings.Get(i)->size() != expected.Get(i))
+      return "binding " + std::to_string(i) + " has " +
+             std::to_string(bindings.Get(i)->size()) + " bytes, " + name +
+             " takes " + std::to_string(expected.Get(i));
+  const vitb::Binding &output = *bindings.Get(bindings.size() - 1);
+  if (output.kind() != vitb::BindingKind::Arena &&
+      output.kind() != vitb::BindingKind::Output)
+    return "the output is bound to an input or a constant";
+  if (output.kind() == vitb::BindingKind::Arena)
+    for (size_t i = 0; i + 1 < bindings.size(); ++i) {
+      const vitb::Binding &input = *bindings.Get(i);
+      // In bounds (checked): no sum overflows.
+      if (input.kind() == vitb::BindingKind::Arena &&
+          input.offset() < output.offset() + output.size() &&
+          output.offset() < input.offset() + input.size())
+        return "the output overlaps input " + std::to_string(i);
+    }
+  return {};
+}
+
+/// What is inconsistent in the metadata vit-run and applications read to
+/// prepare inputs, or an empty string.
+std::string checkMetadata(const vitb::Artifact &root) {
+  const vitb::Metadata *meta = root.metadata();
+  if (!meta)
+    return {};
+  if (meta->batch() < 0)
+    return "the metadata's batch is negative";
+  if (root.inputs()->size() != 1)
+    return {};
+  const auto &dims = *root.inputs()->Get(0)->dims();
+  if (meta->batch() > 0 && dims.size() > 0 && dims.Get(0) != meta->batch())
+    return "the metadata's batch " + std::to_string(meta->batch()) +
+           " is not the input's " + std::to_string(dims.Get(0));
+  std::string layout =
+      meta->input_layout() ? meta->input_layout()->str() : std::string();
+  if (layout.empty())
+    return {};
+  if ((layout != "nchw" && layout != "nhwc") || dims.size() != 4)
+    return "input layout " + quoted(meta->input_layout()) +
+           " does not describe a 4-dimensional image input";
+  int64_t channels = dims.Get(layout == "nchw" ? 1 : 3);
+  for (const auto *stats : {meta->pixel_mean(), meta->pixel_std()})
+    if (stats && stats->size() != 0 && int64_t(stats->size()) != channels)
+      return "the metadata has " + std::to_string(stats->size()) +
+             " pixel statistics for " + std::to_string(channels) + " channels";
+  if (meta->pixel_std())
+    for (float std : *meta->pixel_std())
+      if (!(std > 0) || !std::isfinite(std))
+        return "a pixel standard deviation is not positive and finite";
+  return {};
+}
+
 /// Checks the parts FlatBuffers' verifier cannot: indices and byte ranges
 /// that refer to other parts of the artifact.
 Error checkConsistency(const vitb::Artifact &root) {
@@ -139,11 +245,10 @@ Error checkConsistency(const vitb::Artifact &root) {
                      " lies outside the constant data");
   }
   for (const vitb::Kernel *kernel : *root.kernels()) {
-    if (!kernel->symbol() || kernel->num_tiles() < 1)
-      return invalid("a kernel has no symbol or no tiles");
-    if (!isAligned(kernel->grid()) || !isAligned(kernel->block()))
-      return invalid("kernel " + quoted(kernel->symbol()) +
-                     " has a misaligned launch configuration");
+    if (!kernel->symbol())
+      return invalid("a kernel has no symbol");
+    if (const char *problem = checkKernel(*kernel))
+      return invalid("kernel " + quoted(kernel->symbol()) + problem);
   }
   for (size_t d = 0; d < root.dispatches()->size(); ++d) {
     const vitb::Dispatch *dispatch = root.dispatches()->Get(d);
@@ -157,7 +262,13 @@ Error checkConsistency(const vitb::Artifact &root) {
     for (const vitb::Binding *binding : *dispatch->bindings())
       if (const char *problem = checkBinding(root, *binding))
         return invalid(where + problem);
+    if (std::string problem =
+            checkSignature(*dispatch, *root.kernels()->Get(dispatch->kernel()));
+        !problem.empty())
+      return invalid(where + problem);
   }
+  if (std::string problem = checkMetadata(root); !problem.empty())
+    return invalid(problem);
   return {};
 }
 
@@ -201,8 +312,15 @@ Error loadArtifact(AlignedBytes bytes, Artifact &artifact) {
                 std::to_string(root->format_version()) +
                 " is not supported by this runtime (it reads version " +
                 std::to_string(vitb::kFormatVersion) + ")"};
+  // Consistency first: it is safe on any verified buffer, and names what a
+  // hand-made or resealed file got wrong, which the checksums cannot.
   if (Error error = checkConsistency(*root))
     return error;
+  if (vitb::planChecksum(bytes.data(), bytes.size(), *root) !=
+      root->plan_checksum())
+    return invalid("the tables (kernels, dispatches, tensors, metadata, "
+                   "checksums) do not match their checksum: the file is "
+                   "corrupt");
   if (Error error = checkChecksums(*root))
     return error;
   artifact.bytes = std::move(bytes);

@@ -50,8 +50,8 @@ struct Artifact {
 
 /// Takes ownership of `bytes` and verifies them: FlatBuffers structure,
 /// identifier, format version, the consistency of kernels, dispatches,
-/// bindings and constant ranges, and the checksums of the kernel modules and
-/// the constant data.
+/// bindings, shapes, constant ranges and metadata, then the checksums of the
+/// plan, the kernel modules and the constant data.
 Error loadArtifact(AlignedBytes bytes, Artifact &artifact);
 
 /// `name`, which comes from the file, in single quotes and escaped so that

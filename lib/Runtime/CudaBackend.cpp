@@ -13,8 +13,10 @@
 
 #include <dlfcn.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <vector>
 
 namespace vitrt {
@@ -188,10 +190,7 @@ private:
   /// which the driver compiles for it. A driver that cannot load the cubin
   /// (a newer GPU revision, or the PTX-only driver emulator) gets the PTX.
   std::vector<const vitb::KernelModule *> candidateModules() {
-    int major = 0, minor = 0;
-    driver.deviceGetAttribute(&major, kAttributeComputeCapabilityMajor, device);
-    driver.deviceGetAttribute(&minor, kAttributeComputeCapabilityMinor, device);
-    std::string sm = "sm_" + std::to_string(major * 10 + minor);
+    std::string sm = "sm_" + std::to_string(deviceComputeCapability());
     std::vector<const vitb::KernelModule *> cubins, ptx;
     for (const vitb::KernelModule *module : *artifact.root->modules()) {
       if (!module->data() || !module->target())
@@ -227,11 +226,47 @@ private:
     return error;
   }
 
+  /// The compute capability of the selected GPU, as 90 for sm_90.
+  int deviceComputeCapability() {
+    int major = 0, minor = 0;
+    driver.deviceGetAttribute(&major, kAttributeComputeCapabilityMajor, device);
+    driver.deviceGetAttribute(&minor, kAttributeComputeCapabilityMinor, device);
+    return major * 10 + minor;
+  }
+
+  /// Refuses a GPU older than every module was compiled for: the driver
+  /// would only fail to JIT the PTX, with ptxas' words. PTX for sm_NN runs
+  /// on sm_NN and newer; "a" targets (sm_90a) only on their own.
+  Error checkComputeCapability(
+      const std::vector<const vitb::KernelModule *> &candidates) {
+    int sm = deviceComputeCapability();
+    std::string needed;
+    for (const vitb::KernelModule *module : candidates) {
+      std::string_view target = module->target()->string_view();
+      int moduleSm = 0;
+      bool parsed = target.size() > 3 && target.substr(0, 3) == "sm_";
+      size_t i = 3;
+      for (; parsed && i < target.size() && std::isdigit(target[i]); ++i)
+        moduleSm = moduleSm * 10 + (target[i] - '0');
+      bool archSpecific = parsed && i < target.size() && target[i] == 'a';
+      if (!parsed || moduleSm == sm || (moduleSm < sm && !archSpecific))
+        return {};
+      needed = vitc::escapedText(target);
+    }
+    return {VITRT_ERROR_UNSUPPORTED,
+            "this artifact's kernels are compiled for " + needed +
+                ", which this GPU (sm_" + std::to_string(sm) +
+                ") cannot run; recompile with --target cuda:sm_" +
+                std::to_string(sm)};
+  }
+
   Error loadKernels() {
     std::vector<const vitb::KernelModule *> candidates = candidateModules();
     if (candidates.empty())
       return {VITRT_ERROR_INVALID_ARTIFACT,
               "invalid artifact: no PTX or matching cubin module"};
+    if (Error error = checkComputeCapability(candidates))
+      return error;
     CUmodule module = nullptr;
     Error failures;
     bool loaded = false;

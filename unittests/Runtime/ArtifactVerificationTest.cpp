@@ -41,21 +41,34 @@ struct Module {
   std::vector<std::string> cpuFeatures;
 };
 
-/// An artifact with one kernel dispatched with `bindings` and `modules`
-/// (none by default), an input of `inputShape` and an arena of `arenaBytes`,
-/// with correct checksums: with the defaults it passes the runtime's checks
-/// of the artifact and fails only in a backend.
-std::vector<uint8_t> serialize(
-    bool cuda, const std::vector<vitb::Binding> &bindings = validBindings(),
-    const std::vector<Module> &kernelModules = {},
-    const std::vector<int64_t> &inputShape = {4}, int64_t arenaBytes = 256) {
+/// What the test artifact holds. The defaults pass the runtime's checks of
+/// the artifact: it fails only in a backend.
+struct Spec {
+  bool cuda = false;
+  /// The one dispatch's bindings.
+  std::vector<vitb::Binding> bindings = validBindings();
+  /// The kernel's signature, tiles and launch configuration.
+  std::vector<int64_t> bindingBytes = {16, 16, 16, 16};
+  int64_t numTiles = 1;
+  std::vector<int64_t> grid = {1, 1, 1}, block = {1, 1, 1};
+  std::vector<Module> modules;
+  std::vector<int64_t> inputShape = {4};
+  int64_t arenaBytes = 256;
+  /// Metadata beyond the model name: none by default.
+  int64_t batch = 0;
+  std::string inputLayout;
+  std::vector<float> pixelStd;
+};
+
+/// The artifact `spec` describes, with correct checksums.
+std::vector<uint8_t> serialize(const Spec &spec = {}) {
   flatbuffers::FlatBufferBuilder builder;
-  std::vector<int64_t> launchDims = {1, 1, 1};
   std::vector<flatbuffers::Offset<vitb::Kernel>> kernels = {
-      vitb::CreateKernelDirect(builder, "k", "k", /*num_tiles=*/1, &launchDims,
-                               &launchDims)};
+      vitb::CreateKernelDirect(builder, "k", "k", spec.numTiles, &spec.grid,
+                               &spec.block, /*shared_memory_bytes=*/0,
+                               /*multiply_accumulates=*/0, &spec.bindingBytes)};
   std::vector<flatbuffers::Offset<vitb::Dispatch>> dispatches = {
-      vitb::CreateDispatchDirect(builder, /*kernel=*/0, &bindings)};
+      vitb::CreateDispatchDirect(builder, /*kernel=*/0, &spec.bindings)};
 
   std::vector<int64_t> shape = {4};
   const float values[] = {1, 2, 3, 4};
@@ -65,32 +78,62 @@ std::vector<uint8_t> serialize(
       vitb::CreateTensorInfoDirect(builder, "c", &shape, /*offset=*/0,
                                    /*size=*/sizeof(values))};
   std::vector<flatbuffers::Offset<vitb::TensorInfo>> inputs = {
-      vitb::CreateTensorInfoDirect(builder, "image", &inputShape)};
+      vitb::CreateTensorInfoDirect(builder, "image", &spec.inputShape)};
   std::vector<flatbuffers::Offset<vitb::TensorInfo>> outputs = {
       vitb::CreateTensorInfoDirect(builder, "logits", &shape)};
 
   std::vector<flatbuffers::Offset<vitb::KernelModule>> modules;
-  for (const Module &module : kernelModules) {
+  for (const Module &module : spec.modules) {
     std::vector<flatbuffers::Offset<flatbuffers::String>> features;
     for (const std::string &feature : module.cpuFeatures)
       features.push_back(builder.CreateString(feature));
     modules.push_back(vitb::CreateKernelModuleDirect(
         builder,
-        cuda ? vitb::ModuleFormat::Ptx : vitb::ModuleFormat::ElfSharedObject,
-        cuda ? "sm_90" : "x86_64", &module.data,
+        spec.cuda ? vitb::ModuleFormat::Ptx
+                  : vitb::ModuleFormat::ElfSharedObject,
+        spec.cuda ? "sm_90" : "x86_64", &module.data,
         vitb::Checksum::of(module.data.data(), module.data.size()), &features));
   }
-  auto metadata = vitb::CreateMetadataDirect(builder, "test");
+  auto metadata = vitb::CreateMetadataDirect(
+      builder, "test", /*parameters=*/0, /*multiply_accumulates_per_image=*/0,
+      spec.batch, spec.inputLayout.empty() ? nullptr : spec.inputLayout.c_str(),
+      /*pixel_mean=*/nullptr, spec.pixelStd.empty() ? nullptr : &spec.pixelStd);
+  // As the writer does: the plan checksum field is stored, then set.
+  builder.ForceDefaults(true);
   vitb::FinishArtifactBuffer(
       builder,
       vitb::CreateArtifactDirect(
           builder, kFormatVersion,
-          cuda ? vitb::TargetKind::Cuda : vitb::TargetKind::Cpu,
-          cuda ? "sm_90" : "x86_64", &modules, &kernels, &dispatches,
-          arenaBytes, &constants, &constantData, &inputs, &outputs, metadata,
+          spec.cuda ? vitb::TargetKind::Cuda : vitb::TargetKind::Cpu,
+          spec.cuda ? "sm_90" : "x86_64", &modules, &kernels, &dispatches,
+          spec.arenaBytes, &constants, &constantData, &inputs, &outputs,
+          metadata,
           vitb::Checksum::of(constantData.data(), constantData.size())));
+  vitb::Artifact *root = vitb::GetMutableArtifact(builder.GetBufferPointer());
+  EXPECT_TRUE(root->mutate_plan_checksum(vitb::planChecksum(
+      builder.GetBufferPointer(), builder.GetSize(), *root)));
   return {builder.GetBufferPointer(),
           builder.GetBufferPointer() + builder.GetSize()};
+}
+
+/// The test artifact with `bindings` (and the kernel's signature matching
+/// their sizes).
+std::vector<uint8_t> withBindings(const std::vector<vitb::Binding> &bindings) {
+  Spec spec;
+  spec.bindings = bindings;
+  spec.bindingBytes.clear();
+  for (const vitb::Binding &binding : bindings)
+    spec.bindingBytes.push_back(binding.size());
+  return serialize(spec);
+}
+
+/// The CPU test artifact with one kernel module of `code` (not real code:
+/// loading it fails) declaring `cpuFeatures`.
+std::vector<uint8_t> withCode(const std::vector<uint8_t> &code,
+                              const std::vector<std::string> &cpuFeatures) {
+  Spec spec;
+  spec.modules = {{code, cpuFeatures}};
+  return serialize(spec);
 }
 
 vitrt_status load(const std::vector<uint8_t> &bytes,
@@ -100,6 +143,13 @@ vitrt_status load(const std::vector<uint8_t> &bytes,
       bytes.data(), bytes.size(), options, &session);
   vitrt_session_destroy(session);
   return status;
+}
+
+/// The message the runtime refuses the artifact `spec` describes with, as
+/// an invalid artifact.
+std::string refusal(const Spec &spec) {
+  EXPECT_EQ(load(serialize(spec)), VITRT_ERROR_INVALID_ARTIFACT);
+  return vitrt_last_error();
 }
 
 TEST(ArtifactVerification, RejectsNonArtifacts) {
@@ -113,7 +163,7 @@ TEST(ArtifactVerification, RejectsNonArtifacts) {
 }
 
 TEST(ArtifactVerification, RejectsEveryTruncation) {
-  std::vector<uint8_t> bytes = serialize(/*cuda=*/false);
+  std::vector<uint8_t> bytes = serialize();
   // Any prefix is rejected as invalid (not accepted, not a crash).
   for (size_t size = 0; size < bytes.size(); size += 7) {
     std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + size);
@@ -122,7 +172,7 @@ TEST(ArtifactVerification, RejectsEveryTruncation) {
 }
 
 TEST(ArtifactVerification, RejectsNewerFormatVersions) {
-  std::vector<uint8_t> bytes = serialize(/*cuda=*/false);
+  std::vector<uint8_t> bytes = serialize();
   // Find the version by value past the root offset and the identifier and
   // bump it; other fields that hold the same value do not make the runtime
   // answer UNSUPPORTED.
@@ -149,22 +199,19 @@ TEST(ArtifactVerification, RejectsNewerFormatVersions) {
 TEST(ArtifactVerification, RejectsBindingsOutOfBounds) {
   std::vector<vitb::Binding> bindings = validBindings();
   bindings[2] = vitb::Binding(vitb::BindingKind::Arena, 0, /*offset=*/250, 16);
-  EXPECT_EQ(load(serialize(/*cuda=*/false, bindings)),
-            VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_EQ(load(withBindings(bindings)), VITRT_ERROR_INVALID_ARTIFACT);
   EXPECT_STREQ(vitrt_last_error(), "invalid artifact: dispatch 0: arena "
                                    "binding outside the arena");
 
   bindings = validBindings();
   bindings[1] = vitb::Binding(vitb::BindingKind::Constant, /*index=*/3, 0, 16);
-  EXPECT_EQ(load(serialize(/*cuda=*/false, bindings)),
-            VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_EQ(load(withBindings(bindings)), VITRT_ERROR_INVALID_ARTIFACT);
   EXPECT_STREQ(vitrt_last_error(),
                "invalid artifact: dispatch 0: bad constant binding");
 
   bindings = validBindings();
   bindings[0] = vitb::Binding(vitb::BindingKind::Input, 0, 0, /*size=*/8);
-  EXPECT_EQ(load(serialize(/*cuda=*/false, bindings)),
-            VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_EQ(load(withBindings(bindings)), VITRT_ERROR_INVALID_ARTIFACT);
   EXPECT_STREQ(vitrt_last_error(),
                "invalid artifact: dispatch 0: bad input binding");
 }
@@ -174,7 +221,9 @@ TEST(ArtifactVerification, RejectsImpossibleShapesAndSizes) {
   // byte count beyond int64_t (which used to overflow, UB), is refused even
   // where the bindings agree with it: [-1, -4] has 16 bytes as a product.
   auto loadInput = [](const std::vector<int64_t> &shape) {
-    return load(serialize(/*cuda=*/false, validBindings(), {}, shape));
+    Spec spec;
+    spec.inputShape = shape;
+    return load(serialize(spec));
   };
   for (std::vector<int64_t> shape : {std::vector<int64_t>{-1, -4}, {0, 4}}) {
     EXPECT_EQ(loadInput(shape), VITRT_ERROR_INVALID_ARTIFACT);
@@ -186,17 +235,16 @@ TEST(ArtifactVerification, RejectsImpossibleShapesAndSizes) {
   EXPECT_STREQ(vitrt_last_error(), "invalid artifact: input 'image' has "
                                    "more bytes than an int64_t counts");
 
-  EXPECT_EQ(load(serialize(/*cuda=*/false, validBindings(), {}, {4},
-                           /*arenaBytes=*/-1)),
-            VITRT_ERROR_INVALID_ARTIFACT);
+  Spec negativeArena;
+  negativeArena.arenaBytes = -1;
+  EXPECT_EQ(load(serialize(negativeArena)), VITRT_ERROR_INVALID_ARTIFACT);
   EXPECT_STREQ(vitrt_last_error(),
                "invalid artifact: the arena size is negative");
   // An offset and a size that each fit but whose sum overflows.
   std::vector<vitb::Binding> bindings = validBindings();
   bindings[2] = vitb::Binding(vitb::BindingKind::Arena, 0, /*offset=*/16,
                               /*size=*/INT64_MAX);
-  EXPECT_EQ(load(serialize(/*cuda=*/false, bindings)),
-            VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_EQ(load(withBindings(bindings)), VITRT_ERROR_INVALID_ARTIFACT);
   EXPECT_STREQ(vitrt_last_error(), "invalid artifact: dispatch 0: arena "
                                    "binding outside the arena");
 }
@@ -204,9 +252,7 @@ TEST(ArtifactVerification, RejectsImpossibleShapesAndSizes) {
 TEST(ArtifactVerification, NamesFromTheFileAreEscaped) {
   // A newline in a name would forge a second line of the one-line error.
   std::vector<uint8_t> code = {'c', 'o', 'd', 'e'};
-  EXPECT_EQ(load(serialize(/*cuda=*/false, validBindings(),
-                           {{code, {"avx\nfake error"}}})),
-            VITRT_ERROR_UNSUPPORTED);
+  EXPECT_EQ(load(withCode(code, {"avx\nfake error"})), VITRT_ERROR_UNSUPPORTED);
   EXPECT_EQ(std::string(vitrt_last_error())
                 .rfind("this artifact needs avx\\0Afake error, which", 0),
             0u)
@@ -214,7 +260,7 @@ TEST(ArtifactVerification, NamesFromTheFileAreEscaped) {
 }
 
 TEST(ArtifactVerification, CpuArtifactNeedsItsSharedObject) {
-  EXPECT_EQ(load(serialize(/*cuda=*/false)), VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_EQ(load(serialize()), VITRT_ERROR_INVALID_ARTIFACT);
   EXPECT_STREQ(vitrt_last_error(),
                "invalid artifact: a CPU artifact without a shared object");
 }
@@ -236,7 +282,7 @@ TEST(ArtifactVerification, ChecksumsCatchAFlippedBit) {
   std::vector<uint8_t> constants(reinterpret_cast<const uint8_t *>(values),
                                  reinterpret_cast<const uint8_t *>(values) +
                                      sizeof(values));
-  EXPECT_EQ(load(flipBitIn(serialize(/*cuda=*/false), constants)),
+  EXPECT_EQ(load(flipBitIn(serialize(), constants)),
             VITRT_ERROR_INVALID_ARTIFACT);
   EXPECT_STREQ(vitrt_last_error(),
                "invalid artifact: the constant data (weights) does not match "
@@ -244,8 +290,7 @@ TEST(ArtifactVerification, ChecksumsCatchAFlippedBit) {
 
   std::vector<uint8_t> code = {'n', 'o', 't', ' ', 'r', 'e', 'a',
                                'l', ' ', 'c', 'o', 'd', 'e', '!'};
-  std::vector<uint8_t> bytes =
-      serialize(/*cuda=*/false, validBindings(), {{code, {}}});
+  std::vector<uint8_t> bytes = withCode(code, {});
   EXPECT_EQ(load(flipBitIn(bytes, code)), VITRT_ERROR_INVALID_ARTIFACT);
   EXPECT_STREQ(vitrt_last_error(),
                "invalid artifact: kernel module 0 (x86_64) does not match its "
@@ -254,21 +299,135 @@ TEST(ArtifactVerification, ChecksumsCatchAFlippedBit) {
   EXPECT_EQ(load(bytes), VITRT_ERROR_EXECUTION);
 }
 
+TEST(ArtifactVerification, EveryBitFlipIsRefusedBeforeTheCodeLoads) {
+  // The three checksums cover every byte: whatever single bit flips, the
+  // runtime refuses the file before it loads the (fake) code, which would
+  // fail with VITRT_ERROR_EXECUTION. A flip in the format version is
+  // UNSUPPORTED, any other INVALID_ARTIFACT.
+  std::vector<uint8_t> code = {'n', 'o', 't', ' ', 'c', 'o', 'd', 'e'};
+  std::vector<uint8_t> bytes = withCode(code, {});
+  ASSERT_EQ(load(bytes), VITRT_ERROR_EXECUTION) << vitrt_last_error();
+  int refusedAsCorrupt = 0;
+  for (size_t bit = 0; bit < bytes.size() * 8; ++bit) {
+    std::vector<uint8_t> flipped = bytes;
+    flipped[bit / 8] ^= uint8_t(1u << (bit % 8));
+    vitrt_status status = load(flipped);
+    ASSERT_TRUE(status == VITRT_ERROR_INVALID_ARTIFACT ||
+                status == VITRT_ERROR_UNSUPPORTED)
+        << "bit " << bit << ": " << vitrt_last_error();
+    refusedAsCorrupt +=
+        std::string(vitrt_last_error()).find("corrupt") != std::string::npos;
+  }
+  // Most flips land in the tables and only the checksums can tell.
+  EXPECT_GT(refusedAsCorrupt, int(bytes.size() * 8) / 2);
+}
+
+TEST(ArtifactVerification, PlanChecksumCoversTheDispatches) {
+  // Moving the arena binding to another range inside the arena passes every
+  // range check; only the plan checksum tells that the file changed.
+  std::vector<uint8_t> bytes = serialize();
+  vitb::Artifact *root = vitb::GetMutableArtifact(bytes.data());
+  root->mutable_dispatches()
+      ->GetMutableObject(0)
+      ->mutable_bindings()
+      ->GetMutableObject(2)
+      ->mutate_offset(64);
+  EXPECT_EQ(load(bytes), VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_STREQ(vitrt_last_error(),
+               "invalid artifact: the tables (kernels, dispatches, tensors, "
+               "metadata, checksums) do not match their checksum: the file "
+               "is corrupt");
+}
+
+TEST(ArtifactVerification, DispatchesMustMatchTheKernelSignature) {
+  Spec spec;
+  spec.bindingBytes = {16, 16, 16};
+  EXPECT_EQ(load(serialize(spec)), VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_STREQ(vitrt_last_error(), "invalid artifact: dispatch 0: 4 bindings "
+                                   "for kernel 'k', which takes 3");
+  spec.bindingBytes = {16, 16, 32, 16};
+  EXPECT_EQ(load(serialize(spec)), VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_STREQ(vitrt_last_error(), "invalid artifact: dispatch 0: binding 2 "
+                                   "has 16 bytes, kernel 'k' takes 32");
+  // The kernel's output written over the caller's input, or over its own
+  // operand.
+  std::vector<vitb::Binding> bindings = validBindings();
+  bindings[3] = bindings[0];
+  EXPECT_EQ(load(withBindings(bindings)), VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_STREQ(vitrt_last_error(), "invalid artifact: dispatch 0: the output "
+                                   "is bound to an input or a constant");
+  bindings[3] = vitb::Binding(vitb::BindingKind::Arena, 0, /*offset=*/8, 16);
+  EXPECT_EQ(load(withBindings(bindings)), VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_STREQ(vitrt_last_error(),
+               "invalid artifact: dispatch 0: the output overlaps input 2");
+  // Adjacent ranges do not overlap.
+  bindings[3] = vitb::Binding(vitb::BindingKind::Arena, 0, /*offset=*/16, 16);
+  EXPECT_EQ(load(withBindings(bindings)), VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_STREQ(vitrt_last_error(),
+               "invalid artifact: a CPU artifact without a shared object");
+}
+
+TEST(ArtifactVerification, TilesAndLaunchesStayWithinLimits) {
+  Spec spec;
+  spec.numTiles = 0;
+  EXPECT_EQ(refusal(spec), "invalid artifact: kernel 'k' has a tile count "
+                           "outside [1, 2^31]");
+  spec.numTiles = int64_t(1) << 40;
+  EXPECT_EQ(refusal(spec), "invalid artifact: kernel 'k' has a tile count "
+                           "outside [1, 2^31]");
+  spec = Spec();
+  spec.grid = {1, 1};
+  EXPECT_EQ(refusal(spec), "invalid artifact: kernel 'k' has no "
+                           "3-dimensional launch configuration");
+  spec.grid = {1, 65536, 1};
+  EXPECT_EQ(refusal(spec), "invalid artifact: kernel 'k' has a grid "
+                           "dimension outside the GPU's limits");
+  spec.grid = {1, 1, 1};
+  spec.block = {32, 32, 2};
+  EXPECT_EQ(refusal(spec), "invalid artifact: kernel 'k' has more threads "
+                           "per block than a GPU runs");
+  spec.block = {0, 1, 1};
+  EXPECT_EQ(refusal(spec), "invalid artifact: kernel 'k' has a block "
+                           "dimension outside [1, 1024]");
+}
+
+TEST(ArtifactVerification, MetadataMatchesTheInput) {
+  // An NCHW image input of one 1x2x2 image: 16 bytes, as the bindings say.
+  Spec spec;
+  spec.inputShape = {1, 1, 2, 2};
+  spec.batch = 1;
+  spec.inputLayout = "nchw";
+  spec.pixelStd = {0.5f};
+  EXPECT_EQ(refusal(spec),
+            "invalid artifact: a CPU artifact without a shared object");
+  spec.batch = 2;
+  EXPECT_EQ(refusal(spec), "invalid artifact: the metadata's batch 2 is not "
+                           "the input's 1");
+  spec.batch = 1;
+  spec.inputLayout = "nhwc";
+  EXPECT_EQ(refusal(spec), "invalid artifact: the metadata has 1 pixel "
+                           "statistics for 2 channels");
+  spec.inputLayout = "nchw\n";
+  EXPECT_EQ(refusal(spec), "invalid artifact: input layout 'nchw\\0A' does "
+                           "not describe a 4-dimensional image input");
+  spec.inputLayout = "nchw";
+  spec.pixelStd = {0.0f};
+  EXPECT_EQ(refusal(spec), "invalid artifact: a pixel standard deviation is "
+                           "not positive and finite");
+}
+
 TEST(ArtifactVerification, RefusesCpuFeaturesTheHostLacks) {
   std::vector<uint8_t> code = {'c', 'o', 'd', 'e'};
   // VITRT_CPU_FEATURES hides what it does not list: a CPU with SSE3 only.
   ASSERT_EQ(setenv("VITRT_CPU_FEATURES", "sse3", 1), 0);
-  EXPECT_EQ(load(serialize(/*cuda=*/false, validBindings(),
-                           {{code, {"sse3", "avx2", "avx512f"}}})),
+  EXPECT_EQ(load(withCode(code, {"sse3", "avx2", "avx512f"})),
             VITRT_ERROR_UNSUPPORTED);
   EXPECT_STREQ(vitrt_last_error(),
                "this artifact needs avx2, avx512f, which this CPU lacks; "
                "recompile with --target cpu:x86-64 or on this machine");
   ASSERT_EQ(unsetenv("VITRT_CPU_FEATURES"), 0);
 
-  EXPECT_EQ(
-      load(serialize(/*cuda=*/false, validBindings(), {{code, {"avx10.9"}}})),
-      VITRT_ERROR_UNSUPPORTED);
+  EXPECT_EQ(load(withCode(code, {"avx10.9"})), VITRT_ERROR_UNSUPPORTED);
   EXPECT_EQ(std::string(vitrt_last_error())
                 .rfind("this artifact needs avx10.9, which this runtime "
                        "cannot test the CPU for; recompile with --target cpu:",
@@ -278,13 +437,13 @@ TEST(ArtifactVerification, RefusesCpuFeaturesTheHostLacks) {
 
   // Every x86-64 CPU of this century has SSE3: the check passes and the
   // bytes fail as code.
-  EXPECT_EQ(
-      load(serialize(/*cuda=*/false, validBindings(), {{code, {"sse3"}}})),
-      VITRT_ERROR_EXECUTION);
+  EXPECT_EQ(load(withCode(code, {"sse3"})), VITRT_ERROR_EXECUTION);
 }
 
 TEST(ArtifactVerification, CudaArtifactWithoutDriverSaysSo) {
-  vitrt_status status = load(serialize(/*cuda=*/true));
+  Spec cuda;
+  cuda.cuda = true;
+  vitrt_status status = load(serialize(cuda));
   void *driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
   if (!driver) {
     EXPECT_EQ(status, VITRT_ERROR_NO_DEVICE);
@@ -303,7 +462,9 @@ TEST(ArtifactVerification, CudaArtifactWithoutDriverSaysSo) {
 }
 
 TEST(ArtifactVerification, CudaDriverIsChosenByOptionThenEnvironment) {
-  std::vector<uint8_t> bytes = serialize(/*cuda=*/true);
+  Spec cuda;
+  cuda.cuda = true;
+  std::vector<uint8_t> bytes = serialize(cuda);
   auto failsToLoad = [](const char *path) {
     return std::string("no CUDA driver found: cannot load ") + path + " (";
   };

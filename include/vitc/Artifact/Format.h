@@ -2,16 +2,22 @@
 //-*-===//
 //
 // Shared by the writer (lib/Plan) and the runtime (lib/Runtime), which
-// includes nothing of MLIR or LLVM: plain C++ and xxhash.h (header-only
-// here, so the runtime links no hashing library).
+// includes nothing of MLIR or LLVM: plain C++, the schema's generated
+// reader and xxhash.h (header-only here, so the runtime links no hashing
+// library).
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef VITC_ARTIFACT_FORMAT_H
 #define VITC_ARTIFACT_FORMAT_H
 
+#include "vitc/Artifact/vitb_generated.h"
+
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -19,8 +25,9 @@
 namespace vitb {
 
 /// The .vitb layout version the writer writes and the runtime reads (see
-/// vitb.fbs). Version 2 added the checksums and the CPU features.
-inline constexpr uint32_t kFormatVersion = 2;
+/// vitb.fbs). Version 2 added the checksums and the CPU features, version 3
+/// the plan checksum and the kernels' signatures.
+inline constexpr uint32_t kFormatVersion = 3;
 
 /// The x86 instruction-set extensions a CPU artifact records as needed
 /// (KernelModule.cpu_features) when its code was compiled with them, by the
@@ -53,6 +60,44 @@ public:
 private:
   XXH3_state_t state;
 };
+
+/// The checksum of an artifact's plan (Artifact.plan_checksum): of all its
+/// `size` bytes but the elements of each kernel module's data and of the
+/// constant data (their own checksums cover them) and the plan checksum
+/// field itself. So it covers every table, string and offset the runtime
+/// follows, and the FlatBuffers structure linking them, whatever the
+/// schema adds later. `root` is the verified root of `bytes`.
+inline uint64_t planChecksum(const uint8_t *bytes, size_t size,
+                             const Artifact &root) {
+  std::vector<std::pair<const uint8_t *, const uint8_t *>> skipped;
+  auto skip = [&](const uint8_t *begin, size_t length) {
+    skipped.emplace_back(begin, begin + length);
+  };
+  if (root.modules())
+    for (const KernelModule *module : *root.modules())
+      if (module->data())
+        skip(module->data()->data(), module->data()->size());
+  if (root.constant_data())
+    skip(root.constant_data()->data(), root.constant_data()->size());
+  // The generated accessors do not expose where a field is stored; the
+  // table they derive from (privately) does.
+  if (const uint8_t *field =
+          reinterpret_cast<const flatbuffers::Table &>(root).GetAddressOf(
+              Artifact::VT_PLAN_CHECKSUM))
+    skip(field, sizeof(uint64_t));
+  // A verified buffer keeps every range inside it, but nothing stops two
+  // modules from sharing or overlapping their data.
+  std::sort(skipped.begin(), skipped.end());
+  Checksum checksum;
+  const uint8_t *next = bytes;
+  for (auto [begin, end] : skipped) {
+    if (begin > next)
+      checksum.update(next, begin - next);
+    next = std::max(next, end);
+  }
+  checksum.update(next, bytes + size - next);
+  return checksum.digest();
+}
 
 } // namespace vitb
 

@@ -20,13 +20,13 @@
 
 namespace vitb {
 
-/// Stores the checksums of every kernel module's data and of the constant
-/// data of the artifact `bytes` in place. Returns an empty string, or what
-/// stopped it: not a structurally valid artifact, another format version,
-/// or a checksum field missing (FlatBuffers leaves a field that holds its
-/// default value out, and only a present field can be overwritten in place).
-/// `codeEdited`, if given, is set when a kernel module's data did not match
-/// its stored checksum, i.e. its code was edited.
+/// Stores the checksums of every kernel module's data, of the constant data
+/// and of the plan of the artifact `bytes` in place. Returns an empty string,
+/// or what stopped it: not a structurally valid artifact, another format
+/// version, or a checksum field missing (FlatBuffers leaves a field that holds
+/// its default value out, and only a present field can be overwritten in
+/// place). `codeEdited`, if given, is set when a kernel module's data did not
+/// match its stored checksum, i.e. its code was edited.
 inline std::string resealArtifact(uint8_t *bytes, size_t size,
                                   bool *codeEdited = nullptr) {
   flatbuffers::Verifier::Options options;
@@ -56,6 +56,9 @@ inline std::string resealArtifact(uint8_t *bytes, size_t size,
     if (!root->mutate_constant_data_checksum(
             Checksum::of(constants->data(), constants->size())))
       return "the artifact has no constant-data checksum field";
+  // Last: the plan covers the fields stored above.
+  if (!root->mutate_plan_checksum(planChecksum(bytes, size, *root)))
+    return "the artifact has no plan checksum field";
   return {};
 }
 

@@ -36,6 +36,9 @@ struct PlannedKernel {
   std::string name;
   /// `vit.multiply_accumulates` of one call (0 if absent).
   int64_t multiplyAccumulates = 0;
+  /// Bytes of each argument, then of the result, as the function's type
+  /// declares them: the signature every dispatch of it must match.
+  std::vector<int64_t> bindingBytes;
   int64_t dispatches = 0;
 };
 

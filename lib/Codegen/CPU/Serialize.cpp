@@ -85,6 +85,13 @@ createTargetMachine(const CpuTarget &target) {
       llvm::TargetRegistry::lookupTarget(triple, error);
   if (!llvmTarget)
     return createStringError(error);
+  // Checked before the target machine exists: creating one for an unknown
+  // CPU prints LLVM's own warning, twice, ahead of our one-line error.
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(
+      llvmTarget->createMCSubtargetInfo(triple, "", ""));
+  if (!generic->isCPUStringValid(target.cpu))
+    return createStringError("unknown CPU '" + target.cpu + "' for " +
+                             triple.str());
   // Multiplies feeding adds become FMAs: one instruction and one rounding
   // instead of two, which is what the matmul micro-kernels are sized for
   // (AVX2 and AVX-512 both have them; without FMA hardware nothing fuses).
@@ -115,9 +122,6 @@ Expected<CpuTarget> vitc::cpu::resolveCpuTarget(StringRef cpuName) {
   if (!machine)
     return machine.takeError();
   const llvm::MCSubtargetInfo *subtarget = (*machine)->getMCSubtargetInfo();
-  if (!subtarget->isCPUStringValid(target.cpu))
-    return createStringError("unknown CPU '" + target.cpu + "' for " +
-                             (*machine)->getTargetTriple().str());
   for (const llvm::SubtargetFeatureKV &feature :
        subtarget->getAllProcessorFeatures())
     if (subtarget->checkFeatures(std::string("+") + feature.Key))

@@ -1,15 +1,23 @@
 #!/usr/bin/env python3
-"""Writes a copy of a .vitb artifact with one bit flipped, in its kernel code
-or in its weights, for the checksum tests.
+"""Writes a copy of a .vitb artifact with one bit flipped, in its kernel code,
+in its weights or in its tables, for the checksum tests.
 
     flip_bit.py code ARTIFACT OUT
     flip_bit.py weight ARTIFACT OUT WEIGHTS.safetensors NAME
+    flip_bit.py table ARTIFACT OUT
+    flip_bit.py binding ARTIFACT OUT
 
 `code` flips a bit in the middle of the embedded ELF shared object (from
 its magic number to its section headers' end). `weight` flips a bit of the
 tensor NAME, which it finds in the artifact by the first 32 bytes of its
 values in WEIGHTS (the file vitc --save-weights wrote), so NAME must be a
-weight the compiler stores as it is (e.g. head.weight).
+weight the compiler stores as it is (e.g. head.weight). `table` flips a
+bit of the model configuration in the metadata (the key "hidden_size"),
+which nothing but the plan checksum would notice. `binding` adds 4 to the
+size of the first binding into the arena (a Binding struct: kind 3, three
+bytes of padding, index 0, then offset and size as int64, the offset a
+multiple of the arena's 256-byte alignment); resealed, only the check of
+the kernel's signature would notice.
 """
 
 import json
@@ -44,8 +52,23 @@ def main():
         if offset < 0:
             sys.exit(f"{artifact}: the values of {name} are not stored as is")
         data = flip(data, offset + 17)
+    elif mode == "table":
+        offset = data.find(b'"hidden_size"')
+        if offset < 0:
+            sys.exit(f"{artifact}: no model configuration inside")
+        data = flip(data, offset + 1)
+    elif mode == "binding":
+        for offset in range(0, len(data) - 24, 8):
+            kind, index, start, size = struct.unpack_from("<B3xiqq", data,
+                                                          offset)
+            if (kind, index) == (3, 0) and start % 256 == 0 and size > 0:
+                data[offset + 16] ^= 0x04
+                break
+        else:
+            sys.exit(f"{artifact}: no arena binding found")
     else:
-        sys.exit(f"unknown mode {mode}; expected code or weight")
+        sys.exit(f"unknown mode {mode}; expected code, weight, table or "
+                 "binding")
     open(out, "wb").write(data)
 
 
