@@ -9,8 +9,9 @@ Without a model it compiles a tiny one first (ViT-Ti/16 with one block on
 seconds. The input is a float32 .npy of the model's input shape in its
 layout (the preprocessed image: resized, scaled to [0, 1], normalised with
 session.pixel_mean and pixel_std), or seeded random values. It prints the
-top classes of every image, with names when the labels file has one per
-class (ImageNet-1k's by default).
+top classes of every image, with names when there is one per class: the
+--labels file's, else the ones the artifact embeds (session.labels), else
+ImageNet-1k's.
 
 Run it from the repository with the packages on the path,
 
@@ -46,8 +47,8 @@ def main():
     parser.add_argument("--input", help="float32 .npy of the input shape "
                         "(default: uniform random in [-1, 1), seed 0)")
     parser.add_argument("--topk", type=int, default=5)
-    parser.add_argument("--labels", default=str(LABELS),
-                        help="class names, one per line")
+    parser.add_argument("--labels", help="class names, one per line "
+                        "(default: the artifact's, else ImageNet-1k's)")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU threads (default: all)")
     args = parser.parse_args()
@@ -77,10 +78,11 @@ def main():
         except ValueError as error:  # shape or dtype: says what it expects
             sys.exit("classify.py: error: %s" % error)
         print("output: %s" % list(logits.shape))
+        labels = list(session.labels)
 
-    labels = []
-    if pathlib.Path(args.labels).is_file():
-        labels = pathlib.Path(args.labels).read_text().splitlines()
+    if args.labels or not labels:
+        path = pathlib.Path(args.labels or LABELS)
+        labels = path.read_text().splitlines() if path.is_file() else []
     if len(labels) != logits.shape[-1]:
         labels = []  # names only when there is one per class
     top = vitrt.topk(logits, args.topk)

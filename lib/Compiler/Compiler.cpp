@@ -295,6 +295,7 @@ LogicalResult compileArtifact(ModuleOp module, const WeightSet &weights,
   ModelConfig config = description.config.value_or(ModelConfig());
   meta->pixel_mean.assign(config.pixelMean.begin(), config.pixelMean.end());
   meta->pixel_std.assign(config.pixelStd.begin(), config.pixelStd.end());
+  meta->labels = config.labels;
   meta->compiler_version = VITC_VERSION_STRING;
   meta->compile_options = description.compileOptions;
   meta->precision =

@@ -97,10 +97,19 @@ llvm::Error ModelConfig::validate() const {
       int64_t(pixelStd.size()) != channels)
     return llvm::createStringError(
         "pixel_mean and pixel_std need one value per channel (" +
-        std::to_string(channels) + ")");
+        std::to_string(channels) +
+        "): pass --pixel-mean and --pixel-std, comma-separated");
   for (double std : pixelStd)
-    if (!(std > 0.0))
-      return llvm::createStringError("pixel_std values must be positive");
+    if (!(std > 0.0) || !std::isfinite(std))
+      return llvm::createStringError(
+          "pixel_std values must be positive and finite");
+  for (double mean : pixelMean)
+    if (!std::isfinite(mean))
+      return llvm::createStringError("pixel_mean values must be finite");
+  if (!labels.empty() && int64_t(labels.size()) != numClasses)
+    return llvm::createStringError(std::to_string(labels.size()) +
+                                   " labels for " + std::to_string(numClasses) +
+                                   " classes (num_classes)");
   return llvm::Error::success();
 }
 
@@ -215,6 +224,22 @@ llvm::Error readValue(llvm::StringRef key, const llvm::json::Value &value,
   return llvm::Error::success();
 }
 
+llvm::Error readValue(llvm::StringRef key, const llvm::json::Value &value,
+                      std::vector<std::string> &field) {
+  const llvm::json::Array *array = value.getAsArray();
+  if (!array)
+    return mustBe(key, "an array of strings");
+  std::vector<std::string> texts;
+  for (const llvm::json::Value &element : *array) {
+    std::optional<llvm::StringRef> text = element.getAsString();
+    if (!text)
+      return mustBe(key, "an array of strings");
+    texts.push_back(text->str());
+  }
+  field = std::move(texts);
+  return llvm::Error::success();
+}
+
 template <typename Enum>
 llvm::Error readValue(llvm::StringRef key, const llvm::json::Value &value,
                       Enum &field,
@@ -268,6 +293,8 @@ llvm::Error applyOverride(ModelConfig &config, llvm::StringRef key,
   if (key == "gelu")
     return readValue(key, value, config.gelu, parseGelu,
                      "\"exact\" or \"tanh\"");
+  if (key == "labels")
+    return readValue(key, value, config.labels);
   // Keys come from the file: escaped, so that the error stays one line.
   return llvm::createStringError("unknown config key '" + escapedText(key) +
                                  "'");
@@ -294,6 +321,9 @@ std::string toJson(const ModelConfig &config) {
       {"pixel_mean", llvm::json::Array(config.pixelMean)},
       {"pixel_std", llvm::json::Array(config.pixelStd)},
   };
+  // Most models name no classes; the key appears only for those that do.
+  if (!config.labels.empty())
+    object["labels"] = llvm::json::Array(config.labels);
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::json::Value(std::move(object));

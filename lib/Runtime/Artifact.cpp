@@ -181,6 +181,15 @@ std::string checkMetadata(const vitb::Artifact &root) {
     return {};
   if (meta->batch() < 0)
     return "the metadata's batch is negative";
+  if (meta->labels() && meta->labels()->size() != 0) {
+    // One name per class: per element of the first output's last axis.
+    const flatbuffers::Vector<int64_t> *dims =
+        root.outputs()->size() ? root.outputs()->Get(0)->dims() : nullptr;
+    int64_t classes = dims && dims->size() ? dims->Get(dims->size() - 1) : 0;
+    if (int64_t(meta->labels()->size()) != classes)
+      return "the metadata has " + std::to_string(meta->labels()->size()) +
+             " labels for " + std::to_string(classes) + " classes";
+  }
   if (root.inputs()->size() != 1)
     return {};
   const auto &dims = *root.inputs()->Get(0)->dims();

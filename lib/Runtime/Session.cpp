@@ -187,6 +187,17 @@ size_t vitrt_session_pixel_std(const vitrt_session *session, float *std,
   return meta ? copyFloats(meta->pixel_std(), std, capacity) : 0;
 }
 
+size_t vitrt_session_label_count(const vitrt_session *session) {
+  const vitb::Metadata *meta = metadata(session);
+  return meta && meta->labels() ? meta->labels()->size() : 0;
+}
+
+const char *vitrt_session_label(const vitrt_session *session, size_t index) {
+  if (index >= vitrt_session_label_count(session))
+    return nullptr;
+  return metadata(session)->labels()->Get(index)->c_str();
+}
+
 vitrt_status vitrt_session_run(vitrt_session *session,
                                const float *const *inputs,
                                float *const *outputs) {

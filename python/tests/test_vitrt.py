@@ -11,8 +11,9 @@ import time
 import numpy as np
 import pytest
 
+import vitc
 import vitrt
-from conftest import (REPO, TINY_INPUT_SHAPE, TINY_OUTPUT_SHAPE,
+from conftest import (REPO, TINY, TINY_INPUT_SHAPE, TINY_OUTPUT_SHAPE,
                       random_input, vit_run)
 
 
@@ -90,6 +91,29 @@ def test_topk_matches_vit_run(session, tiny_model, vit_run_binary, rng,
     top5 = vitrt.topk(session.run(x), 5)
     assert top5.indices[0].tolist() == ranked[:5]
     assert np.all(np.diff(top5.values[0]) <= 0)
+
+
+def test_labels_and_pixel_statistics_from_the_compile_flags(
+        tmp_path, vitc_binary):
+    labels = ["cat", "dog", "with\ttab"] + ["class %d" % i for i in range(7)]
+    (tmp_path / "labels.txt").write_text("\n".join(labels) + "\n")
+    model = vitc.compile(
+        model="vit-ti16", out=tmp_path / "named.vitb", random_weights=True,
+        binary=vitc_binary,
+        extra_args=TINY + ["--channels", "4", "--labels",
+                           str(tmp_path / "labels.txt"),
+                           "--pixel-mean", "0.1,0.2,0.3,0.4",
+                           "--pixel-std", "0.5,0.5,0.5,0.25"])
+    with vitrt.Session(model) as named:
+        assert named.labels == tuple(labels)
+        assert named.metadata["labels"] == tuple(labels)
+        assert named.pixel_mean == pytest.approx((0.1, 0.2, 0.3, 0.4))
+        assert named.pixel_std == (0.5, 0.5, 0.5, 0.25)
+        assert named.input_shape == (1, 4, 32, 32)
+
+
+def test_models_without_labels_have_none(session):
+    assert session.labels == ()
 
 
 def test_metadata_matches_vit_run(session, tiny_model, vit_run_binary,

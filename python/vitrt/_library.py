@@ -122,6 +122,8 @@ _PROTOTYPES = {
     "vitrt_session_pixel_std":
         (ctypes.c_size_t,
          [_SESSION, ctypes.POINTER(ctypes.c_float), ctypes.c_size_t]),
+    "vitrt_session_label_count": (ctypes.c_size_t, [_SESSION]),
+    "vitrt_session_label": (ctypes.c_char_p, [_SESSION, ctypes.c_size_t]),
     "vitrt_session_run":
         (_STATUS, [_SESSION, ctypes.POINTER(ctypes.c_void_p),
                    ctypes.POINTER(ctypes.c_void_p)]),

@@ -181,6 +181,10 @@ class Session:
         self.macs_per_image = int(library.vitrt_session_macs_per_image(handle))
         self.pixel_mean = self._floats(library.vitrt_session_pixel_mean)
         self.pixel_std = self._floats(library.vitrt_session_pixel_std)
+        # The class names the artifact embeds (vitc --labels), or none.
+        self.labels = tuple(
+            _text(library.vitrt_session_label(handle, index))
+            for index in range(library.vitrt_session_label_count(handle)))
         self.threads = threads
         self.device = "cpu" if self.target_kind == "cpu" else \
             "%s:%d" % (self.target_kind, ordinal)
@@ -241,6 +245,7 @@ class Session:
             "macs_per_image": self.macs_per_image,
             "pixel_mean": self.pixel_mean,
             "pixel_std": self.pixel_std,
+            "labels": self.labels,
             "inputs": [tensor._asdict() for tensor in self.inputs],
             "outputs": [tensor._asdict() for tensor in self.outputs],
         }

@@ -54,8 +54,9 @@ INPUT:
 
 OUTPUT:
   --topk K            Classes printed per image (default 5)
-  --labels FILE       Class names, one per line (default: the built-in
-                      ImageNet-1k names); shown only if there is one per class
+  --labels FILE       Class names, one per line (default: the artifact's
+                      own, else the built-in ImageNet-1k names); shown only
+                      if there is one per class
   --output FILE       Write the logits as a float32 .npy of the output shape
   --save-input FILE   Write the model input as a float32 .npy, to check the
                       preprocessing of an image
@@ -454,6 +455,15 @@ int main(int argc, char **argv) {
   int64_t images = logitShape.empty() ? 1 : logitShape.front();
   int64_t classes = numElements(logitShape) / images;
   std::vector<std::string_view> labels = splitLines(labelText);
+  // The names the artifact embeds (vitc --labels), unless --labels gave
+  // others; escaped, since they come from the file.
+  std::vector<std::string> embedded;
+  size_t embeddedCount = vitrt_session_label_count(session);
+  if (!options.labels && embeddedCount > 0) {
+    for (size_t c = 0; c < embeddedCount; ++c)
+      embedded.push_back(vitc::escapedText(vitrt_session_label(session, c)));
+    labels.assign(embedded.begin(), embedded.end());
+  }
   if (labels.size() != static_cast<size_t>(classes)) {
     if (options.labels)
       std::fprintf(stderr,

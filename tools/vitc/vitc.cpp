@@ -12,6 +12,7 @@
 #include "vitc/Compiler/Pipeline.h"
 #include "vitc/Dialect/ViT/Analysis/ModelSummary.h"
 #include "vitc/Frontend/ModelBuilder.h"
+#include "vitc/Frontend/ModelDirectory.h"
 #include "vitc/Frontend/Safetensors.h"
 #include "vitc/Frontend/Weights.h"
 #include "vitc/InitAll.h"
@@ -36,6 +37,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 
 using namespace llvm;
@@ -57,6 +59,13 @@ cl::opt<std::string> modelName("model",
 cl::opt<bool> listModels("list-models",
                          cl::desc("List the model presets and exit"),
                          cl::cat(modelCategory));
+cl::opt<std::string>
+    modelDir("model-dir",
+             cl::desc("A model folder: config.json and model.safetensors "
+                      "as Hugging Face (ViTForImageClassification), timm or "
+                      "python -m vitc.keras write them; every field, the "
+                      "class names and the preprocessing come from it"),
+             cl::value_desc("dir"), cl::cat(modelCategory));
 cl::opt<std::string>
     configFile("config",
                cl::desc("JSON file overriding preset fields, e.g. "
@@ -92,6 +101,23 @@ cl::opt<std::string> kernelLayout("kernel-layout",
                                   cl::cat(modelCategory));
 cl::opt<std::string> gelu("gelu", cl::desc("GELU formula: exact or tanh"),
                           cl::cat(modelCategory));
+cl::list<double>
+    pixelMean("pixel-mean",
+              cl::desc("Per-channel mean of [0, 1] pixels the model was "
+                       "trained with, comma-separated (e.g. 0.5,0.5,0.5)"),
+              cl::value_desc("m1,m2,..."), cl::CommaSeparated,
+              cl::cat(modelCategory));
+cl::list<double>
+    pixelStd("pixel-std",
+             cl::desc("Per-channel standard deviation of [0, 1] pixels, "
+                      "comma-separated"),
+             cl::value_desc("s1,s2,..."), cl::CommaSeparated,
+             cl::cat(modelCategory));
+cl::opt<std::string>
+    labelsFile("labels",
+               cl::desc("Class names to embed in the artifact, one per line "
+                        "and one per class (vit-run prints them)"),
+               cl::value_desc("file"), cl::cat(modelCategory));
 cl::opt<int64_t> batchSize("batch", cl::desc("Images per batch"), cl::init(1),
                            cl::cat(modelCategory));
 
@@ -197,8 +223,52 @@ template <typename T> void applyFlag(const cl::opt<T> &flag, T &field) {
     field = flag;
 }
 
+void applyFlag(const cl::list<double> &flag, std::vector<double> &field) {
+  if (flag.getNumOccurrences())
+    field.assign(flag.begin(), flag.end());
+}
+
+/// The lines of the --labels file, without line ends (a final newline
+/// ends the last label, it does not add an empty one).
+Expected<std::vector<std::string>> readLabels(StringRef path) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> text = MemoryBuffer::getFile(path);
+  if (!text)
+    return failure(path + ": " + text.getError().message());
+  std::vector<std::string> labels;
+  StringRef rest = (*text)->getBuffer();
+  while (!rest.empty()) {
+    auto [line, next] = rest.split('\n');
+    labels.push_back(line.rtrim('\r').str());
+    rest = next;
+  }
+  return labels;
+}
+
+/// The folder of --model-dir, read once.
+Expected<const vitc::ModelDirectory *> modelDirectory() {
+  static std::optional<Expected<vitc::ModelDirectory>> read;
+  if (!read)
+    read.emplace(vitc::readModelDirectory(modelDir));
+  if (!*read)
+    return failure(toString(read->takeError()));
+  return &**read;
+}
+
 Expected<vitc::ModelConfig> resolveConfig() {
   vitc::ModelConfig config;
+  if (!modelDir.empty()) {
+    const std::initializer_list<const cl::Option *> exclusive = {
+        &modelName, &configFile, &weightsFile, &randomWeights, &weightNames};
+    for (const cl::Option *other : exclusive)
+      if (other->getNumOccurrences())
+        return failure("--model-dir gives the model and its weights; it "
+                       "cannot be combined with --" +
+                       other->ArgStr);
+    Expected<const vitc::ModelDirectory *> directory = modelDirectory();
+    if (!directory)
+      return directory.takeError();
+    config = (*directory)->config;
+  }
   if (!modelName.empty()) {
     std::optional<vitc::ModelConfig> preset = vitc::lookupPreset(modelName);
     if (!preset)
@@ -225,6 +295,14 @@ Expected<vitc::ModelConfig> resolveConfig() {
   applyFlag(numClasses, config.numClasses);
   applyFlag(qkvBias, config.qkvBias);
   applyFlag(layerNormEps, config.layerNormEps);
+  applyFlag(pixelMean, config.pixelMean);
+  applyFlag(pixelStd, config.pixelStd);
+  if (!labelsFile.empty()) {
+    Expected<std::vector<std::string>> labels = readLabels(labelsFile);
+    if (!labels)
+      return labels.takeError();
+    config.labels = std::move(*labels);
+  }
   for (std::optional<std::string> error :
        {applyEnumFlag(inputLayout, vitc::parseInputLayout, config.inputLayout,
                       "nchw or nhwc"),
@@ -254,9 +332,16 @@ resolveWeights(const vitc::ModelConfig &config) {
   if (randomWeights)
     return std::optional<vitc::WeightSet>(
         vitc::makeRandomWeights(config, *naming, seed));
-  if (weightsFile.empty())
+  std::string path = weightsFile;
+  if (!modelDir.empty()) {
+    Expected<const vitc::ModelDirectory *> directory = modelDirectory();
+    if (!directory)
+      return directory.takeError();
+    path = (*directory)->weightsPath;
+  }
+  if (path.empty())
     return std::optional<vitc::WeightSet>();
-  Expected<vitc::WeightSet> weights = vitc::loadWeights(weightsFile, config);
+  Expected<vitc::WeightSet> weights = vitc::loadWeights(path, config);
   if (!weights)
     return weights.takeError();
   return std::optional<vitc::WeightSet>(std::move(*weights));
@@ -283,10 +368,12 @@ parseInputModule(mlir::MLIRContext &context) {
 /// it supplies the data of the IR's vit.weight ops.)
 const cl::Option *firstBuildOptionGiven() {
   const std::initializer_list<const cl::Option *> buildOptions = {
-      &modelName,  &configFile,    &imageSize,   &patchSize,    &channels,
-      &hiddenSize, &depth,         &numHeads,    &mlpDim,       &numClasses,
-      &qkvBias,    &layerNormEps,  &inputLayout, &kernelLayout, &gelu,
-      &batchSize,  &randomWeights, &seed,        &weightNames,  &saveWeights};
+      &modelName, &modelDir, &configFile, &imageSize, &patchSize, &channels,
+      &hiddenSize, &depth, &numHeads, &mlpDim, &numClasses, &qkvBias,
+      &layerNormEps, &inputLayout, &kernelLayout, &gelu,
+      // A cl::list's operator& gives its vector of values, not the option.
+      std::addressof(pixelMean), std::addressof(pixelStd), &labelsFile,
+      &batchSize, &randomWeights, &seed, &weightNames, &saveWeights};
   for (const cl::Option *option : buildOptions)
     if (option->getNumOccurrences())
       return option;
@@ -336,9 +423,9 @@ constexpr double kMaxRunBytes = 4 * kTebibyte;
 Expected<Model> buildModel(mlir::MLIRContext &context) {
   if (!inputFile.empty())
     return readModel(context);
-  if (modelName.empty() && configFile.empty())
-    return failure("no model given: pass --model=<preset>, --config=<file> "
-                   "or an input .mlir file");
+  if (modelName.empty() && configFile.empty() && modelDir.empty())
+    return failure("no model given: pass --model=<preset>, --config=<file>, "
+                   "--model-dir=<folder> or an input .mlir file");
   if (batchSize <= 0)
     return failure("--batch must be positive, got " +
                    std::to_string(batchSize));
@@ -364,7 +451,8 @@ Expected<Model> buildModel(mlir::MLIRContext &context) {
     return weights.takeError();
   if (!saveWeights.empty()) {
     if (!*weights)
-      return failure("--save-weights needs --weights or --random-weights");
+      return failure(
+          "--save-weights needs --weights, --random-weights or --model-dir");
     if (Error error = vitc::writeSafetensors(saveWeights, (*weights)->tensors))
       return std::move(error);
   }

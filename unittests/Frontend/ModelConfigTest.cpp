@@ -183,12 +183,40 @@ TEST(ModelConfigJson, PixelStatisticsAreValidated) {
       vitc::applyJsonOverrides(config, R"({"pixel_std": [1, 2]})");
   ASSERT_FALSE(bool(error)) << llvm::toString(std::move(error));
   EXPECT_EQ(llvm::toString(config.validate()),
-            "pixel_mean and pixel_std need one value per channel (3)");
+            "pixel_mean and pixel_std need one value per channel (3): pass "
+            "--pixel-mean and --pixel-std, comma-separated");
   config.pixelStd = {1, 0, 1};
   EXPECT_EQ(llvm::toString(config.validate()),
-            "pixel_std values must be positive");
+            "pixel_std values must be positive and finite");
+  config.pixelStd = {1, 1, 1};
+  config.pixelMean = {0, NAN, 0};
+  EXPECT_EQ(llvm::toString(config.validate()),
+            "pixel_mean values must be finite");
   EXPECT_EQ(vitc::lookupPreset("vit-b16-keras")->pixelMean,
             (std::vector<double>{0.5, 0.5, 0.5}));
+}
+
+TEST(ModelConfigJson, LabelsNameEveryClassOrNone) {
+  vitc::ModelConfig config = *vitc::lookupPreset("vit-ti16");
+  config.numClasses = 3;
+  EXPECT_EQ(vitc::toJson(config).find("labels"), std::string::npos);
+  llvm::Error error = vitc::applyJsonOverrides(
+      config, R"({"labels": ["cat", "dog", "line\nbreak"]})");
+  ASSERT_FALSE(bool(error)) << llvm::toString(std::move(error));
+  EXPECT_FALSE(bool(config.validate()));
+  // They survive the round trip through the artifact's config JSON.
+  vitc::ModelConfig restored = *vitc::lookupPreset("vit-ti16");
+  error = vitc::applyJsonOverrides(restored, vitc::toJson(config));
+  ASSERT_FALSE(bool(error)) << llvm::toString(std::move(error));
+  EXPECT_EQ(restored.labels,
+            (std::vector<std::string>{"cat", "dog", "line\nbreak"}));
+
+  config.numClasses = 4;
+  EXPECT_EQ(llvm::toString(config.validate()),
+            "3 labels for 4 classes (num_classes)");
+  EXPECT_EQ(llvm::toString(
+                vitc::applyJsonOverrides(config, R"({"labels": ["a", 1]})")),
+            "config key 'labels' must be an array of strings");
 }
 
 } // namespace

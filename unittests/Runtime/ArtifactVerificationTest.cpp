@@ -58,6 +58,8 @@ struct Spec {
   int64_t batch = 0;
   std::string inputLayout;
   std::vector<float> pixelStd;
+  /// Class names of the output's 4 classes.
+  std::vector<std::string> labels;
 };
 
 /// The artifact `spec` describes, with correct checksums.
@@ -94,10 +96,15 @@ std::vector<uint8_t> serialize(const Spec &spec = {}) {
         spec.cuda ? "sm_90" : "x86_64", &module.data,
         vitb::Checksum::of(module.data.data(), module.data.size()), &features));
   }
+  std::vector<flatbuffers::Offset<flatbuffers::String>> labels;
+  for (const std::string &label : spec.labels)
+    labels.push_back(builder.CreateString(label));
   auto metadata = vitb::CreateMetadataDirect(
       builder, "test", /*parameters=*/0, /*multiply_accumulates_per_image=*/0,
       spec.batch, spec.inputLayout.empty() ? nullptr : spec.inputLayout.c_str(),
-      /*pixel_mean=*/nullptr, spec.pixelStd.empty() ? nullptr : &spec.pixelStd);
+      /*pixel_mean=*/nullptr, spec.pixelStd.empty() ? nullptr : &spec.pixelStd,
+      /*compiler_version=*/nullptr, /*compile_options=*/nullptr,
+      /*config_json=*/nullptr, /*precision=*/nullptr, &labels);
   // As the writer does: the plan checksum field is stored, then set.
   builder.ForceDefaults(true);
   vitb::FinishArtifactBuffer(
@@ -414,6 +421,14 @@ TEST(ArtifactVerification, MetadataMatchesTheInput) {
   spec.pixelStd = {0.0f};
   EXPECT_EQ(refusal(spec), "invalid artifact: a pixel standard deviation is "
                            "not positive and finite");
+  // The output [4] has 4 classes: four names, or none.
+  spec = Spec();
+  spec.labels = {"a", "b", "c"};
+  EXPECT_EQ(refusal(spec),
+            "invalid artifact: the metadata has 3 labels for 4 classes");
+  spec.labels.push_back("d");
+  EXPECT_EQ(refusal(spec),
+            "invalid artifact: a CPU artifact without a shared object");
 }
 
 TEST(ArtifactVerification, RefusesCpuFeaturesTheHostLacks) {

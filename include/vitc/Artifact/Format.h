@@ -26,7 +26,7 @@ namespace vitb {
 
 /// The .vitb layout version the writer writes and the runtime reads (see
 /// vitb.fbs). Version 2 added the checksums and the CPU features, version 3
-/// the plan checksum and the kernels' signatures.
+/// the plan checksum, the kernels' signatures and the class labels.
 inline constexpr uint32_t kFormatVersion = 3;
 
 /// The x86 instruction-set extensions a CPU artifact records as needed

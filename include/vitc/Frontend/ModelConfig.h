@@ -48,6 +48,9 @@ struct ModelConfig {
   /// scales pixels to [-1, 1]).
   std::vector<double> pixelMean = {0.485, 0.456, 0.406};
   std::vector<double> pixelStd = {0.229, 0.224, 0.225};
+  /// The class names, one per class, that artifacts embed for vit-run and
+  /// applications to print; none if the model does not name them.
+  std::vector<std::string> labels;
 
   int64_t patchesPerSide() const { return imageSize / patchSize; }
   int64_t numPatches() const { return patchesPerSide() * patchesPerSide(); }

@@ -116,6 +116,13 @@ VITRT_API size_t vitrt_session_pixel_mean(const vitrt_session *session,
                                           float *mean, size_t capacity);
 VITRT_API size_t vitrt_session_pixel_std(const vitrt_session *session,
                                          float *std, size_t capacity);
+/* The class names the artifact embeds (vitc --labels or the model's own),
+   one per class of the first output, or none: their count, and the name of
+   class `index` (NULL past the end). Names are as the model gives them:
+   escape control characters before printing them. */
+VITRT_API size_t vitrt_session_label_count(const vitrt_session *session);
+VITRT_API const char *vitrt_session_label(const vitrt_session *session,
+                                          size_t index);
 
 /* Runs the model. `inputs[i]` and `outputs[i]` are dense row-major fp32
    host buffers with the shapes of input/output i. Not to be called while
