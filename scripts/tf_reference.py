@@ -34,7 +34,8 @@ Keras preset: HWIO [P, P, C, D] patch kernel (Keras' own Conv2D layout),
 linear weights [out, in] (transposed to Keras' [in, out] kernels on load).
 Random weights are drawn in TF (tf.random.stateless_uniform, one stream per
 tensor name) with the same ranges as `vitc --random-weights`, but not the same
-values. safetensors and .npy go through numpy and the standard library only.
+values. safetensors go through the vitc Python package's numpy-only reader
+and writer (python/vitc/_safetensors.py), .npy through numpy.
 
 Needs tensorflow-cpu and numpy, e.g. in a virtualenv kept in the build tree:
   python3 -m venv build/tf-venv
@@ -45,11 +46,15 @@ import argparse
 import json
 import math
 import os
-import struct
 import sys
 import zlib
 
 import numpy as np
+
+# The safetensors reader and writer of the vitc package, from this checkout.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                os.pardir, "python"))
+from vitc import _safetensors as safetensors  # noqa: E402
 
 # Quiet TF's start-up logging; must be set before the import.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -66,52 +71,6 @@ PRESETS = {
 LAYER_NORM_EPS = 1e-6
 FIELDS = ["image_size", "patch_size", "channels", "hidden_size", "depth",
           "num_heads", "mlp_dim", "num_classes"]
-
-
-# --- safetensors (8-byte LE header length, JSON header, raw data) ----------
-
-DTYPES = {"F32": "<f4", "F64": "<f8", "F16": "<f2"}
-
-
-def read_safetensors(path):
-    """Returns {name: float32 array}. Accepts F32, F64, F16 and BF16."""
-    with open(path, "rb") as f:
-        data = f.read()
-    (length,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + length])
-    body = memoryview(data)[8 + length:]
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = entry["data_offsets"]
-        raw = body[begin:end]
-        if entry["dtype"] == "BF16":  # the top half of an fp32
-            bits = np.frombuffer(raw, "<u2").astype(np.uint32) << 16
-            array = bits.view(np.float32)
-        elif entry["dtype"] in DTYPES:
-            array = np.frombuffer(raw, DTYPES[entry["dtype"]])
-        else:
-            sys.exit("%s: tensor '%s' has unsupported dtype %s"
-                     % (path, name, entry["dtype"]))
-        tensors[name] = array.astype(np.float32).reshape(entry["shape"])
-    return tensors
-
-
-def write_safetensors(path, tensors):
-    """Writes F32 tensors the way `vitc --save-weights` does: names sorted,
-    compact JSON, header padded with spaces to a multiple of 8 bytes."""
-    header, chunks, offset = {}, [], 0
-    for name in sorted(tensors):
-        raw = np.ascontiguousarray(tensors[name], dtype="<f4").tobytes()
-        header[name] = {"data_offsets": [offset, offset + len(raw)],
-                        "dtype": "F32", "shape": list(tensors[name].shape)}
-        chunks.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(",", ":"), sort_keys=True).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
 
 
 # --- weights in vitc's timm naming ------------------------------------------
@@ -342,12 +301,15 @@ def main():
         sys.exit("invalid config: %s" % cfg)
 
     if args.weights:
-        weights = read_safetensors(args.weights)
+        try:
+            weights = safetensors.read(args.weights)
+        except ValueError as error:
+            sys.exit(str(error))
         check_weights(cfg, weights, args.weights)
     else:
         weights = random_weights(cfg, args.seed)
     if args.save_weights:
-        write_safetensors(args.save_weights, weights)
+        safetensors.write(args.save_weights, weights)
 
     shape = (args.batch, cfg["image_size"], cfg["image_size"],
              cfg["channels"])
