@@ -1,10 +1,10 @@
 //===- ImageFuzzer.cpp - Fuzzing vit-run's image decoding -----------------===//
 //
 // The input is an image file, read as vit-run reads `--input x.png`
-// (decodeInput; stb_image tells PNG from JPEG by content, whatever the
-// extension): decoded, resized and normalised for model inputs of 1 to 4
-// channels in both layouts, since stb_image converts to the model's channel
-// count and each count takes its own conversion path.
+// (decodeInput; PNG and JPEG are told apart by content, whatever the
+// extension): decoded by libspng or libjpeg-turbo, converted to the model's
+// channel count, resized and normalised, for model inputs of 1 to 4
+// channels in both layouts, since each count takes its own conversion.
 //
 //===----------------------------------------------------------------------===//
 

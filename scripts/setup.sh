@@ -21,9 +21,9 @@ DEBIAN_PACKAGES=(
   cmake ninja-build libgtest-dev python3
   # The .vitb artifact format (flatc and the header-only reader).
   flatbuffers-compiler libflatbuffers-dev
-  # The image decoder of vit-run (stb_image.h; stb_image_write.h writes the
-  # image fuzzer's seeds).
-  libstb-dev
+  # The image decoders of vit-run (PNG, JPEG), and stb_image_write.h, which
+  # writes the image fuzzer's seed JPEGs.
+  libspng-dev libturbojpeg0-dev libstb-dev
   # The artifact checksums (xxhash.h, XXH3).
   libxxhash-dev
   # The Python API's tests (python/, test/python) and its offline install

@@ -1,17 +1,13 @@
 //===- Inputs.cpp - Filling the model input -------------------------------===//
 
 #include "Inputs.h"
+#include "ImageDecoder.h"
 #include "Npy.h"
-#include "StbGuard.h"
 #include "vitc/Support/EscapedText.h"
-
-#include <stb_image.h>
 
 #include <algorithm>
 #include <cctype>
-#include <climits>
 #include <cstdio>
-#include <memory>
 #include <random>
 
 using namespace vitrun;
@@ -130,51 +126,16 @@ static bool loadImage(std::string_view bytes, const InputSpec &spec,
               " channels; pass a preprocessed .npy instead";
     return false;
   }
-  if (bytes.size() > INT_MAX) {
-    problem = "image file too large to decode";
+  DecodedImage image;
+  problem = decodeImage(bytes, int(channels), spec.maxImagePixels, image);
+  if (!problem.empty())
     return false;
-  }
-  auto cannotDecode = [&] {
-    // Some corrupt inputs fail without a reason. The reason for an unknown
-    // PNG chunk starts with the chunk's type, bytes from the file: escaped,
-    // and empty when the type starts with a NUL.
-    const char *reason = stbi_failure_reason();
-    problem = "cannot decode image: " +
-              (reason && *reason ? vitc::escapedText(reason) : "corrupt data");
-    return false;
-  };
-  if (std::string hazard = stbHazard(bytes); !hazard.empty()) {
-    problem = "cannot decode image: " + hazard;
-    return false;
-  }
-  const auto *encoded = reinterpret_cast<const stbi_uc *>(bytes.data());
-  int encodedSize = static_cast<int>(bytes.size());
-  int sourceWidth, sourceHeight, sourceChannels;
-  // stb_image would allocate and decode every pixel the header claims, so
-  // the header is read first.
-  if (!stbi_info_from_memory(encoded, encodedSize, &sourceWidth, &sourceHeight,
-                             &sourceChannels))
-    return cannotDecode();
-  if (int64_t(sourceWidth) * sourceHeight > spec.maxImagePixels) {
-    problem = "the image is " + std::to_string(sourceWidth) + "x" +
-              std::to_string(sourceHeight) + ", more than the " +
-              std::to_string(spec.maxImagePixels) +
-              " pixels vit-run decodes; resize it first";
-    return false;
-  }
-  // stb_image converts to the model's channel count (RGB for 3).
-  std::unique_ptr<stbi_uc, void (*)(void *)> pixels(
-      stbi_load_from_memory(encoded, encodedSize, &sourceWidth, &sourceHeight,
-                            &sourceChannels, static_cast<int>(channels)),
-      stbi_image_free);
-  if (!pixels)
-    return cannotDecode();
-
+  int64_t sourceWidth = image.width, sourceHeight = image.height;
   std::vector<Tap> rows = bilinearTaps(sourceHeight, height);
   std::vector<Tap> columns = bilinearTaps(sourceWidth, width);
   auto pixel = [&](int64_t y, int64_t x, int64_t c) {
     return static_cast<float>(
-        pixels.get()[(y * sourceWidth + x) * channels + c]);
+        image.pixels[(y * sourceWidth + x) * channels + c]);
   };
   auto lerp = [](float a, float b, float t) { return a + (b - a) * t; };
   for (int64_t y = 0; y < height; ++y) {
