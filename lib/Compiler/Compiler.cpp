@@ -22,7 +22,9 @@ namespace {
 struct ModelFacts {
   int64_t parameters = 0;
   int64_t batch = 1;
-  std::string inputLayout = "nchw";
+  /// "nchw" or "nhwc"; empty when the input is not an image (a module of
+  /// other ops than a whole ViT, e.g. one linear).
+  std::string inputLayout;
   std::unique_ptr<vitb::TensorInfoT> input, output;
 };
 

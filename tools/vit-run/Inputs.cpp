@@ -13,6 +13,8 @@
 using namespace vitrun;
 
 std::string InputSpec::describe() const {
+  if (!image)
+    return formatShape(dims);
   return formatShape(dims) + (channelsLast ? " nhwc" : " nchw");
 }
 
@@ -102,8 +104,8 @@ static std::vector<Tap> bilinearTaps(int64_t source, int64_t target) {
 static bool loadImage(std::string_view bytes, const InputSpec &spec,
                       std::vector<float> &data, std::string &detail,
                       std::string &problem) {
-  if (spec.dims.size() != 4) {
-    problem = "an image needs a rank-4 model input, this model takes " +
+  if (!spec.image || spec.dims.size() != 4) {
+    problem = "an image needs a rank-4 image input, this model takes " +
               spec.describe();
     return false;
   }

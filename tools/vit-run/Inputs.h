@@ -18,6 +18,10 @@ struct InputSpec {
   /// [B, C, H, W], or [B, H, W, C] when channelsLast.
   Shape dims;
   bool channelsLast = false;
+  /// Whether the input is an image at all: the artifact records no layout
+  /// for other inputs (a module of a single linear, say), which take
+  /// arrays but not pictures.
+  bool image = true;
   /// Per-channel normalisation of [0, 1] pixel values: (x - mean) / std.
   std::vector<float> mean, std;
   /// Images with more pixels are refused before they are decoded: a file of
