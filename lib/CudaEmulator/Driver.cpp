@@ -28,6 +28,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace vitc::emulator;
@@ -584,6 +585,19 @@ CUresult cuModuleLoadDataEx(CUmodule *module, const void *image,
       parsePtx(static_cast<const char *>(image), error);
   if (!parsed)
     return refuse(kErrorInvalidPtx, "ptx: " + error);
+  // A driver compiles the PTX ISA versions up to its own; the emulator
+  // reads them all unless VITC_EMULATOR_PTX_ISA plays an older driver.
+  if (const char *newest = std::getenv("VITC_EMULATOR_PTX_ISA")) {
+    int newestMajor = 0, newestMinor = 0, major = 0, minor = 0;
+    if (std::sscanf(newest, "%d.%d", &newestMajor, &newestMinor) == 2 &&
+        std::sscanf(parsed->version.c_str(), "%d.%d", &major, &minor) == 2 &&
+        std::make_pair(major, minor) >
+            std::make_pair(newestMajor, newestMinor))
+      return refuse(kErrorUnsupportedPtxVersion,
+                    "ptx: .version " + parsed->version +
+                        " is newer than the PTX ISA " + newest +
+                        " this driver compiles");
+  }
   int ptxSm = 0;
   if (std::sscanf(parsed->target.c_str(), "sm_%d", &ptxSm) != 1)
     return refuse(kErrorInvalidPtx,

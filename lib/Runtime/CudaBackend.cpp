@@ -205,6 +205,18 @@ private:
     return cubins;
   }
 
+  /// The PTX ISA version of NUL-terminated PTX text, from its `.version`
+  /// directive, for messages.
+  static std::string ptxVersion(const std::vector<uint8_t> &ptx) {
+    std::string_view text(reinterpret_cast<const char *>(ptx.data()));
+    size_t at = text.find(".version");
+    if (at == std::string_view::npos)
+      return "?";
+    std::string_view rest = text.substr(at + 8);
+    rest.remove_prefix(std::min(rest.find_first_not_of(" \t"), rest.size()));
+    return vitc::escapedText(rest.substr(0, rest.find_first_of(" \t\r\n")));
+  }
+
   /// Loads `chosen`; on failure returns the driver's error and JIT log.
   Error loadModule(const vitb::KernelModule &chosen, CUmodule &module) {
     std::vector<uint8_t> image(chosen.data()->begin(), chosen.data()->end());
@@ -217,6 +229,12 @@ private:
         driver.moduleLoadDataEx(&module, image.data(), 2, options, values);
     if (result == kSuccess)
       return {};
+    if (result == kErrorUnsupportedPtxVersion)
+      return {VITRT_ERROR_UNSUPPORTED,
+              "this CUDA driver is too old for the artifact's PTX (ISA " +
+                  ptxVersion(image) +
+                  "); update the NVIDIA driver, or recompile with a vitc "
+                  "whose LLVM emits an older PTX ISA"};
     Error error = check(result, "cuModuleLoadDataEx");
     error.message +=
         std::string(" (") +
@@ -274,6 +292,9 @@ private:
       Error attempt = loadModule(*candidate, module);
       if ((loaded = !attempt))
         break;
+      // A driver too old for the PTX says all there is to say.
+      if (attempt.status == VITRT_ERROR_UNSUPPORTED)
+        return attempt;
       failures.status = attempt.status;
       failures.message +=
           (failures.message.empty() ? "" : "; then ") + attempt.message;

@@ -38,6 +38,7 @@ constexpr CUresult kErrorInvalidImage = 200;
 constexpr CUresult kErrorInvalidContext = 201;
 constexpr CUresult kErrorNoBinaryForGpu = 209;
 constexpr CUresult kErrorInvalidPtx = 218;
+constexpr CUresult kErrorUnsupportedPtxVersion = 222;
 constexpr CUresult kErrorInvalidHandle = 400;
 constexpr CUresult kErrorIllegalState = 401;
 constexpr CUresult kErrorNotFound = 500;
