@@ -150,6 +150,7 @@ def campaign(name, original, mutations, seed, jobs, scratch, command_for,
     def run(case):
         path, offset, kind, where = case
         outcome, line = classify(command_for(path))
+        line = line.replace(str(path), "FILE")
         if outcome in ("refused", "ran"):
             path.unlink()
         return case, outcome, line
@@ -161,7 +162,7 @@ def campaign(name, original, mutations, seed, jobs, scratch, command_for,
         for (path, offset, kind, where), outcome, line in pool.map(run, cases):
             counts[(where, outcome)] += 1
             if outcome == "refused":
-                # The message without file names and numbers, to group by.
+                # The message after "tool: error: ", to group by.
                 reasons[line.split(": ", 2)[-1][:70]] += 1
             if outcome not in ("refused", "ran"):
                 failures.append((path, offset, kind, outcome, line))
