@@ -6,21 +6,21 @@
 // dlopen of the embedded shared object, the kernel symbols, the arena;
 // CUDA: opening the driver, here a path that does not exist, so that no GPU
 // driver is ever handed fuzzed bytes). A session is queried through every
-// accessor of the C API but never run: the runtime trusts the plan (kernel
-// indices, tile counts, bindings) to fit the code, which it cannot check, so
-// a run of a mutated plan could make a correct kernel write out of bounds.
+// accessor of the C API.
 //
 // Built twice:
-//  - fuzz-artifact takes the bytes as they come. Mutated code or weights
-//    stop at the checksums; mutated tables, which the checksums do not
-//    cover, go on to session creation with a seed's unchanged code.
+//  - fuzz-artifact takes the bytes as they come. Mutated code, weights or
+//    tables stop at the consistency checks or the checksums, which cover
+//    every byte; sessions are created from the seeds themselves only.
 //  - fuzz-artifact-resealed (VITC_FUZZ_RESEAL) first stores the checksums of
 //    the mutated contents (vitb::resealArtifact, what tools/vitb-reseal
-//    does), so that artifacts with mutated weights create sessions too. Code
-//    never reaches dlopen mutated: an input whose kernel modules do not all
-//    match the checksums it came with (those of a seed, written by vitc)
-//    stops after the artifact checks (vitrt::loadArtifact), before any
-//    backend sees it.
+//    does), so that artifacts with mutated tables and weights create
+//    sessions, and runs them: every dispatch binds exactly its kernel's
+//    signature and a kernel clamps its tile range to its own tiles, so a
+//    mutated plan may compute nonsense but must not crash. Code never
+//    reaches dlopen mutated: an input whose kernel modules do not all match
+//    the checksums it came with (those of a seed, written by vitc) stops
+//    after the artifact checks (vitrt::loadArtifact), before any backend.
 //
 //===----------------------------------------------------------------------===//
 
@@ -66,8 +66,45 @@ void query(const vitrt_session *session) {
   sink += vitrt_session_pixel_std(session, values, 8);
 }
 
-/// Creates a session from `bytes`, queries and destroys it.
-void createSession(const uint8_t *bytes, size_t size) {
+/// Runs `session` once on inputs of a fixed pattern, if its buffers are of
+/// a size the fuzzer can allocate.
+void run(vitrt_session *session) {
+  size_t inputCount = vitrt_session_input_count(session);
+  size_t outputCount = vitrt_session_output_count(session);
+  std::vector<std::vector<float>> buffers;
+  auto allocate = [&](const vitrt_tensor_info &info) {
+    size_t elements = 1;
+    for (int d = 0; d < info.rank; ++d)
+      elements *= size_t(info.dims[d]);
+    if (elements > (size_t(1) << 26))
+      return false;
+    buffers.emplace_back(elements);
+    for (size_t i = 0; i < elements; ++i)
+      buffers.back()[i] = float(i % 17) / 8.0f - 1.0f;
+    return true;
+  };
+  vitrt_tensor_info info;
+  for (size_t i = 0; i < inputCount + outputCount; ++i)
+    if ((i < inputCount ? vitrt_session_input_info(session, i, &info)
+                        : vitrt_session_output_info(session, i - inputCount,
+                                                    &info)) != VITRT_OK ||
+        !allocate(info))
+      return;
+  std::vector<const float *> inputs;
+  std::vector<float *> outputs;
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    if (i < inputCount)
+      inputs.push_back(buffers[i].data());
+    else
+      outputs.push_back(buffers[i].data());
+  }
+  if (vitrt_session_run(session, inputs.data(), outputs.data()) != VITRT_OK)
+    checkErrorMessage(vitrt_last_error());
+}
+
+/// Creates a session from `bytes`, queries it, runs it if `execute`, and
+/// destroys it.
+void createSession(const uint8_t *bytes, size_t size, bool execute) {
   vitrt_options options;
   vitrt_options_init(&options);
   // Two threads: the pool starts a worker and stops it again.
@@ -80,6 +117,8 @@ void createSession(const uint8_t *bytes, size_t size) {
     return;
   }
   query(session);
+  if (execute)
+    run(session);
   vitrt_session_destroy(session);
 }
 
@@ -87,13 +126,13 @@ void createSession(const uint8_t *bytes, size_t size) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 #ifndef VITC_FUZZ_RESEAL
-  createSession(data, size);
+  createSession(data, size, /*execute=*/false);
 #else
   std::vector<uint8_t> bytes(data, data + size);
   bool codeEdited = false;
   if (vitb::resealArtifact(bytes.data(), bytes.size(), &codeEdited).empty() &&
       !codeEdited) {
-    createSession(bytes.data(), bytes.size());
+    createSession(bytes.data(), bytes.size(), /*execute=*/true);
     return 0;
   }
   // Edited code, or bytes the resealing could not read: the artifact checks
