@@ -17,6 +17,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace vitb {
 
@@ -29,35 +31,58 @@ namespace vitb {
 /// match its stored checksum, i.e. its code was edited.
 inline std::string resealArtifact(uint8_t *bytes, size_t size,
                                   bool *codeEdited = nullptr) {
-  flatbuffers::Verifier::Options options;
-  options.max_tables = 100000000;
-  flatbuffers::Verifier verifier(bytes, size, options);
-  if (size < 8 ||
-      !flatbuffers::BufferHasIdentifier(bytes, ArtifactIdentifier()) ||
-      !VerifyArtifactBuffer(verifier))
+  auto structurallyValid = [&] {
+    flatbuffers::Verifier::Options options;
+    options.max_tables = 100000000;
+    flatbuffers::Verifier verifier(bytes, size, options);
+    return size >= 8 &&
+           flatbuffers::BufferHasIdentifier(bytes, ArtifactIdentifier()) &&
+           VerifyArtifactBuffer(verifier);
+  };
+  if (!structurallyValid())
     return "not a structurally valid .vitb artifact";
-  Artifact *root = GetMutableArtifact(bytes);
+  const Artifact *root = GetArtifact(bytes);
   if (root->format_version() != kFormatVersion)
     return "format version " + std::to_string(root->format_version()) +
            ", not " + std::to_string(kFormatVersion);
-  if (auto *modules = root->mutable_modules())
-    for (flatbuffers::uoffset_t m = 0; m < modules->size(); ++m) {
-      KernelModule *module = modules->GetMutableObject(m);
+  // Where each checksum goes and what it is, all found before any is
+  // written: a damaged file may lay one field over another table's offsets,
+  // and a field looked up after such a write could lie anywhere.
+  auto fieldOf = [](const void *table, flatbuffers::voffset_t field) {
+    return const_cast<uint8_t *>(
+        reinterpret_cast<const flatbuffers::Table *>(table)->GetAddressOf(
+            field));
+  };
+  std::vector<std::pair<uint8_t *, uint64_t>> writes;
+  if (root->modules())
+    for (const KernelModule *module : *root->modules()) {
       const flatbuffers::Vector<uint8_t> *data = module->data();
       if (!data)
         continue;
       uint64_t checksum = Checksum::of(data->data(), data->size());
       if (codeEdited && checksum != module->checksum())
         *codeEdited = true;
-      if (!module->mutate_checksum(checksum))
+      uint8_t *field = fieldOf(module, KernelModule::VT_CHECKSUM);
+      if (!field)
         return "a kernel module has no checksum field";
+      writes.emplace_back(field, checksum);
     }
-  if (const flatbuffers::Vector<uint8_t> *constants = root->constant_data())
-    if (!root->mutate_constant_data_checksum(
-            Checksum::of(constants->data(), constants->size())))
+  if (const flatbuffers::Vector<uint8_t> *constants = root->constant_data()) {
+    uint8_t *field = fieldOf(root, Artifact::VT_CONSTANT_DATA_CHECKSUM);
+    if (!field)
       return "the artifact has no constant-data checksum field";
-  // Last: the plan covers the fields stored above.
-  if (!root->mutate_plan_checksum(planChecksum(bytes, size, *root)))
+    writes.emplace_back(field,
+                        Checksum::of(constants->data(), constants->size()));
+  }
+  for (auto [field, checksum] : writes)
+    flatbuffers::WriteScalar(field, checksum);
+  // Last the plan, which covers the fields just stored, read from a buffer
+  // that must still verify (those writes may have changed what they
+  // overlapped).
+  if (!structurallyValid())
+    return "the checksum fields overlap the artifact's structure";
+  Artifact *written = GetMutableArtifact(bytes);
+  if (!written->mutate_plan_checksum(planChecksum(bytes, size, *written)))
     return "the artifact has no plan checksum field";
   return {};
 }
