@@ -6,15 +6,26 @@
 #include "Artifact.h"
 
 #include <memory>
+#include <vector>
 
 namespace vitrt {
+
+/// Wall time spent in each kernel of an artifact, indexed like its kernels.
+struct KernelTimes {
+  std::vector<int64_t> dispatches;
+  std::vector<double> seconds;
+};
 
 /// Executes the dispatches of one verified artifact.
 class Backend {
 public:
   virtual ~Backend() = default;
   /// `inputs`/`outputs`: dense host buffers, one per model input/output.
-  virtual Error run(const float *const *inputs, float *const *outputs) = 0;
+  /// With `times`, each dispatch's wall time is added to its kernel's.
+  virtual Error run(const float *const *inputs, float *const *outputs,
+                    KernelTimes *times) = 0;
+  /// Whether run() can time its dispatches one by one.
+  virtual bool timesKernels() const = 0;
 };
 
 /// Loads the artifact's shared object and runs kernels on a thread pool.

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -127,7 +128,8 @@ public:
     return {};
   }
 
-  Error run(const float *const *inputs, float *const *outputs) override {
+  Error run(const float *const *inputs, float *const *outputs,
+            KernelTimes *times) override {
     std::vector<void *> bindings;
     for (const vitb::Dispatch *dispatch : *artifact.root->dispatches()) {
       bindings.clear();
@@ -135,14 +137,23 @@ public:
         bindings.push_back(resolve(*binding, inputs, outputs));
       KernelFunction kernel = kernels[dispatch->kernel()];
       const void *const *args = bindings.data();
+      auto start = std::chrono::steady_clock::now();
       pool.parallelFor(
           artifact.root->kernels()->Get(dispatch->kernel())->num_tiles(),
           [&](int64_t begin, int64_t end) {
             kernel(const_cast<void *const *>(args), begin, end);
           });
+      if (times) {
+        std::chrono::duration<double> elapsed =
+            std::chrono::steady_clock::now() - start;
+        times->dispatches[dispatch->kernel()] += 1;
+        times->seconds[dispatch->kernel()] += elapsed.count();
+      }
     }
     return {};
   }
+
+  bool timesKernels() const override { return true; }
 
 private:
   /// dlopen needs a file: an anonymous in-memory one avoids temp files.

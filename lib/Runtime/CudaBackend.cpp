@@ -151,7 +151,11 @@ public:
     return captureGraph();
   }
 
-  Error run(const float *const *inputs, float *const *outputs) override {
+  /// A run replays one captured graph: its kernels are not timed apart.
+  bool timesKernels() const override { return false; }
+
+  Error run(const float *const *inputs, float *const *outputs,
+            KernelTimes *) override {
     if (Error error = check(driver.ctxSetCurrent(context), "cuCtxSetCurrent"))
       return error;
     const auto &inputInfos = *artifact.root->inputs();

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 using namespace vitrt;
@@ -12,6 +13,8 @@ using namespace vitrt;
 struct vitrt_session {
   Artifact artifact;
   std::unique_ptr<Backend> backend;
+  /// Set while profiling is on: the kernels' times since it was turned on.
+  std::optional<KernelTimes> kernelTimes;
 };
 
 namespace {
@@ -209,8 +212,46 @@ vitrt_status vitrt_session_run(vitrt_session *session,
   for (size_t i = 0; i < vitrt_session_output_count(session); ++i)
     if (!outputs[i])
       return invalidArgument("null output buffer");
-  if (Error error = session->backend->run(inputs, outputs))
+  KernelTimes *times = session->kernelTimes ? &*session->kernelTimes : nullptr;
+  if (Error error = session->backend->run(inputs, outputs, times))
     return fail(error);
+  return VITRT_OK;
+}
+
+vitrt_status vitrt_session_set_profiling(vitrt_session *session, int enabled) {
+  if (!session)
+    return invalidArgument("null session");
+  if (!enabled) {
+    session->kernelTimes.reset();
+    return VITRT_OK;
+  }
+  if (!session->backend->timesKernels())
+    return fail({VITRT_ERROR_UNSUPPORTED,
+                 "kernel profiling needs a CPU session: a CUDA run replays "
+                 "one captured graph"});
+  size_t kernels = vitrt_session_kernel_count(session);
+  session->kernelTimes = KernelTimes{std::vector<int64_t>(kernels, 0),
+                                     std::vector<double>(kernels, 0.0)};
+  return VITRT_OK;
+}
+
+size_t vitrt_session_kernel_count(const vitrt_session *session) {
+  return session ? session->artifact.root->kernels()->size() : 0;
+}
+
+vitrt_status vitrt_session_kernel_profile(const vitrt_session *session,
+                                          size_t index,
+                                          vitrt_kernel_profile *profile) {
+  if (!session || !profile)
+    return invalidArgument("null session or profile");
+  if (index >= vitrt_session_kernel_count(session))
+    return invalidArgument("kernel index out of range");
+  const vitb::Kernel *kernel = session->artifact.root->kernels()->Get(index);
+  profile->name = kernel->name() ? kernel->name()->c_str() : "";
+  profile->multiply_accumulates = kernel->multiply_accumulates();
+  const std::optional<KernelTimes> &times = session->kernelTimes;
+  profile->dispatches = times ? times->dispatches[index] : 0;
+  profile->seconds = times ? times->seconds[index] : 0.0;
   return VITRT_OK;
 }
 

@@ -66,6 +66,8 @@ BENCHMARK:
                       GFLOP/s
   --warmup N          Untimed runs first (default 10)
   --iterations N      Timed runs (default 100)
+  --profile           Also time every kernel over the timed runs and print
+                      each one's time per run, share and GFLOP/s (CPU)
 
 EXECUTION:
   --threads N         CPU worker threads (default 0: every hardware thread)
@@ -89,6 +91,7 @@ struct Options {
   uint64_t topk = 5;
   std::optional<std::string> labels, output, saveInput;
   bool benchmark = false;
+  bool profile = false;
   std::optional<uint64_t> warmup, iterations;
   uint64_t threads = 0;
   uint64_t device = 0;
@@ -168,6 +171,8 @@ static ParseResult parseArgs(int argc, char **argv, Options &options,
       ok = text(options.saveInput.emplace());
     } else if (name == "--benchmark") {
       ok = flag(options.benchmark);
+    } else if (name == "--profile") {
+      ok = flag(options.profile);
     } else if (name == "--warmup") {
       ok = number(0, INT_MAX, options.warmup.emplace());
     } else if (name == "--iterations") {
@@ -191,6 +196,8 @@ static ParseResult parseArgs(int argc, char **argv, Options &options,
     error = "--input and --random-input are mutually exclusive";
   else if (options.input && options.seed)
     error = "--seed applies only to random input, not to --input";
+  else if (!options.benchmark && options.profile)
+    error = "--profile needs --benchmark";
   else if (!options.benchmark && (options.warmup || options.iterations))
     error = std::string(options.warmup ? "--warmup" : "--iterations") +
             " needs --benchmark";
@@ -286,14 +293,55 @@ static void printTopK(const std::vector<float> &logits, int64_t images,
   }
 }
 
+/// Prints each kernel's wall time per run over `iterations` profiled runs,
+/// slowest first, and the kernels' total against the mean latency.
+static void printProfile(const vitrt_session *session, uint64_t iterations,
+                         double meanMilliseconds) {
+  std::vector<vitrt_kernel_profile> kernels;
+  for (size_t i = 0; i < vitrt_session_kernel_count(session); ++i)
+    if (vitrt_session_kernel_profile(session, i, &kernels.emplace_back()) !=
+        VITRT_OK)
+      kernels.pop_back();
+  std::sort(kernels.begin(), kernels.end(),
+            [](const auto &a, const auto &b) { return a.seconds > b.seconds; });
+  double total = 0;
+  int64_t dispatches = 0;
+  for (const vitrt_kernel_profile &kernel : kernels) {
+    total += kernel.seconds;
+    dispatches += kernel.dispatches;
+  }
+  std::printf("kernels: wall time per run over the %llu timed runs\n",
+              static_cast<unsigned long long>(iterations));
+  std::printf("  %-28s %10s %10s %7s %9s\n", "kernel", "dispatches", "ms",
+              "share", "GFLOP/s");
+  for (const vitrt_kernel_profile &kernel : kernels) {
+    double milliseconds = kernel.seconds * 1e3 / iterations;
+    std::printf("  %-28s %10lld %10.3f %6.1f%%", kernel.name,
+                static_cast<long long>(kernel.dispatches / iterations),
+                milliseconds, total > 0 ? 100 * kernel.seconds / total : 0.0);
+    if (kernel.multiply_accumulates > 0 && kernel.seconds > 0)
+      std::printf(" %9.1f", 2.0 * kernel.multiply_accumulates *
+                                kernel.dispatches / kernel.seconds / 1e9);
+    std::printf("\n");
+  }
+  double milliseconds = total * 1e3 / iterations;
+  std::printf("  %-28s %10lld %10.3f (%.1f%% of the mean latency; the rest "
+              "is the runtime between kernels)\n",
+              "all kernels", static_cast<long long>(dispatches / iterations),
+              milliseconds, 100 * milliseconds / meanMilliseconds);
+}
+
 /// Times `iterations` runs after `warmup` untimed ones and prints latency
-/// percentiles, throughput and achieved compute.
+/// percentiles, throughput and achieved compute; with `profile`, also each
+/// kernel's time over the timed runs.
 static bool benchmark(vitrt_session *session, const float *const *inputs,
                       float *const *outputs, uint64_t warmup,
-                      uint64_t iterations, int64_t batch) {
+                      uint64_t iterations, int64_t batch, bool profile) {
   for (uint64_t i = 0; i < warmup; ++i)
     if (vitrt_session_run(session, inputs, outputs) != VITRT_OK)
       return false;
+  if (profile && vitrt_session_set_profiling(session, 1) != VITRT_OK)
+    return false;
 
   std::vector<double> latencies(iterations);
   for (uint64_t i = 0; i < iterations; ++i) {
@@ -338,6 +386,8 @@ static bool benchmark(vitrt_session *session, const float *const *inputs,
                 2.0 * macs * batch / seconds / 1e9, 2.0 * macs / 1e9);
   else
     std::printf("  compute       unknown (the artifact records no MACs)\n");
+  if (profile)
+    printProfile(session, iterations, mean);
   return true;
 }
 
@@ -480,7 +530,7 @@ int main(int argc, char **argv) {
 
   if (options.benchmark &&
       !benchmark(session, inputs, outputs.data(), options.warmup.value_or(10),
-                 options.iterations.value_or(100), images))
+                 options.iterations.value_or(100), images, options.profile))
     return failRuntime();
   return 0;
 }

@@ -131,6 +131,32 @@ VITRT_API vitrt_status vitrt_session_run(vitrt_session *session,
                                          const float *const *inputs,
                                          float *const *outputs);
 
+/* Kernel profiling (CPU sessions). While it is on, every run adds the wall
+   time of each dispatch (all its threads, from start to the last tile's
+   end) to its kernel's total; turning it on (again) resets the totals,
+   turning it off discards them. A CUDA session refuses it with
+   VITRT_ERROR_UNSUPPORTED: its runs replay one captured graph. Timing adds
+   two clock reads per dispatch. */
+VITRT_API vitrt_status vitrt_session_set_profiling(vitrt_session *session,
+                                                   int enabled);
+
+typedef struct vitrt_kernel_profile {
+  /* The kernel's name in the compiler's IR ("blocks.*.mlp.fc1": a kernel
+     shared by identical layers has one name for all of them). */
+  const char *name;
+  /* Multiply-accumulates of one dispatch of it. */
+  int64_t multiply_accumulates;
+  /* Dispatches of it timed, and their total wall time in seconds, since
+     profiling was turned on (0 while it is off). */
+  int64_t dispatches;
+  double seconds;
+} vitrt_kernel_profile;
+
+/* The artifact's distinct kernels; a run dispatches each one or more times. */
+VITRT_API size_t vitrt_session_kernel_count(const vitrt_session *session);
+VITRT_API vitrt_status vitrt_session_kernel_profile(
+    const vitrt_session *session, size_t index, vitrt_kernel_profile *profile);
+
 #ifdef __cplusplus
 }
 #endif
