@@ -76,11 +76,12 @@ void buildCompilerPipeline(OpPassManager &pm, const PipelineOptions &options) {
     pm.addPass(createEvaluateConstantsPass(options.constantsHook));
     pm.addPass(vit::createViTOutlineKernelsPass());
     pm.addPass(vit::createViTDeduplicateKernelsPass());
-    // Attention keeps unpadded keys on the CPU too: with key-block, the
-    // padded keys and values are two temporaries of the whole call, which
-    // glibc maps and unmaps on every call; the page faults cost as much as
-    // the outer products save (docs/codegen-cpu.md#attention-with-padded-keys).
-    pm.addPass(createConvertViTToLinalgPass());
+    // The CPU's attention lays its scores out [keys, queries]: both of its
+    // contractions become outer products along contiguous vectors, like the
+    // linears' (docs/codegen-cpu.md#attention).
+    ConvertViTToLinalgPassOptions lowering;
+    lowering.keyMajorScores = !target.isCuda();
+    pm.addPass(createConvertViTToLinalgPass(lowering));
   }
   if (runs(Phase::Tiled))
     pm.addPass(createExtractKernelsPass(options.dispatchesHook));

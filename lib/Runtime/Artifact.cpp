@@ -231,8 +231,10 @@ Error checkConsistency(const vitb::Artifact &root) {
   for (const vitb::TensorInfo *tensor : *root.outputs())
     if (const char *problem = checkShape(*tensor, vitb::ElementType::F32, 1))
       return invalid(describe("output", *tensor) + problem);
-  // The writer aligns the constants for the kernels' vector loads.
-  if (!isAligned(root.constant_data(), AlignedBytes::kAlignment))
+  // The writer aligns the constants for the kernels' vector loads; an empty
+  // vector has nothing to align (FlatBuffers places it as it comes).
+  if (root.constant_data()->size() > 0 &&
+      !isAligned(root.constant_data(), AlignedBytes::kAlignment))
     return invalid("the constant data is not " +
                    std::to_string(AlignedBytes::kAlignment) + "-byte aligned");
   int64_t blobSize = root.constant_data()->size();

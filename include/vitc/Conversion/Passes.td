@@ -20,17 +20,19 @@ def ConvertViTToLinalgPass : Pass<"convert-vit-to-linalg"> {
     and residual epilogue. Attention materialises the [B, H, T, T] scores
     and a max-subtracted softmax; a later tiling pass makes it flash-style.
 
-    With `key-block` N > 0 (meant for the CPU, with N two vectors of its
-    ISA; vitc does not enable it yet: docs/codegen-cpu.md), attention
-    transposes the keys to [B, H, dh, T] and zero-pads them and the values
-    to a multiple of N keys: the scores are then an outer product of
-    contiguous rows, with register blocks that divide the padded keys. The
-    padded keys' scores start at -inf (so their exponentials are 0), and
-    the softmax's division is applied to the [T, dh] output.
+    With `key-major-scores` (the CPU's), a head's scores are laid out
+    [keys, queries] and computed from the queries transposed to
+    [B, H, dh, T] and scaled once per element: both contractions are then
+    outer products along a contiguous dimension (the queries for the
+    scores, the head channels for the output), the softmax's reductions
+    over the keys combine whole vectors of queries, and the division by the
+    row sums is applied to the [T, dh] output. The values and results are
+    the same; only the order of the scores' products and the point where
+    the scale is applied change.
   }];
   let options = [
-    Option<"keyBlock", "key-block", "int64_t", /*default=*/"0",
-           "Transpose the keys and pad them to a multiple of this (0: no)">,
+    Option<"keyMajorScores", "key-major-scores", "bool", /*default=*/"false",
+           "Lay attention's scores out [keys, queries]">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect",

@@ -20,8 +20,10 @@ void vitc::cpu::buildCpuTilingPipeline(OpPassManager &pm,
                                        const CpuCodegenOptions &options) {
   // Tiles, the calling convention and vectors, on tensors.
   OpPassManager &kernels = pm.nest<func::FuncOp>();
-  kernels.addPass(
-      createCpuTileKernelsPass({options.rowsPerTile, options.columnsPerTile}));
+  // Attention's query rows are its vectors: two per register block row,
+  // as the linears' panels (32 rows with AVX-512, 16 with AVX2).
+  kernels.addPass(createCpuTileKernelsPass(
+      {options.rowsPerTile, options.columnsPerTile, 2 * options.vectorWidth}));
   kernels.addPass(createCpuOutputArgumentsPass());
   kernels.addPass(createCpuTileRangePass());
   // Tile sizes that became constants make the tiles' types static.

@@ -76,7 +76,7 @@ struct CpuTileKernelsPass
     func::FuncOp function = getOperation();
     if (!isKernelFunction(function))
       return;
-    if (rowsPerTile < 1 || columnsPerTile < 1) {
+    if (rowsPerTile < 1 || columnsPerTile < 1 || queryRowsPerTile < 1) {
       function.emitError("tile sizes must be positive");
       return signalPassFailure();
     }
@@ -102,9 +102,23 @@ struct CpuTileKernelsPass
     (void)applyPatternsGreedily(getOperation(), std::move(patterns));
   }
 
+  /// Whether the kernel contracts activations with activations (attention:
+  /// it has contractions but no linear), whose tile rows are the vectors
+  /// of its key-major scores.
+  bool isAttention() {
+    func::FuncOp function = getOperation();
+    bool contracts = false;
+    function.walk([&](linalg::LinalgOp op) {
+      contracts |= linalg::isaContractionOpInterface(op);
+    });
+    return contracts && function.getOps<linalg::MatmulOp>().empty() &&
+           !findPanelWidth(function);
+  }
+
   /// Tiles `root` and fuses its producers. Its row dimensions (parallel
   /// dimensions other than the output's innermost) get tile size 1 except
-  /// the innermost, which gets rowsPerTile; the output's innermost (feature)
+  /// the innermost, which gets rowsPerTile (queryRowsPerTile in attention);
+  /// the output's innermost (feature)
   /// dimension is tiled only in linear kernels, where each column tile needs
   /// only its slice of the weight. Reduction dimensions stay whole.
   LogicalResult tileRoot(linalg::LinalgOp root) {
@@ -134,7 +148,8 @@ struct CpuTileKernelsPass
     }
     if (innermostRow)
       sizes[*innermostRow] =
-          std::min<int64_t>(rowsPerTile, ranges[*innermostRow]);
+          std::min<int64_t>(isAttention() ? queryRowsPerTile : rowsPerTile,
+                            ranges[*innermostRow]);
     std::optional<unsigned> columns;
     if (panel) {
       int64_t panels = std::max<int64_t>(columnsPerTile / *panelWidth, 1);
@@ -176,17 +191,6 @@ struct CpuTileKernelsPass
     tensor::populateBubbleUpExtractSliceOpPatterns(cleanup);
     tensor::populateMergeConsecutiveInsertExtractSlicePatterns(cleanup);
     options.cleanupPatterns = FrozenRewritePatternSet(std::move(cleanup));
-    // A zero padding (attention's keys and values, padded to whole register
-    // blocks) stays outside the tile loop: every tile reads all of a head's
-    // keys, so padding (and transposing) them per tile would repeat the same
-    // copy for every row tile, and a padded slice needs conditionals.
-    options.setFusionControlFn(
-        [](tensor::ExtractSliceOp, OpResult producer,
-           bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-          if (isa<tensor::PadOp>(producer.getOwner()))
-            return std::nullopt;
-          return scf::SCFTileAndFuseOptions::ControlFnResult{};
-        });
 
     IRRewriter rewriter(ctx);
     rewriter.setInsertionPoint(root);

@@ -4,9 +4,9 @@
 // far bigger than vector registers. Every op is tiled again, to one element
 // along every dimension except the one that is contiguous in memory for all
 // operands using it (the vector dimension) and, for contractions, small
-// register blocks of dimensions one input does not depend on. Reductions
-// along the vector dimension are split first, so that their inner loop
-// accumulates whole vectors.
+// register blocks of dimensions one input does not depend on (rows that no
+// block divides are split off first). Reductions along the vector dimension
+// are split first, so that their inner loop accumulates whole vectors.
 //
 //===----------------------------------------------------------------------===//
 
@@ -97,6 +97,37 @@ static SmallVector<unsigned> findReuseDims(linalg::LinalgOp op,
   return dims;
 }
 
+/// For a read that spreads its source's contiguous dimension over a row
+/// dimension of the vector and broadcasts each element along a later one
+/// (the broadcast operand of an outer product whose rows are contiguous in
+/// memory: attention's key-major probabilities), the shape to unroll it to,
+/// one row per read. Whole, it lowers to a transposition that LLVM builds
+/// element by element; one row at a time, each row is a scalar load and a
+/// broadcast, as when rows are not contiguous (a linear's input).
+static std::optional<SmallVector<int64_t>>
+rowsOfBroadcastContiguousRead(Operation *op) {
+  auto read = dyn_cast<vector::TransferReadOp>(op);
+  if (!read)
+    return std::nullopt;
+  AffineMap map = read.getPermutationMap();
+  ArrayRef<int64_t> shape = read.getVectorType().getShape();
+  unsigned sourceRank = read.getShapedType().getRank();
+  std::optional<unsigned> rowDim, broadcastDim;
+  for (auto [position, result] : llvm::enumerate(map.getResults())) {
+    if (auto dim = dyn_cast<AffineDimExpr>(result)) {
+      if (dim.getPosition() == sourceRank - 1 && shape[position] > 1)
+        rowDim = position;
+    } else if (shape[position] > 1) {
+      broadcastDim = position;
+    }
+  }
+  if (!rowDim || !broadcastDim || *broadcastDim < *rowDim)
+    return std::nullopt;
+  SmallVector<int64_t> rows(shape);
+  rows[*rowDim] = 1;
+  return rows;
+}
+
 namespace {
 
 /// How one op is tiled: sizes (0 = whole dimension) and loop order.
@@ -173,6 +204,13 @@ struct CpuVectorizePass
     // loop-invariant subsets that loop-invariant-subset-hoisting keeps in
     // registers.
     RewritePatternSet patterns(&getContext());
+    vector::populateVectorUnrollPatterns(
+        patterns,
+        vector::UnrollVectorOptions()
+            .setNativeShapeFn(rowsOfBroadcastContiguousRead)
+            .setFilterConstraint([](Operation *op) {
+              return success(rowsOfBroadcastContiguousRead(op).has_value());
+            }));
     tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
     vector::populateVectorTransferDropUnitDimsPatterns(patterns);
     linalg::populateLinalgTilingCanonicalizationPatterns(patterns);
@@ -248,9 +286,13 @@ struct CpuVectorizePass
     bool outerProduct = op.getNumReductionLoops() != 0 &&
                         isParallel(op, *vectorDim) &&
                         !findReuseDims(op, *vectorDim).empty();
-    std::optional<int64_t> vectorSize =
-        outerProduct ? largestDivisor(extent, 2 * vectorWidth, vectorWidth)
-                     : std::nullopt;
+    // Whole registers only: a vector of 24 or 12 lanes is legalized lane by
+    // lane.
+    std::optional<int64_t> vectorSize;
+    if (outerProduct)
+      for (int64_t size : {int64_t(2 * vectorWidth), int64_t(vectorWidth)})
+        if (!vectorSize && extent % size == 0)
+          vectorSize = size;
     if (!vectorSize)
       vectorSize = extent <= kMaxVectorTile
                        ? extent
@@ -259,10 +301,31 @@ struct CpuVectorizePass
       vectorSize = extent;
     if (!vectorSize)
       return success();
+    int64_t vectorsPerElement = llvm::divideCeil(*vectorSize, vectorWidth);
+    if (outerProduct) {
+      // Rows that no block near the register budget divides (197 keys, a
+      // prime) are split into a part that whole blocks divide and the
+      // remainder, each vectorized on its own, instead of one row at a time.
+      unsigned rows = findReuseDims(op, *vectorDim).front();
+      int64_t extent = op.getStaticLoopRanges()[rows];
+      int64_t budget = outerProductAccumulators() / vectorsPerElement;
+      if (budget > 1 && extent > budget &&
+          2 * *largestDivisor(extent, budget, 1) <= budget) {
+        rewriter.setInsertionPoint(op);
+        auto [head, tail] = linalg::splitOp(
+            rewriter, cast<TilingInterface>(op.getOperation()), rows,
+            rewriter.getIndexAttr(extent / budget * budget));
+        if (!head || !tail)
+          return op.emitError("failed to split rows for register blocks");
+        if (failed(tileAndVectorize(rewriter, cast<linalg::LinalgOp>(*head))) ||
+            failed(tileAndVectorize(rewriter, cast<linalg::LinalgOp>(*tail))))
+          return failure();
+        return success();
+      }
+    }
     FailureOr<linalg::LinalgOp> tiled = tile(
         rewriter, op,
-        planTiles(op, *vectorDim, *vectorSize,
-                  llvm::divideCeil(*vectorSize, vectorWidth),
+        planTiles(op, *vectorDim, *vectorSize, vectorsPerElement,
                   outerProduct ? outerProductAccumulators() : accumulators(),
                   outerProduct));
     if (failed(tiled))

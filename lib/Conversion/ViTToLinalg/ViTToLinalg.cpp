@@ -427,52 +427,52 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
   }
 };
 
-/// Pads dimension `dim` of `value` with zeros at the end, to `size`.
-static Value padWithZeros(ImplicitLocOpBuilder &b, Value value, unsigned dim,
-                          int64_t size) {
-  RankedTensorType type = tensorTypeOf(value);
-  SmallVector<int64_t> shape(type.getShape());
-  SmallVector<OpFoldResult> low(type.getRank(), b.getIndexAttr(0));
-  SmallVector<OpFoldResult> high(low);
-  high[dim] = b.getIndexAttr(size - shape[dim]);
-  shape[dim] = size;
-  return tensor::PadOp::create(
-      b, RankedTensorType::get(shape, type.getElementType()), value, low, high,
-      floatConstant(b, type.getElementType(), 0.0));
-}
-
 /// With q, k, v viewed as [B, T, H, dh]: scores[b, h, i, j] = q . k, a
 /// max-subtracted softmax over j of scores * scale, then out[b, i, h, d] =
 /// sum_j p[b, h, i, j] v[b, j, h, d], collapsed back to [B, T, D].
 ///
-/// With a key block (the CPU's), the keys are transposed to [B, H, dh, T]
-/// and they and the values are zero-padded to a multiple of the block, so
-/// that the scores of a query are contiguous in j and both contractions
-/// are outer products with a register block dividing the keys (197 is
-/// prime). The padded keys' scores are -inf, and the division by the row
-/// sum is applied to the [T, dh] output instead of the [T, T]
-/// probabilities.
+/// With key-major scores (the CPU's), the scores of a head are [keys,
+/// queries] instead, computed from the queries transposed to [B, H, dh, T]
+/// and scaled once per element: both contractions are then outer products
+/// (along contiguous queries for the scores, along contiguous channels for
+/// the output), the softmax reduces over rows whole vectors at a time, and
+/// the division by the row sums is applied to the [T, dh] output.
 struct AttentionCoreLowering : OpConversionPattern<AttentionCoreOp> {
-  AttentionCoreLowering(MLIRContext *ctx, int64_t keyBlock)
-      : OpConversionPattern(ctx), keyBlock(keyBlock) {}
+  AttentionCoreLowering(MLIRContext *ctx, bool keyMajorScores)
+      : OpConversionPattern(ctx), keyMajorScores(keyMajorScores) {}
 
   LogicalResult
   matchAndRewrite(AttentionCoreOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    MLIRContext *ctx = b.getContext();
     RankedTensorType type = tensorTypeOf(op.getResult());
-    Type elementType = type.getElementType();
-    ArrayRef<int64_t> shape = type.getShape();
-    int64_t batch = shape[0], tokens = shape[1];
     int64_t heads = op.getNumHeads();
-    int64_t headWidth = shape[2] / heads;
-    int64_t keys = keyBlock > 0 ? llvm::alignTo(tokens, keyBlock) : tokens;
-
+    int64_t headWidth = type.getShape()[2] / heads;
     Value query = splitLastDim(b, adaptor.getQuery(), heads);
     Value key = splitLastDim(b, adaptor.getKey(), heads);
     Value value = splitLastDim(b, adaptor.getValue(), heads);
+    double scale = 1.0 / std::sqrt(static_cast<double>(headWidth));
+    Value out = keyMajorScores ? lowerKeyMajor(b, query, key, value, scale)
+                               : lowerQueryMajor(b, query, key, value, scale);
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, type, out, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+    return success();
+  }
 
+private:
+  static Value multiplyAdd(ImplicitLocOpBuilder &b, ValueRange args) {
+    Value product = arith::MulFOp::create(b, args[0], args[1]);
+    return arith::AddFOp::create(b, args[2], product);
+  }
+
+  /// Scores [B, H, T, T] by query; returns [B, T, H, dh].
+  static Value lowerQueryMajor(ImplicitLocOpBuilder &b, Value query, Value key,
+                               Value value, double scale) {
+    MLIRContext *ctx = b.getContext();
+    ArrayRef<int64_t> shape = tensorTypeOf(query).getShape();
+    Type elementType = tensorTypeOf(query).getElementType();
+    int64_t batch = shape[0], tokens = shape[1], heads = shape[2],
+            headWidth = shape[3];
     // Both contractions iterate (b, h, i, x, y) with y reduced.
     AffineExpr bd, hd, id, xd, yd;
     bindDims(ctx, bd, hd, id, xd, yd);
@@ -482,51 +482,16 @@ struct AttentionCoreLowering : OpConversionPattern<AttentionCoreOp> {
     SmallVector<utils::IteratorType> contraction(4,
                                                  utils::IteratorType::parallel);
     contraction.push_back(utils::IteratorType::reduction);
-    auto multiplyAdd = [](ImplicitLocOpBuilder &nb, ValueRange args) {
-      Value product = arith::MulFOp::create(nb, args[0], args[1]);
-      return arith::AddFOp::create(nb, args[2], product);
-    };
 
     // scores[b, h, i, j] = sum_d q[b, i, h, d] k[b, j, h, d]: x = j, y = d.
-    Value scores;
-    if (keyBlock > 0) {
-      // The sums start at 0 for the real keys and at -inf for the padded
-      // ones, which the zero keys leave at -inf: the row max ignores them
-      // and their exponentials are 0, with no mask in the loops.
-      SmallVector<float> padding(keys, 0.0f);
-      std::fill(padding.begin() + tokens, padding.end(),
-                -std::numeric_limits<float>::infinity());
-      auto paddingType = RankedTensorType::get({keys}, elementType);
-      Value paddingRow = arith::ConstantOp::create(
-          b, DenseElementsAttr::get(paddingType, ArrayRef<float>(padding)));
-      Value scoresInit = buildElementwise(
-          b, RankedTensorType::get({batch, heads, tokens, keys}, elementType),
-          {paddingRow}, {AffineMap::get(4, 0, b.getAffineDimExpr(3), ctx)},
-          [](ImplicitLocOpBuilder &, ValueRange args) { return args[0]; });
-      Value transposed =
-          linalg::TransposeOp::create(
-              b, key,
-              tensor::EmptyOp::create(b, {batch, heads, headWidth, tokens},
-                                      elementType),
-              ArrayRef<int64_t>{0, 2, 3, 1})
-              .getResult()[0];
-      Value keysT = padWithZeros(b, transposed, 3, keys);
-      scores = buildGeneric(
-          b, {query, keysT}, scoresInit,
-          {map({bd, id, hd, yd}), map({bd, hd, yd, xd}), map({bd, hd, id, xd})},
-          contraction, multiplyAdd);
-    } else {
-      Value scoresInit =
-          filledTensor(b, {batch, heads, tokens, keys}, elementType, 0.0);
-      scores = buildGeneric(
-          b, {query, key}, scoresInit,
-          {map({bd, id, hd, yd}), map({bd, xd, hd, yd}), map({bd, hd, id, xd})},
-          contraction, multiplyAdd);
-    }
+    Value scores = buildGeneric(
+        b, {query, key},
+        filledTensor(b, {batch, heads, tokens, tokens}, elementType, 0.0),
+        {map({bd, id, hd, yd}), map({bd, xd, hd, yd}), map({bd, hd, id, xd})},
+        contraction, multiplyAdd);
     // Scaling by a positive constant is monotonic, also after rounding, so
     // max_j(s * scale) == max_j(s) * scale and the scaled scores need not
     // be materialised.
-    double scale = 1.0 / std::sqrt(static_cast<double>(headWidth));
     Value rowMax =
         reduceLastDim(b, scores, {}, -std::numeric_limits<double>::infinity(),
                       [](ImplicitLocOpBuilder &nb, ValueRange args) {
@@ -548,50 +513,106 @@ struct AttentionCoreLowering : OpConversionPattern<AttentionCoreOp> {
         b, exps, {}, 0.0, [](ImplicitLocOpBuilder &nb, ValueRange args) {
           return arith::AddFOp::create(nb, args[1], args[0]);
         });
-    auto divide = [](ImplicitLocOpBuilder &nb, ValueRange args) {
-      return arith::DivFOp::create(nb, args[0], args[1]);
-    };
+    Value probs =
+        buildElementwise(b, scoresType, {exps, sums}, {identity, rowMap},
+                         [](ImplicitLocOpBuilder &nb, ValueRange args) {
+                           return arith::DivFOp::create(nb, args[0], args[1]);
+                         });
     // out[b, i, h, d] = sum_j p[b, h, i, j] v[b, j, h, d]: x = d, y = j.
-    Value out;
-    if (keyBlock > 0) {
-      // The products go to [B, H, T, dh], in their loops' order, so that a
-      // register block's accumulators are one contiguous subset that stays
-      // in registers over the reduction; dividing by the row sums then
-      // moves them to [B, T, H, dh].
-      Value products = buildGeneric(
-          b, {exps, padWithZeros(b, value, 1, keys)},
-          filledTensor(b, {batch, heads, tokens, headWidth}, elementType, 0.0),
-          {map({bd, hd, id, yd}), map({bd, yd, hd, xd}), map({bd, hd, id, xd})},
-          contraction, multiplyAdd);
-      AffineExpr b4, h4, i4, d4;
-      bindDims(ctx, b4, h4, i4, d4);
-      auto map4 = [&](ArrayRef<AffineExpr> results) {
-        return AffineMap::get(4, 0, results, ctx);
-      };
-      out = buildGeneric(
-          b, {products, sums},
-          tensor::EmptyOp::create(b, {batch, tokens, heads, headWidth},
-                                  elementType),
-          {map4({b4, h4, i4, d4}), map4({b4, h4, i4}), map4({b4, i4, h4, d4})},
-          SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
-          divide);
-    } else {
-      Value probs = buildElementwise(b, scoresType, {exps, sums},
-                                     {identity, rowMap}, divide);
-      out = buildGeneric(
-          b, {probs, value},
-          filledTensor(b, {batch, tokens, heads, headWidth}, elementType, 0.0),
-          {map({bd, hd, id, yd}), map({bd, yd, hd, xd}), map({bd, id, hd, xd})},
-          contraction, multiplyAdd);
-    }
-    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
-        op, type, out, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
-    return success();
+    return buildGeneric(
+        b, {probs, value},
+        filledTensor(b, {batch, tokens, heads, headWidth}, elementType, 0.0),
+        {map({bd, hd, id, yd}), map({bd, yd, hd, xd}), map({bd, id, hd, xd})},
+        contraction, multiplyAdd);
   }
 
-private:
-  /// Pad the keys to a multiple of this, transposed (0: neither).
-  int64_t keyBlock;
+  /// Scores [B, H, T (keys), T (queries)]; returns [B, T, H, dh]. Each
+  /// contraction has its reduction before its contiguous dimension, the
+  /// vector one, so that its vectors have no trailing unit dimension.
+  static Value lowerKeyMajor(ImplicitLocOpBuilder &b, Value query, Value key,
+                             Value value, double scale) {
+    MLIRContext *ctx = b.getContext();
+    ArrayRef<int64_t> shape = tensorTypeOf(query).getShape();
+    Type elementType = tensorTypeOf(query).getElementType();
+    int64_t batch = shape[0], tokens = shape[1], heads = shape[2],
+            headWidth = shape[3];
+    auto parallel = utils::IteratorType::parallel;
+    auto reduction = utils::IteratorType::reduction;
+    AffineExpr d0, d1, d2, d3, d4;
+    bindDims(ctx, d0, d1, d2, d3, d4);
+    auto map4 = [&](ArrayRef<AffineExpr> results) {
+      return AffineMap::get(4, 0, results, ctx);
+    };
+    auto map5 = [&](ArrayRef<AffineExpr> results) {
+      return AffineMap::get(5, 0, results, ctx);
+    };
+
+    // qT[b, h, d, i] = q[b, i, h, d] * scale: loops (b, h, d, i).
+    Value queryT =
+        buildGeneric(b, {query},
+                     tensor::EmptyOp::create(
+                         b, {batch, heads, headWidth, tokens}, elementType),
+                     {map4({d0, d3, d1, d2}), map4({d0, d1, d2, d3})},
+                     {parallel, parallel, parallel, parallel},
+                     [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+                       return arith::MulFOp::create(
+                           nb, args[0], floatConstant(nb, elementType, scale));
+                     });
+    // scores[b, h, j, i] = sum_d k[b, j, h, d] qT[b, h, d, i]:
+    // loops (b, h, j, d, i).
+    Value scores = buildGeneric(
+        b, {key, queryT},
+        filledTensor(b, {batch, heads, tokens, tokens}, elementType, 0.0),
+        {map5({d0, d2, d1, d3}), map5({d0, d1, d3, d4}),
+         map5({d0, d1, d2, d4})},
+        {parallel, parallel, parallel, reduction, parallel}, multiplyAdd);
+    // Per query, reductions over the keys: loops (b, h, j, i).
+    auto reduceKeys = [&](Value input, double initValue, BodyBuilder body) {
+      return buildGeneric(
+          b, {input},
+          filledTensor(b, {batch, heads, tokens}, elementType, initValue),
+          {map4({d0, d1, d2, d3}), map4({d0, d1, d3})},
+          {parallel, parallel, reduction, parallel}, body);
+    };
+    Value rowMax =
+        reduceKeys(scores, -std::numeric_limits<double>::infinity(),
+                   [](ImplicitLocOpBuilder &nb, ValueRange args) {
+                     return arith::MaximumFOp::create(nb, args[1], args[0]);
+                   });
+    Value exps =
+        buildElementwise(b, tensorTypeOf(scores), {scores, rowMax},
+                         {b.getMultiDimIdentityMap(4), map4({d0, d1, d3})},
+                         [](ImplicitLocOpBuilder &nb, ValueRange args) {
+                           return math::ExpOp::create(
+                               nb, arith::SubFOp::create(nb, args[0], args[1]));
+                         });
+    Value sums =
+        reduceKeys(exps, 0.0, [](ImplicitLocOpBuilder &nb, ValueRange args) {
+          return arith::AddFOp::create(nb, args[1], args[0]);
+        });
+    // products[b, h, i, d] = sum_j e[b, h, j, i] v[b, j, h, d]:
+    // loops (b, h, i, j, d). They go to [B, H, T, dh], in their loops'
+    // order, so that a register block's accumulators are one contiguous
+    // subset that stays in registers over the reduction; dividing by the
+    // row sums then moves them to [B, T, H, dh].
+    Value products = buildGeneric(
+        b, {exps, value},
+        filledTensor(b, {batch, heads, tokens, headWidth}, elementType, 0.0),
+        {map5({d0, d1, d3, d2}), map5({d0, d3, d1, d4}),
+         map5({d0, d1, d2, d4})},
+        {parallel, parallel, parallel, reduction, parallel}, multiplyAdd);
+    return buildGeneric(
+        b, {products, sums},
+        tensor::EmptyOp::create(b, {batch, tokens, heads, headWidth},
+                                elementType),
+        {map4({d0, d1, d2, d3}), map4({d0, d1, d2}), map4({d0, d2, d1, d3})},
+        {parallel, parallel, parallel, parallel},
+        [](ImplicitLocOpBuilder &nb, ValueRange args) {
+          return arith::DivFOp::create(nb, args[0], args[1]);
+        });
+  }
+
+  bool keyMajorScores;
 };
 
 /// Splits H and W into (grid, patch) dimensions, moves the two grid
@@ -699,11 +720,7 @@ struct ConvertViTToLinalgPass
     target.addIllegalOp<LinearOp, AddOp, GeluOp, LayerNormOp, AttentionCoreOp,
                         PatchifyOp, PrependTokenOp>();
     RewritePatternSet patterns(ctx);
-    if (keyBlock < 0) {
-      getOperation()->emitError("key-block must not be negative");
-      return signalPassFailure();
-    }
-    populateViTToLinalgPatterns(patterns, keyBlock);
+    populateViTToLinalgPatterns(patterns, keyMajorScores);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
@@ -713,8 +730,8 @@ struct ConvertViTToLinalgPass
 } // namespace
 
 void vitc::populateViTToLinalgPatterns(RewritePatternSet &patterns,
-                                       int64_t keyBlock) {
+                                       bool keyMajorScores) {
   patterns.add<LinearLowering, AddLowering, GeluLowering, LayerNormLowering,
                PatchifyLowering, PrependTokenLowering>(patterns.getContext());
-  patterns.add<AttentionCoreLowering>(patterns.getContext(), keyBlock);
+  patterns.add<AttentionCoreLowering>(patterns.getContext(), keyMajorScores);
 }

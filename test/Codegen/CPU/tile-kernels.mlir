@@ -1,4 +1,4 @@
-// RUN: vitc-opt %s -split-input-file -vit-cpu-tile-kernels="rows-per-tile=4 columns-per-tile=16" | FileCheck %s
+// RUN: vitc-opt %s -split-input-file -vit-cpu-tile-kernels="rows-per-tile=4 columns-per-tile=16 query-rows-per-tile=2" | FileCheck %s
 
 // A linear: the expand_shape between matmul and epilogue is folded away,
 // the epilogue is tiled over 4 rows x 16 columns of [10, 32] (the last row
@@ -122,10 +122,11 @@ func.func @center_rows(%x: tensor<2x5x16xf32>) -> tensor<2x5x16xf32> attributes 
 
 // A batched contraction out[b, i, h, x] = sum_y p[b, h, i, y] v[b, y, h, x]
 // whose p is computed in the kernel (the shape of attention's last step):
-// tiles are (image, head, 4 query rows), and p is computed per tile.
+// tiles are (image, head, 2 query rows: query-rows-per-tile), and p is
+// computed per tile.
 
 // CHECK-LABEL: func.func @batched_contraction(
-// CHECK:         scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (2, 3, 5) step (1, 1, 4)
+// CHECK:         scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (2, 3, 5) step (1, 1, 2)
 // CHECK:           math.exp
 // CHECK:           linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
 // CHECK-SAME:        outs({{.*}} : tensor<1x?x1x8xf32>)
@@ -178,29 +179,21 @@ func.func @not_a_kernel(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 
 // -----
 
-// A zero padding stays outside the tile loop, computed once per call
-// (attention's padded keys and values: every row tile of a head reads all of
-// that head's), and the tiles read their head's slice of the padded tensor.
-// The contraction fuses as usual.
+// Attention (contractions of activations with activations, no linear)
+// takes query-rows-per-tile rows (2 here, against rows-per-tile 4): its
+// query rows are the vectors of its key-major scores.
 
-// CHECK-LABEL: func.func @padded_operand(
-// CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<1x2x10x4xf32>, %[[V:[a-z0-9_]+]]: tensor<1x2x3x8xf32>)
-// CHECK:         %[[VP:[a-z0-9_]+]] = tensor.pad %[[V]] low[0, 0, 0, 0] high[0, 0, 1, 0]
-// CHECK:         scf.forall (%[[B:[a-z0-9_]+]], %[[H:[a-z0-9_]+]], %[[I:[a-z0-9_]+]]) = (0, 0, 0) to (1, 2, 10) step (1, 1, 4)
-// CHECK-NOT:       tensor.pad
-// CHECK:           %[[VS:[a-z0-9_]+]] = tensor.extract_slice %[[VP]][%[[B]], %[[H]], 0, 0] [1, 1, 4, 8] [1, 1, 1, 1]
-// CHECK-NOT:       tensor.pad
-// CHECK:           linalg.generic {{.*}} ins(%{{.*}}, %[[VS]] : tensor<1x1x?x4xf32>, tensor<1x1x4x8xf32>)
-func.func @padded_operand(%x: tensor<1x2x10x4xf32>, %v: tensor<1x2x3x8xf32>) -> tensor<1x2x10x8xf32> attributes {vit.kernel_name = "pv"} {
+// CHECK-LABEL: func.func @attention_rows(
+// CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<1x2x10x4xf32>, %[[V:[a-z0-9_]+]]: tensor<1x2x4x8xf32>)
+// CHECK:         scf.forall (%[[B:[a-z0-9_]+]], %[[H:[a-z0-9_]+]], %[[I:[a-z0-9_]+]]) = (0, 0, 0) to (1, 2, 10) step (1, 1, 2)
+// CHECK:           %[[VS:[a-z0-9_]+]] = tensor.extract_slice %[[V]][%[[B]], %[[H]], 0, 0] [1, 1, 4, 8] [1, 1, 1, 1]
+// CHECK:           linalg.generic {{.*}} ins(%{{.*}}, %[[VS]] : tensor<1x1x2x4xf32>, tensor<1x1x4x8xf32>)
+func.func @attention_rows(%x: tensor<1x2x10x4xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x10x8xf32> attributes {vit.kernel_name = "pv"} {
   %cst = arith.constant 0.0 : f32
-  %vp = tensor.pad %v low[0, 0, 0, 0] high[0, 0, 1, 0] {
-  ^bb0(%a: index, %b: index, %c: index, %d: index):
-    tensor.yield %cst : f32
-  } : tensor<1x2x3x8xf32> to tensor<1x2x4x8xf32>
   %e = tensor.empty() : tensor<1x2x10x8xf32>
   %f = linalg.fill ins(%cst : f32) outs(%e : tensor<1x2x10x8xf32>) -> tensor<1x2x10x8xf32>
   %y = linalg.generic {indexing_maps = [affine_map<(b, h, i, c, j) -> (b, h, i, j)>, affine_map<(b, h, i, c, j) -> (b, h, j, c)>, affine_map<(b, h, i, c, j) -> (b, h, i, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
-      ins(%x, %vp : tensor<1x2x10x4xf32>, tensor<1x2x4x8xf32>) outs(%f : tensor<1x2x10x8xf32>) {
+      ins(%x, %v : tensor<1x2x10x4xf32>, tensor<1x2x4x8xf32>) outs(%f : tensor<1x2x10x8xf32>) {
   ^bb0(%in: f32, %w: f32, %acc: f32):
     %0 = arith.mulf %in, %w : f32
     %1 = arith.addf %acc, %0 : f32

@@ -115,6 +115,90 @@ func.func @panel_tile(%x: tensor<8x16xf32>, %w: tensor<2x16x32xf32>, %o: tensor<
 
 // -----
 
+// Attention's key-major scores, s[j, i] = sum_d k[j, d] qT[d, i]: an outer
+// product along the contiguous queries i, blocks of keys j sharing each
+// vector of qT. No block near the register budget divides 13 keys (a prime,
+// as 197 is), so the keys are split into 12, taken as whole blocks, and the
+// remainder of 1: with AVX-512 12 keys x 32 queries (24 accumulators), with
+// AVX2 blocks of 6 keys x 16 queries.
+
+// CHECK-LABEL: func.func @key_major_scores(
+// CHECK:         tensor.extract_slice %{{.*}}[0, 0] [12, 32] [1, 1] : tensor<13x32xf32> to tensor<12x32xf32>
+// CHECK:         scf.for
+// CHECK:           vector.transfer_read {{.*}} : tensor<13x4xf32>, vector<12x1x32xf32>
+// CHECK:           vector.transfer_read {{.*}} : tensor<4x32xf32>, vector<12x1x32xf32>
+// CHECK:         tensor.extract_slice %{{.*}}[12, 0] [1, 32] [1, 1] : tensor<13x32xf32> to tensor<1x32xf32>
+// CHECK:         scf.for
+// CHECK:           vector.transfer_read {{.*}} : tensor<13x4xf32>, vector<1x1x32xf32>
+// AVX2-LABEL: func.func @key_major_scores(
+// AVX2:         scf.for %{{.*}} = %{{.*}} to %c12 step %c6
+// AVX2:           vector.transfer_read {{.*}} : tensor<13x4xf32>, vector<6x1x16xf32>
+// AVX2:         tensor.extract_slice %{{.*}}[12, 0] [1, 32] [1, 1]
+// AVX2:           vector.transfer_read {{.*}} : tensor<13x4xf32>, vector<1x1x16xf32>
+func.func @key_major_scores(%k: tensor<13x4xf32>, %q: tensor<4x32xf32>, %o: tensor<13x32xf32>) -> tensor<13x32xf32> attributes {vit.kernel_name = "scores"} {
+  %r = linalg.generic {indexing_maps = [affine_map<(j, d, i) -> (j, d)>, affine_map<(j, d, i) -> (d, i)>, affine_map<(j, d, i) -> (j, i)>], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%k, %q : tensor<13x4xf32>, tensor<4x32xf32>) outs(%o : tensor<13x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %0 = arith.mulf %a, %b : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  } -> tensor<13x32xf32>
+  return %r : tensor<13x32xf32>
+}
+
+// -----
+
+// Attention's products out[i, d] = sum_j e[j, i] v[j, d] with key-major
+// probabilities: the rows i of a block are contiguous in e, so the read of
+// e broadcast along d is unrolled to one row per read (a scalar load and a
+// broadcast each) instead of a transposition: 8 reads with AVX-512 (8 rows
+// x 32 channels), 4 with AVX2.
+
+// CHECK-LABEL: func.func @key_major_products(
+// CHECK:         scf.for
+// CHECK-COUNT-8:   vector.transfer_read {{.*}} : tensor<5x8xf32>, vector<1x1x32xf32>
+// CHECK-NOT:       tensor<5x8xf32>, vector<8x1x32xf32>
+// CHECK:           vector.transfer_read {{.*}} : tensor<5x32xf32>, vector<8x1x32xf32>
+// AVX2-LABEL: func.func @key_major_products(
+// AVX2-COUNT-4:   vector.transfer_read {{.*}} : tensor<5x8xf32>, vector<1x1x16xf32>
+// AVX2-NOT:       tensor<5x8xf32>, vector<4x1x16xf32>
+// AVX2:           vector.transfer_read {{.*}} : tensor<5x32xf32>, vector<4x1x16xf32>
+func.func @key_major_products(%e: tensor<5x8xf32>, %v: tensor<5x32xf32>, %o: tensor<8x32xf32>) -> tensor<8x32xf32> attributes {vit.kernel_name = "pv"} {
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j, d) -> (j, i)>, affine_map<(i, j, d) -> (j, d)>, affine_map<(i, j, d) -> (i, d)>], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%e, %v : tensor<5x8xf32>, tensor<5x32xf32>) outs(%o : tensor<8x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %0 = arith.mulf %a, %b : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  } -> tensor<8x32xf32>
+  return %r : tensor<8x32xf32>
+}
+
+// -----
+
+// An outer product's vectors are whole registers where a multiple of the
+// width divides the extent: 24 queries take vectors of 8 with AVX2, not 12
+// (which LLVM would assemble lane by lane); with AVX-512 no multiple of 16
+// divides 24, and the whole extent is one vector.
+
+// CHECK-LABEL: func.func @queries_24(
+// CHECK:         vector.transfer_read {{.*}} : tensor<4x24xf32>, vector<6x1x24xf32>
+// AVX2-LABEL: func.func @queries_24(
+// AVX2:         scf.for %{{.*}} = %{{.*}} to %c24 step %c8
+// AVX2:           vector.transfer_read {{.*}} : tensor<4x24xf32>, vector<6x1x8xf32>
+func.func @queries_24(%k: tensor<6x4xf32>, %q: tensor<4x24xf32>, %o: tensor<6x24xf32>) -> tensor<6x24xf32> attributes {vit.kernel_name = "scores"} {
+  %r = linalg.generic {indexing_maps = [affine_map<(j, d, i) -> (j, d)>, affine_map<(j, d, i) -> (d, i)>, affine_map<(j, d, i) -> (j, i)>], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%k, %q : tensor<6x4xf32>, tensor<4x24xf32>) outs(%o : tensor<6x24xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %0 = arith.mulf %a, %b : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  } -> tensor<6x24xf32>
+  return %r : tensor<6x24xf32>
+}
+
+// -----
+
 // Without a static vector dimension (a dynamic number of rows of per-row
 // values) an op stays scalar; functions that are not kernels are skipped.
 

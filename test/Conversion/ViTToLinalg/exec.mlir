@@ -12,9 +12,9 @@
 // RUN: | mlir-runner -e main -entry-point-result=void \
 // RUN:     -shared-libs=%mlir_lib_dir/libmlir_c_runner_utils.so \
 // RUN: | FileCheck %s
-// The CPU form of attention: keys transposed and padded to whole blocks
-// (3 tokens -> 4 keys); the other ops do not change.
-// RUN: vitc-opt %s -convert-vit-to-linalg="key-block=4" \
+// The CPU form of attention: scores laid out [keys, queries] from the
+// scaled, transposed queries; the other ops do not change.
+// RUN: vitc-opt %s -convert-vit-to-linalg="key-major-scores" \
 // RUN: | mlir-opt -one-shot-bufferize="bufferize-function-boundaries" \
 // RUN:     -convert-linalg-to-loops -convert-scf-to-cf -expand-strided-metadata \
 // RUN:     -lower-affine -convert-math-to-llvm -convert-math-to-libm \

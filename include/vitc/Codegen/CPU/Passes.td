@@ -18,7 +18,10 @@ def CpuTileKernelsPass : Pass<"vit-cpu-tile-kernels", "mlir::func::FuncOp"> {
     root (concatenations) stay untiled.
 
     Tile sizes: every row dimension but the innermost gets 1, the innermost
-    `rows-per-tile`; the feature dimension of a linear gets the largest
+    `rows-per-tile` (`query-rows-per-tile` in attention kernels, which
+    contract activations with activations and have no linear: their query
+    rows are the vectors of the key-major scores, so a multiple of the
+    vector width); the feature dimension of a linear gets the largest
     divisor of its extent that is a multiple of 8 and at most
     `columns-per-tile` (the whole extent if there is none), so that column
     tiles are full; with weights in panels [P, K, R] (the product computed
@@ -32,6 +35,8 @@ def CpuTileKernelsPass : Pass<"vit-cpu-tile-kernels", "mlir::func::FuncOp"> {
            "Rows (tokens, query rows) per tile">,
     Option<"columnsPerTile", "columns-per-tile", "int64_t", /*default=*/"128",
            "Upper bound on output features per tile of a linear">,
+    Option<"queryRowsPerTile", "query-rows-per-tile", "int64_t",
+           /*default=*/"32", "Query rows per tile of attention">,
   ];
   let dependentDialects = ["mlir::affine::AffineDialect",
                            "mlir::scf::SCFDialect",

@@ -9,11 +9,10 @@ namespace vitc {
 
 /// Adds the patterns that lower the decomposed vit ops (linear, add, gelu,
 /// layer_norm, attention_core, patchify, prepend_token) to linalg, tensor,
-/// arith and math ops on tensors. A positive `keyBlock` lowers attention
-/// with its keys transposed and zero-padded to a multiple of it (the
-/// convert-vit-to-linalg option key-block).
+/// arith and math ops on tensors. `keyMajorScores` lays attention's scores
+/// out [keys, queries] (the convert-vit-to-linalg option key-major-scores).
 void populateViTToLinalgPatterns(mlir::RewritePatternSet &patterns,
-                                 int64_t keyBlock = 0);
+                                 bool keyMajorScores = false);
 
 } // namespace vitc
 
