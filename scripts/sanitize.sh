@@ -5,7 +5,8 @@
 #     including vit-run end to end on models that vitc compiles (CPU with
 #     random, .npy and PNG input, a corrupt artifact, the fuzzers' regression
 #     inputs, a CUDA artifact on the emulator) and sessions on threads;
-#   - ThreadSanitizer: sessions on several threads (RuntimeThreadsTests).
+#   - ThreadSanitizer: sessions on several threads (RuntimeThreadsTests) and
+#     the tile scheduler (ThreadPoolTests).
 #
 #   scripts/sanitize.sh
 #
@@ -49,7 +50,7 @@ ctest --test-dir "$ASAN_BUILD_DIR" --output-on-failure -j2
 
 log "ThreadSanitizer build in $TSAN_BUILD_DIR"
 configure "$TSAN_BUILD_DIR" thread
-cmake --build "$TSAN_BUILD_DIR" --target RuntimeThreadsTests
+cmake --build "$TSAN_BUILD_DIR" --target RuntimeThreadsTests ThreadPoolTests
 # The fixture that compiles the model runs first, by itself.
-ctest --test-dir "$TSAN_BUILD_DIR" --output-on-failure -R '^SessionThreads\.'
+ctest --test-dir "$TSAN_BUILD_DIR" --output-on-failure -R '^(SessionThreads|ThreadPool)\.'
 log "no sanitizer reports"
