@@ -249,6 +249,9 @@ vitrt_status vitrt_session_kernel_profile(const vitrt_session *session,
   const vitb::Kernel *kernel = session->artifact.root->kernels()->Get(index);
   profile->name = kernel->name() ? kernel->name()->c_str() : "";
   profile->multiply_accumulates = kernel->multiply_accumulates();
+  profile->bytes_bound = 0;
+  for (int64_t bytes : *kernel->binding_bytes())
+    profile->bytes_bound += bytes;
   const std::optional<KernelTimes> &times = session->kernelTimes;
   profile->dispatches = times ? times->dispatches[index] : 0;
   profile->seconds = times ? times->seconds[index] : 0.0;

@@ -310,6 +310,49 @@ def test_cuda_artifact(tiny_cuda_model, cuda_emulator, vit_run_binary, rng,
         "no CUDA driver found: cannot load %s" % (tmp_path / "missing.so"))
 
 
+# -- kernel profiling ----------------------------------------------------
+
+
+def test_kernel_profile(tiny_model, rng):
+    """Every dispatch of every timed run is counted: 5 runs give exactly
+    5/3 of the dispatches of 3 runs, kernel by kernel; turning profiling
+    on again resets the totals, and off reports zeros."""
+    x = random_input(rng)
+    with vitrt.Session(tiny_model, threads=2) as session:
+        assert all(kernel.dispatches == 0 and kernel.seconds == 0
+                   for kernel in session.profile())
+        counts = {}
+        for runs in (3, 5):
+            session.set_profiling(True)
+            for _ in range(runs):
+                session.run(x)
+            counts[runs] = {kernel.name: kernel.dispatches
+                            for kernel in session.profile()}
+        assert counts[3] and all(count > 0 for count in counts[3].values())
+        assert {name: 5 * count // 3 for name, count in counts[3].items()} \
+            == counts[5]
+        # One block of three layer norms (tiny_model has depth 1).
+        assert counts[3]["blocks.0.norm*,norm"] == 3 * 3
+        kernels = session.profile()
+        assert [kernel.seconds for kernel in kernels] == sorted(
+            (kernel.seconds for kernel in kernels), reverse=True)
+        assert all(kernel.seconds > 0 and kernel.bytes_bound > 0
+                   for kernel in kernels)
+        assert sum(kernel.multiply_accumulates * kernel.dispatches
+                   for kernel in kernels) == 5 * session.macs_per_image * \
+            session.batch
+        session.set_profiling(False)
+        assert all(kernel.dispatches == 0 for kernel in session.profile())
+
+
+def test_kernel_profile_refused_on_cuda(tiny_cuda_model, cuda_emulator):
+    with vitrt.Session(tiny_cuda_model, cuda_driver=cuda_emulator) as session:
+        with pytest.raises(vitrt.Error, match="kernel profiling needs a CPU "
+                           "session") as caught:
+            session.set_profiling(True)
+        assert caught.value.status == vitrt.Status.UNSUPPORTED
+
+
 # -- constructors, options, lifetime -------------------------------------
 
 

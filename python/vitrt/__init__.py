@@ -16,7 +16,7 @@ See docs/python.md.
 
 from ._library import LIBRARY_ENV, LibraryNotFoundError, find_library
 from ._library import loaded_path as library_path
-from ._session import Error, Session, Status, TensorInfo
+from ._session import Error, KernelProfile, Session, Status, TensorInfo
 from ._topk import TopK, topk
 
 # Kept equal to VITC_VERSION in the top-level CMakeLists.txt (a test checks).
@@ -24,6 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Error",
+    "KernelProfile",
     "LIBRARY_ENV",
     "LibraryNotFoundError",
     "Session",

@@ -90,6 +90,14 @@ class Options(ctypes.Structure):
                 ("cuda_driver", ctypes.c_char_p)]
 
 
+class CKernelProfile(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p),
+                ("multiply_accumulates", ctypes.c_int64),
+                ("bytes_bound", ctypes.c_int64),
+                ("dispatches", ctypes.c_int64),
+                ("seconds", ctypes.c_double)]
+
+
 _SESSION = ctypes.c_void_p
 _STATUS = ctypes.c_int
 
@@ -127,6 +135,11 @@ _PROTOTYPES = {
     "vitrt_session_run":
         (_STATUS, [_SESSION, ctypes.POINTER(ctypes.c_void_p),
                    ctypes.POINTER(ctypes.c_void_p)]),
+    "vitrt_session_set_profiling": (_STATUS, [_SESSION, ctypes.c_int]),
+    "vitrt_session_kernel_count": (ctypes.c_size_t, [_SESSION]),
+    "vitrt_session_kernel_profile":
+        (_STATUS, [_SESSION, ctypes.c_size_t,
+                   ctypes.POINTER(CKernelProfile)]),
 }
 
 _lock = threading.Lock()

@@ -45,6 +45,15 @@ class Error(RuntimeError):
         return "vitrt.Error(%s, %r)" % (status, self.message)
 
 
+class KernelProfile(NamedTuple):
+    """One kernel's time since profiling was turned on (Session.profile)."""
+    name: str
+    dispatches: int
+    seconds: float
+    multiply_accumulates: int  # of one dispatch
+    bytes_bound: int  # by one dispatch: inputs, weights and output
+
+
 class TensorInfo(NamedTuple):
     """A model input or output: its name and shape (fp32, row-major)."""
     name: str
@@ -319,6 +328,37 @@ class Session:
             _check(self._library, self._library.vitrt_session_run(
                 self._handle, input_pointers, output_pointers))
         return outputs
+
+    # -- profiling -------------------------------------------------------
+
+    def set_profiling(self, enabled):
+        """Turns kernel profiling on (resetting the totals) or off (CPU
+        sessions; a CUDA session raises Error with Status.UNSUPPORTED: its
+        runs replay one captured graph). While it is on, every run adds
+        each dispatch's wall time to its kernel's total."""
+        with self._lock:
+            if self._handle is None:
+                raise ValueError("the session is closed")
+            _check(self._library, self._library.vitrt_session_set_profiling(
+                self._handle, 1 if enabled else 0))
+
+    def profile(self):
+        """Every kernel's KernelProfile, slowest first; zero times while
+        profiling is off."""
+        with self._lock:
+            if self._handle is None:
+                raise ValueError("the session is closed")
+            kernels = []
+            for index in range(
+                    self._library.vitrt_session_kernel_count(self._handle)):
+                info = _library.CKernelProfile()
+                _check(self._library,
+                       self._library.vitrt_session_kernel_profile(
+                           self._handle, index, ctypes.byref(info)))
+                kernels.append(KernelProfile(
+                    _text(info.name), info.dispatches, info.seconds,
+                    info.multiply_accumulates, info.bytes_bound))
+        return sorted(kernels, key=lambda kernel: -kernel.seconds)
 
     # -- lifetime --------------------------------------------------------
 

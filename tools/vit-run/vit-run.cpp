@@ -67,7 +67,8 @@ BENCHMARK:
   --warmup N          Untimed runs first (default 10)
   --iterations N      Timed runs (default 100)
   --profile           Also time every kernel over the timed runs and print
-                      each one's time per run, share and GFLOP/s (CPU)
+                      each one's time per run, share, bytes bound and
+                      GFLOP/s (CPU)
 
 EXECUTION:
   --threads N         CPU worker threads (default 0: every hardware thread)
@@ -304,31 +305,36 @@ static void printProfile(const vitrt_session *session, uint64_t iterations,
       kernels.pop_back();
   std::sort(kernels.begin(), kernels.end(),
             [](const auto &a, const auto &b) { return a.seconds > b.seconds; });
-  double total = 0;
+  double total = 0, totalBytes = 0;
   int64_t dispatches = 0;
   for (const vitrt_kernel_profile &kernel : kernels) {
     total += kernel.seconds;
     dispatches += kernel.dispatches;
+    totalBytes += double(kernel.bytes_bound) * kernel.dispatches;
   }
+  constexpr double kMiB = 1024.0 * 1024.0;
   std::printf("kernels: wall time per run over the %llu timed runs\n",
               static_cast<unsigned long long>(iterations));
-  std::printf("  %-28s %10s %10s %7s %9s\n", "kernel", "dispatches", "ms",
-              "share", "GFLOP/s");
+  std::printf("  %-28s %10s %10s %7s %9s %9s\n", "kernel", "dispatches", "ms",
+              "share", "MiB", "GFLOP/s");
   for (const vitrt_kernel_profile &kernel : kernels) {
     double milliseconds = kernel.seconds * 1e3 / iterations;
-    std::printf("  %-28s %10lld %10.3f %6.1f%%", kernel.name,
+    std::printf("  %-28s %10lld %10.3f %6.1f%% %9.1f", kernel.name,
                 static_cast<long long>(kernel.dispatches / iterations),
-                milliseconds, total > 0 ? 100 * kernel.seconds / total : 0.0);
+                milliseconds, total > 0 ? 100 * kernel.seconds / total : 0.0,
+                double(kernel.bytes_bound) * kernel.dispatches / iterations /
+                    kMiB);
     if (kernel.multiply_accumulates > 0 && kernel.seconds > 0)
       std::printf(" %9.1f", 2.0 * kernel.multiply_accumulates *
                                 kernel.dispatches / kernel.seconds / 1e9);
     std::printf("\n");
   }
   double milliseconds = total * 1e3 / iterations;
-  std::printf("  %-28s %10lld %10.3f (%.1f%% of the mean latency; the rest "
-              "is the runtime between kernels)\n",
+  std::printf("  %-28s %10lld %10.3f %7s %9.1f (%.1f%% of the mean latency; "
+              "the rest is the runtime between kernels)\n",
               "all kernels", static_cast<long long>(dispatches / iterations),
-              milliseconds, 100 * milliseconds / meanMilliseconds);
+              milliseconds, "", totalBytes / iterations / kMiB,
+              100 * milliseconds / meanMilliseconds);
 }
 
 /// Times `iterations` runs after `warmup` untimed ones and prints latency

@@ -146,6 +146,9 @@ typedef struct vitrt_kernel_profile {
   const char *name;
   /* Multiply-accumulates of one dispatch of it. */
   int64_t multiply_accumulates;
+  /* Bytes of the buffers one dispatch of it binds: its inputs (activations
+     and weights), read at least once, and its output, written once. */
+  int64_t bytes_bound;
   /* Dispatches of it timed, and their total wall time in seconds, since
      profiling was turned on (0 while it is off). */
   int64_t dispatches;
