@@ -451,28 +451,40 @@ struct AttentionCoreLowering : OpConversionPattern<AttentionCoreOp> {
     Value query = splitLastDim(b, adaptor.getQuery(), heads);
     Value key = splitLastDim(b, adaptor.getKey(), heads);
     Value value = splitLastDim(b, adaptor.getValue(), heads);
-    double scale = 1.0 / std::sqrt(static_cast<double>(headWidth));
-    Value out = keyMajorScores ? lowerKeyMajor(b, query, key, value, scale)
-                               : lowerQueryMajor(b, query, key, value, scale);
+    RankedTensorType headsType = tensorTypeOf(query);
+    Heads operands{query,
+                   key,
+                   value,
+                   1.0 / std::sqrt(static_cast<double>(headWidth)),
+                   headsType.getElementType(),
+                   headsType.getShape()[0],
+                   headsType.getShape()[1],
+                   heads,
+                   headWidth};
+    Value out = keyMajorScores ? lowerKeyMajor(b, operands)
+                               : lowerQueryMajor(b, operands);
     rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
         op, type, out, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
     return success();
   }
 
 private:
+  /// q, k, v viewed as [B, T, H, dh], and their sizes.
+  struct Heads {
+    Value query, key, value;
+    double scale;
+    Type elementType;
+    int64_t batch, tokens, heads, headWidth;
+  };
+
   static Value multiplyAdd(ImplicitLocOpBuilder &b, ValueRange args) {
     Value product = arith::MulFOp::create(b, args[0], args[1]);
     return arith::AddFOp::create(b, args[2], product);
   }
 
   /// Scores [B, H, T, T] by query; returns [B, T, H, dh].
-  static Value lowerQueryMajor(ImplicitLocOpBuilder &b, Value query, Value key,
-                               Value value, double scale) {
+  static Value lowerQueryMajor(ImplicitLocOpBuilder &b, const Heads &a) {
     MLIRContext *ctx = b.getContext();
-    ArrayRef<int64_t> shape = tensorTypeOf(query).getShape();
-    Type elementType = tensorTypeOf(query).getElementType();
-    int64_t batch = shape[0], tokens = shape[1], heads = shape[2],
-            headWidth = shape[3];
     // Both contractions iterate (b, h, i, x, y) with y reduced.
     AffineExpr bd, hd, id, xd, yd;
     bindDims(ctx, bd, hd, id, xd, yd);
@@ -485,8 +497,9 @@ private:
 
     // scores[b, h, i, j] = sum_d q[b, i, h, d] k[b, j, h, d]: x = j, y = d.
     Value scores = buildGeneric(
-        b, {query, key},
-        filledTensor(b, {batch, heads, tokens, tokens}, elementType, 0.0),
+        b, {a.query, a.key},
+        filledTensor(b, {a.batch, a.heads, a.tokens, a.tokens}, a.elementType,
+                     0.0),
         {map({bd, id, hd, yd}), map({bd, xd, hd, yd}), map({bd, hd, id, xd})},
         contraction, multiplyAdd);
     // Scaling by a positive constant is monotonic, also after rounding, so
@@ -503,7 +516,7 @@ private:
     Value exps = buildElementwise(
         b, scoresType, {scores, rowMax}, {identity, rowMap},
         [&](ImplicitLocOpBuilder &nb, ValueRange args) {
-          Value scaleValue = floatConstant(nb, elementType, scale);
+          Value scaleValue = floatConstant(nb, a.elementType, a.scale);
           Value scaled = arith::MulFOp::create(nb, args[0], scaleValue);
           Value scaledMax = arith::MulFOp::create(nb, args[1], scaleValue);
           return math::ExpOp::create(
@@ -520,8 +533,9 @@ private:
                          });
     // out[b, i, h, d] = sum_j p[b, h, i, j] v[b, j, h, d]: x = d, y = j.
     return buildGeneric(
-        b, {probs, value},
-        filledTensor(b, {batch, tokens, heads, headWidth}, elementType, 0.0),
+        b, {probs, a.value},
+        filledTensor(b, {a.batch, a.tokens, a.heads, a.headWidth},
+                     a.elementType, 0.0),
         {map({bd, hd, id, yd}), map({bd, yd, hd, xd}), map({bd, id, hd, xd})},
         contraction, multiplyAdd);
   }
@@ -529,13 +543,8 @@ private:
   /// Scores [B, H, T (keys), T (queries)]; returns [B, T, H, dh]. Each
   /// contraction has its reduction before its contiguous dimension, the
   /// vector one, so that its vectors have no trailing unit dimension.
-  static Value lowerKeyMajor(ImplicitLocOpBuilder &b, Value query, Value key,
-                             Value value, double scale) {
+  static Value lowerKeyMajor(ImplicitLocOpBuilder &b, const Heads &a) {
     MLIRContext *ctx = b.getContext();
-    ArrayRef<int64_t> shape = tensorTypeOf(query).getShape();
-    Type elementType = tensorTypeOf(query).getElementType();
-    int64_t batch = shape[0], tokens = shape[1], heads = shape[2],
-            headWidth = shape[3];
     auto parallel = utils::IteratorType::parallel;
     auto reduction = utils::IteratorType::reduction;
     AffineExpr d0, d1, d2, d3, d4;
@@ -548,31 +557,32 @@ private:
     };
 
     // qT[b, h, d, i] = q[b, i, h, d] * scale: loops (b, h, d, i).
-    Value queryT =
-        buildGeneric(b, {query},
-                     tensor::EmptyOp::create(
-                         b, {batch, heads, headWidth, tokens}, elementType),
-                     {map4({d0, d3, d1, d2}), map4({d0, d1, d2, d3})},
-                     {parallel, parallel, parallel, parallel},
-                     [&](ImplicitLocOpBuilder &nb, ValueRange args) {
-                       return arith::MulFOp::create(
-                           nb, args[0], floatConstant(nb, elementType, scale));
-                     });
+    Value queryT = buildGeneric(
+        b, {a.query},
+        tensor::EmptyOp::create(b, {a.batch, a.heads, a.headWidth, a.tokens},
+                                a.elementType),
+        {map4({d0, d3, d1, d2}), map4({d0, d1, d2, d3})},
+        {parallel, parallel, parallel, parallel},
+        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          return arith::MulFOp::create(
+              nb, args[0], floatConstant(nb, a.elementType, a.scale));
+        });
     // scores[b, h, j, i] = sum_d k[b, j, h, d] qT[b, h, d, i]:
     // loops (b, h, j, d, i).
     Value scores = buildGeneric(
-        b, {key, queryT},
-        filledTensor(b, {batch, heads, tokens, tokens}, elementType, 0.0),
+        b, {a.key, queryT},
+        filledTensor(b, {a.batch, a.heads, a.tokens, a.tokens}, a.elementType,
+                     0.0),
         {map5({d0, d2, d1, d3}), map5({d0, d1, d3, d4}),
          map5({d0, d1, d2, d4})},
         {parallel, parallel, parallel, reduction, parallel}, multiplyAdd);
     // Per query, reductions over the keys: loops (b, h, j, i).
     auto reduceKeys = [&](Value input, double initValue, BodyBuilder body) {
-      return buildGeneric(
-          b, {input},
-          filledTensor(b, {batch, heads, tokens}, elementType, initValue),
-          {map4({d0, d1, d2, d3}), map4({d0, d1, d3})},
-          {parallel, parallel, reduction, parallel}, body);
+      return buildGeneric(b, {input},
+                          filledTensor(b, {a.batch, a.heads, a.tokens},
+                                       a.elementType, initValue),
+                          {map4({d0, d1, d2, d3}), map4({d0, d1, d3})},
+                          {parallel, parallel, reduction, parallel}, body);
     };
     Value rowMax =
         reduceKeys(scores, -std::numeric_limits<double>::infinity(),
@@ -596,15 +606,16 @@ private:
     // subset that stays in registers over the reduction; dividing by the
     // row sums then moves them to [B, T, H, dh].
     Value products = buildGeneric(
-        b, {exps, value},
-        filledTensor(b, {batch, heads, tokens, headWidth}, elementType, 0.0),
+        b, {exps, a.value},
+        filledTensor(b, {a.batch, a.heads, a.tokens, a.headWidth},
+                     a.elementType, 0.0),
         {map5({d0, d1, d3, d2}), map5({d0, d3, d1, d4}),
          map5({d0, d1, d2, d4})},
         {parallel, parallel, parallel, reduction, parallel}, multiplyAdd);
     return buildGeneric(
         b, {products, sums},
-        tensor::EmptyOp::create(b, {batch, tokens, heads, headWidth},
-                                elementType),
+        tensor::EmptyOp::create(b, {a.batch, a.tokens, a.heads, a.headWidth},
+                                a.elementType),
         {map4({d0, d1, d2, d3}), map4({d0, d1, d2}), map4({d0, d2, d1, d3})},
         {parallel, parallel, parallel, parallel},
         [](ImplicitLocOpBuilder &nb, ValueRange args) {
