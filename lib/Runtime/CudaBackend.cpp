@@ -190,11 +190,12 @@ private:
                                        (text ? text : "unknown CUDA error")};
   }
 
-  /// The modules to try, best first: a cubin built for this GPU, then PTX,
-  /// which the driver compiles for it. A driver that cannot load the cubin
-  /// (a newer GPU revision, or the PTX-only driver emulator) gets the PTX.
-  std::vector<const vitb::KernelModule *> candidateModules() {
-    std::string sm = "sm_" + std::to_string(deviceComputeCapability());
+  /// The modules to try, best first: a cubin built for this GPU (compute
+  /// capability `deviceSm`), then PTX, which the driver compiles for it. A
+  /// driver that cannot load the cubin (a newer GPU revision, or the
+  /// PTX-only driver emulator) gets the PTX.
+  std::vector<const vitb::KernelModule *> candidateModules(int deviceSm) {
+    std::string sm = "sm_" + std::to_string(deviceSm);
     std::vector<const vitb::KernelModule *> cubins, ptx;
     for (const vitb::KernelModule *module : *artifact.root->modules()) {
       if (!module->data() || !module->target())
@@ -256,12 +257,12 @@ private:
     return major * 10 + minor;
   }
 
-  /// Refuses a GPU older than every module was compiled for: the driver
-  /// would only fail to JIT the PTX, with ptxas' words. PTX for sm_NN runs
-  /// on sm_NN and newer; "a" targets (sm_90a) only on their own.
+  /// Refuses a GPU (compute capability `sm`) older than every module was
+  /// compiled for: the driver would only fail to JIT the PTX, with ptxas'
+  /// words. PTX for sm_NN runs on sm_NN and newer; "a" targets (sm_90a)
+  /// only on their own.
   Error checkComputeCapability(
-      const std::vector<const vitb::KernelModule *> &candidates) {
-    int sm = deviceComputeCapability();
+      int sm, const std::vector<const vitb::KernelModule *> &candidates) {
     std::string needed;
     for (const vitb::KernelModule *module : candidates) {
       std::string_view target = module->target()->string_view();
@@ -283,11 +284,12 @@ private:
   }
 
   Error loadKernels() {
-    std::vector<const vitb::KernelModule *> candidates = candidateModules();
+    int sm = deviceComputeCapability();
+    std::vector<const vitb::KernelModule *> candidates = candidateModules(sm);
     if (candidates.empty())
       return {VITRT_ERROR_INVALID_ARTIFACT,
               "invalid artifact: no PTX or matching cubin module"};
-    if (Error error = checkComputeCapability(candidates))
+    if (Error error = checkComputeCapability(sm, candidates))
       return error;
     CUmodule module = nullptr;
     Error failures;
