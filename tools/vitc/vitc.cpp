@@ -244,31 +244,29 @@ Expected<std::vector<std::string>> readLabels(StringRef path) {
   return labels;
 }
 
-/// The folder of --model-dir, read once.
-Expected<const vitc::ModelDirectory *> modelDirectory() {
-  static std::optional<Expected<vitc::ModelDirectory>> read;
-  if (!read)
-    read.emplace(vitc::readModelDirectory(modelDir));
-  if (!*read)
-    return failure(toString(read->takeError()));
-  return &**read;
+/// The folder of --model-dir, if given: read after checking that no flag
+/// that it replaces is given as well.
+Expected<std::optional<vitc::ModelDirectory>> readModelFolder() {
+  if (modelDir.empty())
+    return std::optional<vitc::ModelDirectory>();
+  const std::initializer_list<const cl::Option *> exclusive = {
+      &modelName, &configFile, &weightsFile, &randomWeights, &weightNames};
+  for (const cl::Option *other : exclusive)
+    if (other->getNumOccurrences())
+      return failure("--model-dir gives the model and its weights; it "
+                     "cannot be combined with --" +
+                     other->ArgStr);
+  Expected<vitc::ModelDirectory> folder = vitc::readModelDirectory(modelDir);
+  if (!folder)
+    return folder.takeError();
+  return std::optional<vitc::ModelDirectory>(std::move(*folder));
 }
 
-Expected<vitc::ModelConfig> resolveConfig() {
+Expected<vitc::ModelConfig>
+resolveConfig(const std::optional<vitc::ModelDirectory> &folder) {
   vitc::ModelConfig config;
-  if (!modelDir.empty()) {
-    const std::initializer_list<const cl::Option *> exclusive = {
-        &modelName, &configFile, &weightsFile, &randomWeights, &weightNames};
-    for (const cl::Option *other : exclusive)
-      if (other->getNumOccurrences())
-        return failure("--model-dir gives the model and its weights; it "
-                       "cannot be combined with --" +
-                       other->ArgStr);
-    Expected<const vitc::ModelDirectory *> directory = modelDirectory();
-    if (!directory)
-      return directory.takeError();
-    config = (*directory)->config;
-  }
+  if (folder)
+    config = folder->config;
   if (!modelName.empty()) {
     std::optional<vitc::ModelConfig> preset = vitc::lookupPreset(modelName);
     if (!preset)
@@ -318,7 +316,8 @@ Expected<vitc::ModelConfig> resolveConfig() {
 
 /// The weights named by the flags, or no weights when none were asked for.
 Expected<std::optional<vitc::WeightSet>>
-resolveWeights(const vitc::ModelConfig &config) {
+resolveWeights(const vitc::ModelConfig &config,
+               const std::optional<vitc::ModelDirectory> &folder) {
   if (!weightsFile.empty() && randomWeights)
     return failure("--weights and --random-weights are mutually exclusive");
   if (!weightsFile.empty() && weightNames.getNumOccurrences())
@@ -332,13 +331,7 @@ resolveWeights(const vitc::ModelConfig &config) {
   if (randomWeights)
     return std::optional<vitc::WeightSet>(
         vitc::makeRandomWeights(config, *naming, seed));
-  std::string path = weightsFile;
-  if (!modelDir.empty()) {
-    Expected<const vitc::ModelDirectory *> directory = modelDirectory();
-    if (!directory)
-      return directory.takeError();
-    path = (*directory)->weightsPath;
-  }
+  std::string path = folder ? folder->weightsPath : weightsFile;
   if (path.empty())
     return std::optional<vitc::WeightSet>();
   Expected<vitc::WeightSet> weights = vitc::loadWeights(path, config);
@@ -429,7 +422,10 @@ Expected<Model> buildModel(mlir::MLIRContext &context) {
   if (batchSize <= 0)
     return failure("--batch must be positive, got " +
                    std::to_string(batchSize));
-  Expected<vitc::ModelConfig> config = resolveConfig();
+  Expected<std::optional<vitc::ModelDirectory>> folder = readModelFolder();
+  if (!folder)
+    return folder.takeError();
+  Expected<vitc::ModelConfig> config = resolveConfig(*folder);
   if (!config)
     return config.takeError();
   // Refused before anything is built: such a model would take minutes to
@@ -446,7 +442,8 @@ Expected<Model> buildModel(mlir::MLIRContext &context) {
                 std::max(3 * config->hiddenSize, config->mlpDim),
                 kMaxRunBytes / kTebibyte)
             .str());
-  Expected<std::optional<vitc::WeightSet>> weights = resolveWeights(*config);
+  Expected<std::optional<vitc::WeightSet>> weights =
+      resolveWeights(*config, *folder);
   if (!weights)
     return weights.takeError();
   if (!saveWeights.empty()) {
