@@ -209,7 +209,10 @@ OPENVINO_FP32_TYPES = {"f32", "i64", "i32", "boolean", "undefined", "dynamic", "
 class OpenVinoRunner:
     name = "openvino"
 
-    def __init__(self, core, onnx_path, batch, threads, config):
+    def __init__(self, core, onnx_path, batch, threads, config,
+                 profile=False):
+        """With `profile`, the request keeps per-layer counters
+        (PERF_COUNT: request.get_profiling_info(), benchmarks/layers.py)."""
         model = core.read_model(str(onnx_path))
         # A static batch, as vitc's artifact has.
         model.reshape({"input": [batch, config.channels, config.image,
@@ -223,6 +226,7 @@ class OpenVinoRunner:
             # One synchronous request at a time, as the others run.
             "PERFORMANCE_HINT": "LATENCY",
             "NUM_STREAMS": 1,
+            "PERF_COUNT": profile,
         })
         precision = self.compiled.get_property("INFERENCE_PRECISION_HINT")
         if precision != ov.Type.f32:

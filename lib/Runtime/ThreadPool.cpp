@@ -54,7 +54,7 @@ ThreadPool::ThreadPool(int numThreads)
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex);
-    stopping = true;
+    stopping.store(true, std::memory_order_relaxed);
     generation.fetch_add(1, std::memory_order_release);
   }
   wake.notify_all();
@@ -153,11 +153,8 @@ void ThreadPool::workerLoop(int worker) {
       wake.wait(lock, started);
     }
     seen = generation.load(std::memory_order_acquire);
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (stopping)
-        return;
-    }
+    if (stopping.load(std::memory_order_relaxed))
+      return;
     runTiles(worker);
     if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       std::lock_guard<std::mutex> lock(mutex);

@@ -61,7 +61,8 @@ private:
   /// Bumped for every job so each worker runs it exactly once.
   std::atomic<uint64_t> generation{0};
   std::atomic<int> pending{0};
-  bool stopping = false;
+  /// Set (with a generation bump) when the pool is destroyed.
+  std::atomic<bool> stopping{false};
 };
 
 } // namespace vitrt

@@ -102,25 +102,24 @@ struct CpuTileKernelsPass
     (void)applyPatternsGreedily(getOperation(), std::move(patterns));
   }
 
-  /// Whether the kernel contracts activations with activations (attention:
-  /// it has contractions but no linear), whose tile rows are the vectors
-  /// of its key-major scores.
-  bool isAttention() {
-    func::FuncOp function = getOperation();
-    bool contracts = false;
-    function.walk([&](linalg::LinalgOp op) {
-      contracts |= linalg::isaContractionOpInterface(op);
+  /// Whether the kernel has a contraction: with no linear among its ops
+  /// (no matmul, no product on panels), it is attention, contracting
+  /// activations with activations, and its tile rows are the vectors of its
+  /// key-major scores.
+  bool hasContraction() {
+    bool found = false;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      found |= linalg::isaContractionOpInterface(op);
     });
-    return contracts && function.getOps<linalg::MatmulOp>().empty() &&
-           !findPanelWidth(function);
+    return found;
   }
 
   /// Tiles `root` and fuses its producers. Its row dimensions (parallel
   /// dimensions other than the output's innermost) get tile size 1 except
   /// the innermost, which gets rowsPerTile (queryRowsPerTile in attention);
-  /// the output's innermost (feature)
-  /// dimension is tiled only in linear kernels, where each column tile needs
-  /// only its slice of the weight. Reduction dimensions stay whole.
+  /// the output's innermost (feature) dimension is tiled only in linear
+  /// kernels, where each column tile needs only its slice of the weight.
+  /// Reduction dimensions stay whole.
   LogicalResult tileRoot(linalg::LinalgOp root) {
     SmallVector<int64_t> ranges = root.getStaticLoopRanges();
     AffineMap output = root.getMatchingIndexingMap(root.getDpsInitOperand(0));
@@ -146,10 +145,11 @@ struct CpuTileKernelsPass
       sizes[dim] = 1;
       innermostRow = dim;
     }
+    bool hasMatmul = !getOperation().getOps<linalg::MatmulOp>().empty();
+    bool attention = !panelWidth && !hasMatmul && hasContraction();
     if (innermostRow)
-      sizes[*innermostRow] =
-          std::min<int64_t>(isAttention() ? queryRowsPerTile : rowsPerTile,
-                            ranges[*innermostRow]);
+      sizes[*innermostRow] = std::min<int64_t>(
+          attention ? queryRowsPerTile : rowsPerTile, ranges[*innermostRow]);
     std::optional<unsigned> columns;
     if (panel) {
       int64_t panels = std::max<int64_t>(columnsPerTile / *panelWidth, 1);
@@ -157,7 +157,7 @@ struct CpuTileKernelsPass
         --panels;
       sizes[*panel] = panels;
       columns = panel;
-    } else if (!getOperation().getOps<linalg::MatmulOp>().empty()) {
+    } else if (hasMatmul) {
       sizes[feature] = columnTileSize(ranges[feature], columnsPerTile);
       columns = feature;
     }

@@ -283,9 +283,9 @@ struct CpuVectorizePass
     // allow: each k then loads two vectors of the weight and broadcasts one
     // input element per row (4 x 16 or 6 x 16 with AVX2, 8 x 32 or 12 x 32
     // with AVX-512, as the rows divide).
+    SmallVector<unsigned> reuseDims = findReuseDims(op, *vectorDim);
     bool outerProduct = op.getNumReductionLoops() != 0 &&
-                        isParallel(op, *vectorDim) &&
-                        !findReuseDims(op, *vectorDim).empty();
+                        isParallel(op, *vectorDim) && !reuseDims.empty();
     // Whole registers only: a vector of 24 or 12 lanes is legalized lane by
     // lane.
     std::optional<int64_t> vectorSize;
@@ -306,15 +306,15 @@ struct CpuVectorizePass
       // Rows that no block near the register budget divides (197 keys, a
       // prime) are split into a part that whole blocks divide and the
       // remainder, each vectorized on its own, instead of one row at a time.
-      unsigned rows = findReuseDims(op, *vectorDim).front();
-      int64_t extent = op.getStaticLoopRanges()[rows];
+      unsigned rows = reuseDims.front();
+      int64_t rowCount = op.getStaticLoopRanges()[rows];
       int64_t budget = outerProductAccumulators() / vectorsPerElement;
-      if (budget > 1 && extent > budget &&
-          2 * *largestDivisor(extent, budget, 1) <= budget) {
+      if (budget > 1 && rowCount > budget &&
+          2 * *largestDivisor(rowCount, budget, 1) <= budget) {
         rewriter.setInsertionPoint(op);
         auto [head, tail] = linalg::splitOp(
             rewriter, cast<TilingInterface>(op.getOperation()), rows,
-            rewriter.getIndexAttr(extent / budget * budget));
+            rewriter.getIndexAttr(rowCount / budget * budget));
         if (!head || !tail)
           return op.emitError("failed to split rows for register blocks");
         if (failed(tileAndVectorize(rewriter, cast<linalg::LinalgOp>(*head))) ||
