@@ -52,6 +52,14 @@ class ViTConfig:
         return (patch_embed + self.depth * (qkv + scores + context + proj + mlp)
                 + head)
 
+    def class_token_macs_per_image(self):
+        """The multiply-accumulates vitc computes: the classifier reads the
+        class token alone, so the last block's output projection and MLP
+        skip the other T - 1 tokens (vit-hoist-token-slices)."""
+        skipped = (self.tokens - 1) * (self.width * self.width
+                                       + 2 * self.width * self.mlp)
+        return self.macs_per_image() - skipped
+
 
 def read_safetensors(path):
     """Returns {name: float32 array} from a safetensors file."""

@@ -19,6 +19,7 @@ void vitc::vit::buildViTFusionPipeline(
     OpPassManager &pm, const ViTFusionPipelineOptions &options) {
   OpPassManager &function = pm.nest<func::FuncOp>();
   function.addPass(createViTDecomposePass());
+  function.addPass(createViTHoistTokenSlicesPass());
   function.addPass(createViTFuseEpiloguesPass());
   ViTFormKernelsPassOptions formKernels;
   formKernels.layerNormIntoLinear = options.layerNormIntoLinear;

@@ -32,6 +32,26 @@ def ViTDecomposePass : Pass<"vit-decompose", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def ViTHoistTokenSlicesPass
+    : Pass<"vit-hoist-token-slices", "mlir::func::FuncOp"> {
+  let summary = "Compute only the tokens that a slice keeps";
+  let description = [{
+    Moves a slice of tokens (a `tensor.extract_slice` that keeps some
+    tokens, dimension 1 of a [B, T, D] value, and all of the other
+    dimensions) above the op producing its source when that op treats
+    tokens independently (`vit.layer_norm`, `vit.linear`, `vit.gelu`,
+    `vit.add`) and every user of the op takes the same tokens: the op is
+    rebuilt on sliced operands and the full-size op, left without users,
+    disappears. A classifier on the class token thus makes the last block's
+    output projection, MLP, residual adds and the final layer norm compute
+    one token instead of T; the slices stop at the attention, whose keys and
+    values need every token, and at values that other ops read in full.
+    Each token's result is computed by the same ops as before, so the logits
+    do not change.
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+}
+
 def ViTFuseEpiloguesPass : Pass<"vit-fuse-epilogues", "mlir::func::FuncOp"> {
   let summary = "Fold bias, GELU and residual adds into linear epilogues";
   let description = [{

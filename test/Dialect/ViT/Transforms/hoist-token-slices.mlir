@@ -1,0 +1,99 @@
+// Token slices move above token-wise ops whose every user keeps the same
+// tokens, so those ops compute the kept tokens alone.
+// RUN: vitc-opt %s -vit-hoist-token-slices -split-input-file | FileCheck %s
+
+// The classifier's class token, through the last block's MLP half: the
+// residual stream is read in full by nothing else, so every op from the
+// attention's output on computes one token. The [D] parameters (norm scale
+// and shift, biases) and the weights are not sliced; the rank-reducing
+// slice the classifier takes stays, over the narrowed value's one token.
+// CHECK-LABEL: func.func @class_token
+// CHECK-SAME: (%[[ATTN:[^:]+]]: tensor<2x5x64xf32>, %[[RES:[^:]+]]: tensor<2x5x64xf32>, %[[G:[^:]+]]: tensor<64xf32>, %[[W1:[^:]+]]: tensor<128x64xf32>, %[[B1:[^:]+]]: tensor<128xf32>, %[[W2:[^:]+]]: tensor<64x128xf32>, %[[WH:[^:]+]]: tensor<10x64xf32>)
+// CHECK-DAG: %[[ATTN1:.*]] = tensor.extract_slice %[[ATTN]][0, 0, 0] [2, 1, 64] [1, 1, 1] : tensor<2x5x64xf32> to tensor<2x1x64xf32>
+// CHECK-DAG: %[[RES1:.*]] = tensor.extract_slice %[[RES]][0, 0, 0] [2, 1, 64] [1, 1, 1] : tensor<2x5x64xf32> to tensor<2x1x64xf32>
+// CHECK: %[[STREAM:.*]] = vit.add %[[RES1]], %[[ATTN1]] : tensor<2x1x64xf32>, tensor<2x1x64xf32>
+// CHECK: %[[N:.*]] = vit.layer_norm %[[STREAM]], %[[G]], %[[G]] {{.*}} : tensor<2x1x64xf32>, tensor<64xf32>, tensor<64xf32>
+// CHECK: %[[H:.*]] = vit.linear %[[N]], %[[W1]] : tensor<2x1x64xf32>, tensor<128x64xf32> -> tensor<2x1x128xf32>
+// CHECK: %[[HB:.*]] = vit.add %[[H]], %[[B1]] : tensor<2x1x128xf32>, tensor<128xf32>
+// CHECK: %[[GELU:.*]] = vit.gelu %[[HB]] approximation = exact : tensor<2x1x128xf32>
+// CHECK: %[[Y:.*]] = vit.linear %[[GELU]], %[[W2]] residual(%[[STREAM]] : tensor<2x1x64xf32>) : tensor<2x1x128xf32>, tensor<64x128xf32> -> tensor<2x1x64xf32>
+// CHECK: %[[F:.*]] = vit.layer_norm %[[Y]], %[[G]], %[[G]] {{.*}} : tensor<2x1x64xf32>
+// CHECK: %[[CLS:.*]] = tensor.extract_slice %[[F]][0, 0, 0] [2, 1, 64] [1, 1, 1] : tensor<2x1x64xf32> to tensor<2x64xf32>
+// CHECK: %[[LOGITS:.*]] = vit.linear %[[CLS]], %[[WH]] : tensor<2x64xf32>, tensor<10x64xf32> -> tensor<2x10xf32>
+// CHECK: return %[[LOGITS]]
+func.func @class_token(%attn: tensor<2x5x64xf32>, %res: tensor<2x5x64xf32>, %g: tensor<64xf32>, %w1: tensor<128x64xf32>, %b1: tensor<128xf32>, %w2: tensor<64x128xf32>, %wh: tensor<10x64xf32>) -> tensor<2x10xf32> {
+  %stream = vit.add %res, %attn : tensor<2x5x64xf32>, tensor<2x5x64xf32>
+  %n = vit.layer_norm %stream, %g, %g epsilon = 1.0e-6 : tensor<2x5x64xf32>, tensor<64xf32>, tensor<64xf32>
+  %h = vit.linear %n, %w1 : tensor<2x5x64xf32>, tensor<128x64xf32> -> tensor<2x5x128xf32>
+  %hb = vit.add %h, %b1 : tensor<2x5x128xf32>, tensor<128xf32>
+  %gelu = vit.gelu %hb approximation = exact : tensor<2x5x128xf32>
+  %y = vit.linear %gelu, %w2 residual(%stream : tensor<2x5x64xf32>) : tensor<2x5x128xf32>, tensor<64x128xf32> -> tensor<2x5x64xf32>
+  %f = vit.layer_norm %y, %g, %g epsilon = 1.0e-6 : tensor<2x5x64xf32>, tensor<64xf32>, tensor<64xf32>
+  %cls = tensor.extract_slice %f[0, 0, 0] [2, 1, 64] [1, 1, 1] : tensor<2x5x64xf32> to tensor<2x64xf32>
+  %logits = vit.linear %cls, %wh : tensor<2x64xf32>, tensor<10x64xf32> -> tensor<2x10xf32>
+  return %logits : tensor<2x10xf32>
+}
+
+// -----
+
+// Attention needs the keys and values of every token: the slice stops at
+// its output. A packed [P, K, R] weight has no tokens and is not sliced; a
+// [T, D] addend broadcast over the images is sliced along its first
+// dimension.
+// CHECK-LABEL: func.func @stops_at_attention
+// CHECK-SAME: (%[[Q:[^:]+]]: tensor<1x5x64xf32>, %[[W:[^:]+]]: tensor<4x64x16xf32>, %[[POS:[^:]+]]: tensor<5x64xf32>)
+// CHECK: %[[A:.*]] = vit.attention_core %[[Q]], %[[Q]], %[[Q]] num_heads = 2 : tensor<1x5x64xf32>
+// CHECK-DAG: %[[A2:.*]] = tensor.extract_slice %[[A]][0, 2, 0] [1, 3, 64] [1, 1, 1] : tensor<1x5x64xf32> to tensor<1x3x64xf32>
+// CHECK-DAG: %[[POS2:.*]] = tensor.extract_slice %[[POS]][2, 0] [3, 64] [1, 1] : tensor<5x64xf32> to tensor<3x64xf32>
+// CHECK: %[[Y:.*]] = vit.linear %[[A2]], %[[W]] residual(%[[POS2]] : tensor<3x64xf32>) : tensor<1x3x64xf32>, tensor<4x64x16xf32> -> tensor<1x3x64xf32>
+// CHECK: return %[[Y]]
+func.func @stops_at_attention(%q: tensor<1x5x64xf32>, %w: tensor<4x64x16xf32>, %pos: tensor<5x64xf32>) -> tensor<1x3x64xf32> {
+  %a = vit.attention_core %q, %q, %q num_heads = 2 : tensor<1x5x64xf32>
+  %y = vit.linear %a, %w residual(%pos : tensor<5x64xf32>) : tensor<1x5x64xf32>, tensor<4x64x16xf32> -> tensor<1x5x64xf32>
+  %s = tensor.extract_slice %y[0, 2, 0] [1, 3, 64] [1, 1, 1] : tensor<1x5x64xf32> to tensor<1x3x64xf32>
+  return %s : tensor<1x3x64xf32>
+}
+
+// -----
+
+// An op another user reads in full, or whose users keep different tokens,
+// stays whole: slicing it would compute some tokens twice.
+// CHECK-LABEL: func.func @stays_whole
+// CHECK: %[[N:.*]] = vit.layer_norm %{{.*}} : tensor<1x5x64xf32>
+// CHECK: %[[S:.*]] = tensor.extract_slice %[[N]][0, 0, 0] [1, 1, 64]
+// CHECK: %[[G:.*]] = vit.gelu %{{.*}} : tensor<1x5x64xf32>
+// CHECK: tensor.extract_slice %[[G]][0, 0, 0] [1, 1, 64]
+// CHECK: tensor.extract_slice %[[G]][0, 1, 0] [1, 1, 64]
+// CHECK: return %[[N]], %[[S]]
+func.func @stays_whole(%x: tensor<1x5x64xf32>, %g: tensor<64xf32>) -> (tensor<1x5x64xf32>, tensor<1x1x64xf32>, tensor<1x1x64xf32>, tensor<1x1x64xf32>) {
+  %n = vit.layer_norm %x, %g, %g epsilon = 1.0e-6 : tensor<1x5x64xf32>, tensor<64xf32>, tensor<64xf32>
+  %s = tensor.extract_slice %n[0, 0, 0] [1, 1, 64] [1, 1, 1] : tensor<1x5x64xf32> to tensor<1x1x64xf32>
+  %gelu = vit.gelu %x approximation = tanh : tensor<1x5x64xf32>
+  %t0 = tensor.extract_slice %gelu[0, 0, 0] [1, 1, 64] [1, 1, 1] : tensor<1x5x64xf32> to tensor<1x1x64xf32>
+  %t1 = tensor.extract_slice %gelu[0, 1, 0] [1, 1, 64] [1, 1, 1] : tensor<1x5x64xf32> to tensor<1x1x64xf32>
+  return %n, %s, %t0, %t1 : tensor<1x5x64xf32>, tensor<1x1x64xf32>, tensor<1x1x64xf32>, tensor<1x1x64xf32>
+}
+
+// -----
+
+// Slices that keep every token are not token slices: the q/k/v channels of
+// a QKV projection, a slice of some images, and a strided slice stay where
+// they are.
+// CHECK-LABEL: func.func @not_token_slices
+// CHECK: %[[Y:.*]] = vit.linear %{{.*}} : tensor<2x5x64xf32>, tensor<192x64xf32> -> tensor<2x5x192xf32>
+// CHECK: tensor.extract_slice %[[Y]][0, 0, 0] [2, 5, 64]
+// CHECK: tensor.extract_slice %[[Y]][0, 0, 64] [2, 5, 64]
+// CHECK: %[[N:.*]] = vit.layer_norm %{{.*}} : tensor<2x5x64xf32>
+// CHECK: tensor.extract_slice %[[N]][1, 0, 0] [1, 5, 64]
+// CHECK: %[[G:.*]] = vit.gelu %{{.*}} : tensor<2x5x64xf32>
+// CHECK: tensor.extract_slice %[[G]][0, 0, 0] [2, 2, 64] [1, 2, 1]
+func.func @not_token_slices(%x: tensor<2x5x64xf32>, %w: tensor<192x64xf32>, %g: tensor<64xf32>) -> (tensor<2x5x64xf32>, tensor<2x5x64xf32>, tensor<1x5x64xf32>, tensor<2x2x64xf32>) {
+  %y = vit.linear %x, %w : tensor<2x5x64xf32>, tensor<192x64xf32> -> tensor<2x5x192xf32>
+  %q = tensor.extract_slice %y[0, 0, 0] [2, 5, 64] [1, 1, 1] : tensor<2x5x192xf32> to tensor<2x5x64xf32>
+  %k = tensor.extract_slice %y[0, 0, 64] [2, 5, 64] [1, 1, 1] : tensor<2x5x192xf32> to tensor<2x5x64xf32>
+  %n = vit.layer_norm %x, %g, %g epsilon = 1.0e-6 : tensor<2x5x64xf32>, tensor<64xf32>, tensor<64xf32>
+  %image = tensor.extract_slice %n[1, 0, 0] [1, 5, 64] [1, 1, 1] : tensor<2x5x64xf32> to tensor<1x5x64xf32>
+  %gelu = vit.gelu %x approximation = tanh : tensor<2x5x64xf32>
+  %strided = tensor.extract_slice %gelu[0, 0, 0] [2, 2, 64] [1, 2, 1] : tensor<2x5x64xf32> to tensor<2x2x64xf32>
+  return %q, %k, %image, %strided : tensor<2x5x64xf32>, tensor<2x5x64xf32>, tensor<1x5x64xf32>, tensor<2x2x64xf32>
+}
