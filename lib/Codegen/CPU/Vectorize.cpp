@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -189,6 +190,15 @@ struct CpuVectorizePass
       return signalPassFailure();
     }
     IRRewriter rewriter(&getContext());
+    SmallVector<Epilogue> epilogues;
+    function.walk([&](linalg::GenericOp op) {
+      if (std::optional<Epilogue> epilogue = matchEpilogue(op))
+        epilogues.push_back(*epilogue);
+    });
+    for (Epilogue &epilogue : epilogues)
+      if (failed(fuseIntoRegisterBlocks(rewriter, epilogue)))
+        return signalPassFailure();
+
     SmallVector<linalg::LinalgOp> ops;
     function.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
     for (linalg::LinalgOp op : ops) {
@@ -272,10 +282,23 @@ struct CpuVectorizePass
       rewriter.replaceOp(op, vectorized->replacements);
   }
 
-  LogicalResult tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op) {
+  /// How `op` is vectorized: along which dimension, how wide, and as an
+  /// outer product or not; none without a suitable vector dimension.
+  struct VectorPlan {
+    unsigned vectorDim;
+    int64_t vectorSize;
+    bool outerProduct;
+    /// An outer product's rows that no register block near the budget
+    /// divides (197 keys, a prime): the count that whole blocks take,
+    /// split off before tiling.
+    std::optional<int64_t> blockedRows;
+    TilePlan tiles;
+  };
+
+  std::optional<VectorPlan> planVectorization(linalg::LinalgOp op) {
     std::optional<unsigned> vectorDim = findVectorDim(op);
     if (!vectorDim)
-      return success();
+      return std::nullopt;
     int64_t extent = op.getStaticLoopRanges()[*vectorDim];
     // An outer-product contraction (the vector dimension parallel, some
     // input broadcast along it: a linear with packed weights, P V) keeps
@@ -300,37 +323,164 @@ struct CpuVectorizePass
     if (!vectorSize && extent <= kMaxWholeVector)
       vectorSize = extent;
     if (!vectorSize)
-      return success();
+      return std::nullopt;
     int64_t vectorsPerElement = llvm::divideCeil(*vectorSize, vectorWidth);
-    if (outerProduct) {
-      // Rows that no block near the register budget divides (197 keys, a
-      // prime) are split into a part that whole blocks divide and the
-      // remainder, each vectorized on its own, instead of one row at a time.
-      unsigned rows = reuseDims.front();
-      int64_t rowCount = op.getStaticLoopRanges()[rows];
-      int64_t budget = outerProductAccumulators() / vectorsPerElement;
-      if (budget > 1 && rowCount > budget &&
-          2 * *largestDivisor(rowCount, budget, 1) <= budget) {
-        rewriter.setInsertionPoint(op);
-        auto [head, tail] = linalg::splitOp(
-            rewriter, cast<TilingInterface>(op.getOperation()), rows,
-            rewriter.getIndexAttr(rowCount / budget * budget));
-        if (!head || !tail)
-          return op.emitError("failed to split rows for register blocks");
-        if (failed(tileAndVectorize(rewriter, cast<linalg::LinalgOp>(*head))) ||
-            failed(tileAndVectorize(rewriter, cast<linalg::LinalgOp>(*tail))))
-          return failure();
-        return success();
-      }
-    }
-    FailureOr<linalg::LinalgOp> tiled = tile(
-        rewriter, op,
+    VectorPlan plan{
+        *vectorDim, *vectorSize, outerProduct, std::nullopt,
         planTiles(op, *vectorDim, *vectorSize, vectorsPerElement,
                   outerProduct ? outerProductAccumulators() : accumulators(),
-                  outerProduct));
+                  outerProduct)};
+    if (outerProduct) {
+      int64_t rowCount = op.getStaticLoopRanges()[reuseDims.front()];
+      int64_t budget = outerProductAccumulators() / vectorsPerElement;
+      if (budget > 1 && rowCount > budget &&
+          2 * *largestDivisor(rowCount, budget, 1) <= budget)
+        plan.blockedRows = rowCount / budget * budget;
+    }
+    return plan;
+  }
+
+  LogicalResult tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op) {
+    std::optional<VectorPlan> plan = planVectorization(op);
+    if (!plan)
+      return success();
+    if (plan->blockedRows) {
+      // Whole blocks and the remainder, each vectorized on its own, instead
+      // of one row at a time.
+      rewriter.setInsertionPoint(op);
+      auto [head, tail] =
+          linalg::splitOp(rewriter, cast<TilingInterface>(op.getOperation()),
+                          findReuseDims(op, plan->vectorDim).front(),
+                          rewriter.getIndexAttr(*plan->blockedRows));
+      if (!head || !tail)
+        return op.emitError("failed to split rows for register blocks");
+      if (failed(tileAndVectorize(rewriter, cast<linalg::LinalgOp>(*head))) ||
+          failed(tileAndVectorize(rewriter, cast<linalg::LinalgOp>(*tail))))
+        return failure();
+      return success();
+    }
+    FailureOr<linalg::LinalgOp> tiled = tile(rewriter, op, plan->tiles);
     if (failed(tiled))
       return failure();
     vectorize(rewriter, *tiled);
+    return success();
+  }
+
+  /// An element-wise op reading, element for element, the result of an
+  /// outer product that starts from a zero fill: a linear's bias and
+  /// residual.
+  struct Epilogue {
+    linalg::GenericOp op;
+    linalg::LinalgOp contraction;
+    linalg::FillOp fill;
+    VectorPlan plan;
+  };
+
+  std::optional<Epilogue> matchEpilogue(linalg::GenericOp op) {
+    if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 0 ||
+        !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
+      return std::nullopt;
+    // A polynomial (GELU's erf or tanh) evaluated on a whole register block
+    // at once needs more registers than the accumulators leave: measured on
+    // fc1 with AVX-512, 381 spills and reloads per block. Such epilogues keep
+    // their own pass over the tile.
+    bool hasMath = false;
+    op.getBody()->walk([&](Operation *inner) {
+      hasMath |= isa<math::MathDialect>(inner->getDialect());
+    });
+    if (hasMath)
+      return std::nullopt;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      auto contraction = input->get().getDefiningOp<linalg::LinalgOp>();
+      if (!contraction || !contraction->hasOneUse() ||
+          contraction.getNumDpsInits() != 1 ||
+          !op.getMatchingIndexingMap(input).isIdentity())
+        continue;
+      auto fill = contraction.getDpsInitOperand(0)
+                      ->get()
+                      .getDefiningOp<linalg::FillOp>();
+      std::optional<VectorPlan> plan = planVectorization(contraction);
+      if (fill && fill->hasOneUse() && plan && plan->outerProduct &&
+          !plan->blockedRows)
+        return Epilogue{op, contraction, fill, *plan};
+    }
+    return std::nullopt;
+  }
+
+  /// Tiles `epilogue.op` by its outer product's register block and fuses the
+  /// outer product and its fill into each block, then vectorizes the three:
+  /// a block's accumulators start as zeros, get the epilogue applied in
+  /// registers and are stored once, to the output, instead of going through
+  /// a temporary that the epilogue reads back.
+  LogicalResult fuseIntoRegisterBlocks(RewriterBase &rewriter,
+                                       Epilogue epilogue) {
+    // The epilogue's loops are the outer product's result dimensions: they
+    // take the outer product's tile sizes, in its loop order.
+    AffineMap result = epilogue.contraction.getMatchingIndexingMap(
+        epilogue.contraction.getDpsInitOperand(0));
+    const TilePlan &block = epilogue.plan.tiles;
+    auto loopOrder = [&](int64_t dim) -> int64_t {
+      return llvm::find(block.interchange,
+                        int64_t(result.getDimPosition(dim))) -
+             block.interchange.begin();
+    };
+    // A whole dimension is tiled by its extent all the same: a block that is
+    // the whole op still gets a loop (of one trip) to fuse into.
+    SmallVector<int64_t> ranges = epilogue.op.getStaticLoopRanges();
+    SmallVector<int64_t> sizes, interchange;
+    for (unsigned dim = 0; dim < result.getNumResults(); ++dim) {
+      int64_t size = block.sizes[result.getDimPosition(dim)];
+      sizes.push_back(size == 0 ? ranges[dim] : size);
+      interchange.push_back(dim);
+    }
+    llvm::sort(interchange, [&](int64_t a, int64_t b) {
+      return loopOrder(a) < loopOrder(b);
+    });
+
+    scf::SCFTilingOptions tiling;
+    tiling.setTileSizes(getAsIndexOpFoldResult(&getContext(), sizes));
+    tiling.setInterchange(interchange);
+    scf::SCFTileAndFuseOptions options;
+    options.setTilingOptions(tiling);
+    Operation *contraction = epilogue.contraction;
+    Operation *fill = epilogue.fill;
+    options.setFusionControlFn(
+        [&](tensor::ExtractSliceOp, OpResult producer, bool)
+            -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+          if (producer.getOwner() == contraction || producer.getOwner() == fill)
+            return scf::SCFTileAndFuseOptions::ControlFnResult{};
+          return std::nullopt;
+        });
+    rewriter.setInsertionPoint(epilogue.op);
+    FailureOr<scf::SCFTileAndFuseResult> fused =
+        scf::tileConsumerAndFuseProducersUsingSCF(
+            rewriter, cast<TilingInterface>(epilogue.op.getOperation()),
+            options);
+    if (failed(fused))
+      return epilogue.op.emitError("failed to fuse an epilogue into the "
+                                   "register blocks of its outer product");
+    for (OpResult value : epilogue.op->getResults())
+      rewriter.replaceAllUsesWith(value, fused->replacements.lookup(value));
+    // The whole ops are dead now, but for the slices that fusion took of
+    // them and left unused.
+    for (Operation *op : {epilogue.op.getOperation(), contraction, fill}) {
+      for (Operation *user : llvm::make_early_inc_range(op->getUsers()))
+        if (isa<tensor::ExtractSliceOp>(user) && user->use_empty())
+          rewriter.eraseOp(user);
+      if (!op->use_empty())
+        return op->emitError("still used after fusion into register blocks");
+      rewriter.eraseOp(op);
+    }
+
+    for (Operation *op : fused->tiledAndFusedOps) {
+      auto tiled = cast<linalg::LinalgOp>(op);
+      if (tiled.getNumReductionLoops() != 0) {
+        if (failed(tileAndVectorize(rewriter, tiled)))
+          return failure();
+      } else {
+        vectorize(rewriter, tiled);
+      }
+    }
     return success();
   }
 

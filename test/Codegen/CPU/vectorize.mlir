@@ -1,6 +1,8 @@
 // RUN: vitc-opt %s -split-input-file -vit-cpu-vectorize | FileCheck %s
 // RUN: vitc-opt %s -split-input-file -vit-cpu-vectorize=vector-width=8 \
 // RUN: | FileCheck %s --check-prefix=AVX2
+// RUN: vitc-opt %s -split-input-file -vit-cpu-vectorize \
+// RUN:   -loop-invariant-subset-hoisting -canonicalize | FileCheck %s --check-prefix=HOIST
 
 // A transposed-B matmul tile [8 x 16, K = 32]: K is contiguous in both
 // inputs, so the tile is split into 16 partial sums per output element.
@@ -111,6 +113,93 @@ func.func @panel_tile(%x: tensor<8x16xf32>, %w: tensor<2x16x32xf32>, %o: tensor<
     linalg.yield %1 : f32
   } -> tensor<8x2x32xf32>
   return %r : tensor<8x2x32xf32>
+}
+
+// -----
+
+// The same outer product from a zero fill, then an epilogue adding a bias
+// and a residual: the epilogue is tiled by the register block and the fill
+// and the outer product are fused into each block. Each block's k loop
+// accumulates from zeros, the epilogue adds to the sums, and the block is
+// written once, to the output: no temporary tile is filled, stored or read
+// back (once the pipeline hoists the accumulators out of the k loop, as the
+// HOIST run does, the zeros and the sums stay in registers).
+
+// CHECK-LABEL: func.func @panel_epilogue(
+// CHECK-SAME:    %[[O:[^:]+]]: tensor<8x2x32xf32>) -> tensor<8x2x32xf32>
+// CHECK-DAG:     %[[ZEROS:.*]] = arith.constant dense<0.000000e+00> : vector<8x1x32xf32>
+// CHECK:         scf.for %[[P:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[OUT:.*]] = %[[O]])
+// CHECK:           %[[Z:.*]] = vector.transfer_write %[[ZEROS]], %{{.*}} : vector<8x1x32xf32>, tensor<8x1x32xf32>
+// CHECK:           %[[ACC:.*]] = scf.for %{{.*}} iter_args(%{{.*}} = %[[Z]]) -> (tensor<8x1x32xf32>)
+// CHECK:             vector.multi_reduction <add>, {{.*}} [2] : vector<8x1x1x32xf32> to vector<8x1x32xf32>
+// CHECK:           %[[V:.*]] = vector.transfer_read %[[ACC]]{{.*}} : tensor<8x1x32xf32>, vector<8x1x32xf32>
+// CHECK:           %[[BIAS:.*]] = vector.transfer_read {{.*}} : tensor<2x32xf32>, vector<8x1x32xf32>
+// CHECK:           %[[RES:.*]] = vector.transfer_read {{.*}} : tensor<8x2x32xf32>, vector<8x1x32xf32>
+// CHECK:           %[[SUM:.*]] = arith.addf %[[V]], %[[BIAS]] : vector<8x1x32xf32>
+// CHECK:           %[[Y:.*]] = arith.addf %[[SUM]], %[[RES]] : vector<8x1x32xf32>
+// CHECK:           vector.transfer_write %[[Y]], %[[OUT]][%{{.*}}, %[[P]], %{{.*}}] {{.*}} : vector<8x1x32xf32>, tensor<8x2x32xf32>
+// CHECK-NOT:     linalg.
+// HOIST-LABEL: func.func @panel_epilogue(
+// HOIST-NOT:     tensor.empty
+// HOIST:         %[[ACC:.*]] = scf.for %{{.*}} iter_args(%{{.*}} = %[[ZEROS:.*]]) -> (vector<8x1x32xf32>)
+// HOIST:         arith.addf %[[ACC]], %{{.*}} : vector<8x1x32xf32>
+// AVX2-LABEL: func.func @panel_epilogue(
+// AVX2:         vector.multi_reduction <add>, {{.*}} : vector<4x1x1x16xf32> to vector<4x1x16xf32>
+// AVX2:         arith.addf %{{.*}} : vector<4x1x16xf32>
+func.func @panel_epilogue(%x: tensor<8x16xf32>, %w: tensor<2x16x32xf32>, %b: tensor<2x32xf32>, %res: tensor<8x2x32xf32>, %o: tensor<8x2x32xf32>) -> tensor<8x2x32xf32> attributes {vit.kernel_name = "panels"} {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x2x32xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<8x2x32xf32>) -> tensor<8x2x32xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(m, p, k, r) -> (m, k)>, affine_map<(m, p, k, r) -> (p, k, r)>, affine_map<(m, p, k, r) -> (m, p, r)>], iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+      ins(%x, %w : tensor<8x16xf32>, tensor<2x16x32xf32>) outs(%z : tensor<8x2x32xf32>) {
+  ^bb0(%a: f32, %bw: f32, %acc: f32):
+    %0 = arith.mulf %a, %bw : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  } -> tensor<8x2x32xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(m, p, r) -> (m, p, r)>, affine_map<(m, p, r) -> (p, r)>, affine_map<(m, p, r) -> (m, p, r)>, affine_map<(m, p, r) -> (m, p, r)>], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%r, %b, %res : tensor<8x2x32xf32>, tensor<2x32xf32>, tensor<8x2x32xf32>) outs(%o : tensor<8x2x32xf32>) {
+  ^bb0(%in: f32, %bias: f32, %resid: f32, %out: f32):
+    %0 = arith.addf %in, %bias : f32
+    %1 = arith.addf %0, %resid : f32
+    linalg.yield %1 : f32
+  } -> tensor<8x2x32xf32>
+  return %y : tensor<8x2x32xf32>
+}
+
+// -----
+
+// An epilogue with a polynomial to evaluate (GELU's erf) keeps its own pass
+// over the tile: on a whole register block at once it would spill. The
+// outer product accumulates in the zero-filled temporary, which the
+// epilogue then reads one vector at a time.
+
+// CHECK-LABEL: func.func @panel_gelu(
+// CHECK:         %[[T:.*]] = scf.for {{.*}} -> (tensor<8x2x32xf32>)
+// CHECK:           vector.transfer_write {{.*}} : vector<1x1x32xf32>, tensor<8x2x32xf32>
+// CHECK:         %[[ACC:.*]] = scf.for {{.*}} -> (tensor<8x2x32xf32>)
+// CHECK:           vector.multi_reduction <add>, {{.*}} : vector<8x1x1x32xf32> to vector<8x1x32xf32>
+// CHECK:         scf.for
+// CHECK:           vector.transfer_read %[[ACC]]{{.*}} : tensor<8x2x32xf32>, vector<1x1x32xf32>
+// CHECK:           math.erf %{{.*}} : vector<1x1x32xf32>
+func.func @panel_gelu(%x: tensor<8x16xf32>, %w: tensor<2x16x32xf32>, %o: tensor<8x2x32xf32>) -> tensor<8x2x32xf32> attributes {vit.kernel_name = "panels"} {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x2x32xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<8x2x32xf32>) -> tensor<8x2x32xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(m, p, k, r) -> (m, k)>, affine_map<(m, p, k, r) -> (p, k, r)>, affine_map<(m, p, k, r) -> (m, p, r)>], iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+      ins(%x, %w : tensor<8x16xf32>, tensor<2x16x32xf32>) outs(%z : tensor<8x2x32xf32>) {
+  ^bb0(%a: f32, %bw: f32, %acc: f32):
+    %0 = arith.mulf %a, %bw : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  } -> tensor<8x2x32xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(m, p, r) -> (m, p, r)>, affine_map<(m, p, r) -> (m, p, r)>], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%r : tensor<8x2x32xf32>) outs(%o : tensor<8x2x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = math.erf %in : f32
+    linalg.yield %0 : f32
+  } -> tensor<8x2x32xf32>
+  return %y : tensor<8x2x32xf32>
 }
 
 // -----
