@@ -368,7 +368,8 @@ struct CpuVectorizePass
 
   /// An element-wise op reading, element for element, the result of an
   /// outer product that starts from a zero fill: a linear's bias and
-  /// residual.
+  /// residual, attention's division by the row sums (whose result is
+  /// written transposed).
   struct Epilogue {
     linalg::GenericOp op;
     linalg::LinalgOp contraction;
@@ -378,7 +379,7 @@ struct CpuVectorizePass
 
   std::optional<Epilogue> matchEpilogue(linalg::GenericOp op) {
     if (op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 0 ||
-        !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
+        !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isPermutation())
       return std::nullopt;
     // A polynomial (GELU's erf or tanh) evaluated on a whole register block
     // at once needs more registers than the accumulators leave: measured on

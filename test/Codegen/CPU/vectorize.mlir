@@ -169,6 +169,41 @@ func.func @panel_epilogue(%x: tensor<8x16xf32>, %w: tensor<2x16x32xf32>, %b: ten
 
 // -----
 
+// An epilogue may write its result transposed (attention's division by the
+// row sums goes from [heads, queries, channels] to [queries, heads,
+// channels]): it is fused all the same, and each block's quotients are
+// written once, through a transposing write.
+
+// CHECK-LABEL: func.func @transposed_epilogue(
+// CHECK-DAG:     %[[ZEROS:.*]] = arith.constant dense<0.000000e+00> : vector<8x1x32xf32>
+// CHECK:         vector.transfer_write %[[ZEROS]]
+// CHECK:         %[[ACC:.*]] = scf.for
+// CHECK:         %[[V:.*]] = vector.transfer_read %[[ACC]]
+// CHECK:         %[[Q:.*]] = arith.divf %[[V]], %{{.*}} : vector<8x1x32xf32>
+// CHECK:         vector.transfer_write %[[Q]], %{{.*}} {in_bounds = [true, true, true], permutation_map = #{{.*}}} : vector<8x1x32xf32>, tensor<1x8x32xf32>
+// CHECK-NOT:     linalg.
+func.func @transposed_epilogue(%x: tensor<8x16xf32>, %w: tensor<2x16x32xf32>, %s: tensor<8xf32>, %o: tensor<2x8x32xf32>) -> tensor<2x8x32xf32> attributes {vit.kernel_name = "panels"} {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x2x32xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<8x2x32xf32>) -> tensor<8x2x32xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(m, p, k, r) -> (m, k)>, affine_map<(m, p, k, r) -> (p, k, r)>, affine_map<(m, p, k, r) -> (m, p, r)>], iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+      ins(%x, %w : tensor<8x16xf32>, tensor<2x16x32xf32>) outs(%z : tensor<8x2x32xf32>) {
+  ^bb0(%a: f32, %bw: f32, %acc: f32):
+    %0 = arith.mulf %a, %bw : f32
+    %1 = arith.addf %acc, %0 : f32
+    linalg.yield %1 : f32
+  } -> tensor<8x2x32xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(m, p, r) -> (m, p, r)>, affine_map<(m, p, r) -> (m)>, affine_map<(m, p, r) -> (p, m, r)>], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%r, %s : tensor<8x2x32xf32>, tensor<8xf32>) outs(%o : tensor<2x8x32xf32>) {
+  ^bb0(%in: f32, %sum: f32, %out: f32):
+    %0 = arith.divf %in, %sum : f32
+    linalg.yield %0 : f32
+  } -> tensor<2x8x32xf32>
+  return %y : tensor<2x8x32xf32>
+}
+
+// -----
+
 // An epilogue with a polynomial to evaluate (GELU's erf) keeps its own pass
 // over the tile: on a whole register block at once it would spill. The
 // outer product accumulates in the zero-filled temporary, which the

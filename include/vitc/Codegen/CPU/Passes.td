@@ -112,8 +112,9 @@ def CpuVectorizePass : Pass<"vit-cpu-vectorize", "mlir::func::FuncOp"> {
       per output element. The partial sums live in vector registers once
       the transfers through their small temporary fold away.
     - An element-wise epilogue reading, element for element, an outer
-      product that starts from a zero fill (a linear's bias and residual)
-      is tiled by the outer product's register block, with the fill and the outer product fused into each block: the
+      product that starts from a zero fill (a linear's bias and residual;
+      attention's division by the row sums, which writes its result
+      transposed) is tiled by the outer product's register block, with the fill and the outer product fused into each block: the
       epilogue applies to the accumulators, which are stored once, to the
       output. Epilogues with a math function to expand (GELU's erf or tanh)
       keep their own pass over the tile: on a whole block at once they
