@@ -48,6 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   volatile double sink = config.minimumRunBytes(1);
   sink = config.minimumRunBytes(int64_t(1) << 40);
+  sink = config.parameterBytes();
   sink = double(config.numTokens()) + double(config.headDim());
 
   std::string json = vitc::toJson(config);

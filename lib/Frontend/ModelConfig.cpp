@@ -60,6 +60,20 @@ double ModelConfig::minimumRunBytes(int64_t batch) const {
   return 4.0 * (input + live);
 }
 
+double ModelConfig::parameterBytes() const {
+  double width = double(hiddenSize), mlp = double(mlpDim);
+  double patchEmbed =
+      width * double(channels) * double(patchSize) * double(patchSize) + width;
+  double embeddings = width + double(numTokens()) * width;
+  double block = 2 * width                                       // norm1
+                 + 3 * width * width + (qkvBias ? 3 * width : 0) // qkv
+                 + width * width + width                         // proj
+                 + 2 * width                                     // norm2
+                 + 2 * width * mlp + mlp + width;                // fc1, fc2
+  double head = 2 * width + double(numClasses) * (width + 1);    // norm, head
+  return 4.0 * (patchEmbed + embeddings + double(depth) * block + head);
+}
+
 llvm::Error ModelConfig::validate() const {
   for (auto [field, value] :
        {std::pair<const char *, int64_t>{"image_size", imageSize},

@@ -429,7 +429,17 @@ Expected<Model> buildModel(mlir::MLIRContext &context) {
   if (!config)
     return config.takeError();
   // Refused before anything is built: such a model would take minutes to
-  // compile and could never run.
+  // compile (or exhaust memory drawing its weights) and could never run.
+  double weightBytes = config->parameterBytes();
+  if (weightBytes > kMaxRunBytes)
+    return failure(
+        formatv("the model's fp32 weights take {0:F1} TiB, more than the "
+                "{1:F0} TiB vitc compiles for (hidden_size {2}, mlp_dim {3}, "
+                "depth {4}, num_classes {5})",
+                weightBytes / kTebibyte, kMaxRunBytes / kTebibyte,
+                config->hiddenSize, config->mlpDim, config->depth,
+                config->numClasses)
+            .str());
   double runBytes = config->minimumRunBytes(batchSize);
   if (runBytes > kMaxRunBytes)
     return failure(

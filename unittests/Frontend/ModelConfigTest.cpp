@@ -57,6 +57,18 @@ TEST(ModelConfigTest, PresetSizes) {
   EXPECT_EQ(preset("vit-b32").numTokens(), 50);
 }
 
+// The parameter counts `vitc --model NAME --summary` prints (from the built
+// IR), as fp32 bytes: ViT-B/16's 86,567,656 is timm's count too; the Keras
+// preset has no qkv bias.
+TEST(ModelConfigTest, ParameterBytesMatchTheSummary) {
+  EXPECT_EQ(preset("vit-b16").parameterBytes(), 4.0 * 86567656);
+  EXPECT_EQ(preset("vit-ti16").parameterBytes(), 4.0 * 5717416);
+  EXPECT_EQ(preset("vit-b16-keras").parameterBytes(), 4.0 * 86540008);
+  ModelConfig huge = preset("vit-ti16");
+  huge.numClasses = int64_t(1) << 50;
+  EXPECT_GT(huge.parameterBytes(), 4.0 * 192 * double(int64_t(1) << 50));
+}
+
 TEST(ModelConfigTest, KerasPresetIsChannelsLastWithoutQkvBias) {
   ModelConfig keras = preset("vit-b16-keras");
   EXPECT_EQ(keras.inputLayout, InputLayout::NHWC);

@@ -68,6 +68,11 @@ struct ModelConfig {
   /// MLP)] (the arena holds more). In floating point, so that absurd
   /// batches do not overflow.
   double minimumRunBytes(int64_t batch) const;
+
+  /// Bytes of the model's fp32 weights (what `vitc --summary` counts as
+  /// its parameters, times 4). In floating point, so that absurd sizes do
+  /// not overflow.
+  double parameterBytes() const;
 };
 
 /// Names of all presets, in a stable order for --help texts.
