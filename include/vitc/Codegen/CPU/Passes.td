@@ -114,11 +114,11 @@ def CpuVectorizePass : Pass<"vit-cpu-vectorize", "mlir::func::FuncOp"> {
     - An element-wise epilogue reading, element for element, an outer
       product that starts from a zero fill (a linear's bias and residual;
       attention's division by the row sums, which writes its result
-      transposed) is tiled by the outer product's register block, with the fill and the outer product fused into each block: the
-      epilogue applies to the accumulators, which are stored once, to the
-      output. Epilogues with a math function to expand (GELU's erf or tanh)
-      keep their own pass over the tile: on a whole block at once they
-      spill.
+      transposed) is tiled by the outer product's register block, with the
+      fill and the outer product fused into each block: the epilogue
+      applies to the accumulators, which are stored once, to the output.
+      Epilogues with a math function to expand (GELU's erf or tanh) keep
+      their own pass over the tile: on a whole block at once they spill.
     Reduction loops are innermost, so after loop-invariant-subset-hoisting
     accumulators stay in registers. Ops without a static vector dimension
     (a dynamic shape, a statistic of a single row) stay scalar and become

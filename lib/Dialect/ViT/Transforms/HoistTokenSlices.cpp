@@ -120,14 +120,8 @@ struct HoistTokenSlice : OpRewritePattern<tensor::ExtractSliceOp> {
       Value replacement = narrowed->getResult(0);
       if (user.getType() != narrowedType) {
         rewriter.setInsertionPoint(user);
-        SmallVector<OpFoldResult> offsets(3, rewriter.getIndexAttr(0));
-        SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
-        SmallVector<OpFoldResult> sizes;
-        for (int64_t size : shape)
-          sizes.push_back(rewriter.getIndexAttr(size));
-        replacement = tensor::ExtractSliceOp::create(
-            rewriter, user.getLoc(), user.getType(), replacement, offsets,
-            sizes, strides);
+        replacement = tensor::createCanonicalRankReducingExtractSliceOp(
+            rewriter, user.getLoc(), replacement, user.getType());
       }
       rewriter.replaceOp(user, replacement);
     }
