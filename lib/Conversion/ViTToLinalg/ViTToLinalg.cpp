@@ -447,20 +447,9 @@ struct AttentionCoreLowering : OpConversionPattern<AttentionCoreOp> {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     RankedTensorType type = tensorTypeOf(op.getResult());
     int64_t heads = op.getNumHeads();
-    int64_t headWidth = type.getShape()[2] / heads;
-    Value query = splitLastDim(b, adaptor.getQuery(), heads);
-    Value key = splitLastDim(b, adaptor.getKey(), heads);
-    Value value = splitLastDim(b, adaptor.getValue(), heads);
-    RankedTensorType headsType = tensorTypeOf(query);
-    Heads operands{query,
-                   key,
-                   value,
-                   1.0 / std::sqrt(static_cast<double>(headWidth)),
-                   headsType.getElementType(),
-                   headsType.getShape()[0],
-                   headsType.getShape()[1],
-                   heads,
-                   headWidth};
+    Heads operands(splitLastDim(b, adaptor.getQuery(), heads),
+                   splitLastDim(b, adaptor.getKey(), heads),
+                   splitLastDim(b, adaptor.getValue(), heads));
     Value out = keyMajorScores ? lowerKeyMajor(b, operands)
                                : lowerQueryMajor(b, operands);
     rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
@@ -469,12 +458,22 @@ struct AttentionCoreLowering : OpConversionPattern<AttentionCoreOp> {
   }
 
 private:
-  /// q, k, v viewed as [B, T, H, dh], and their sizes.
+  /// q, k, v viewed as [B, T, H, dh], and the sizes and scale that follow
+  /// from their type.
   struct Heads {
+    Heads(Value query, Value key, Value value)
+        : query(query), key(key), value(value),
+          elementType(tensorTypeOf(query).getElementType()),
+          batch(tensorTypeOf(query).getShape()[0]),
+          tokens(tensorTypeOf(query).getShape()[1]),
+          heads(tensorTypeOf(query).getShape()[2]),
+          headWidth(tensorTypeOf(query).getShape()[3]),
+          scale(1.0 / std::sqrt(static_cast<double>(headWidth))) {}
+
     Value query, key, value;
-    double scale;
     Type elementType;
     int64_t batch, tokens, heads, headWidth;
+    double scale;
   };
 
   static Value multiplyAdd(ImplicitLocOpBuilder &b, ValueRange args) {

@@ -70,9 +70,7 @@ Value sliceTokens(OpBuilder &builder, Location loc, Value value,
     return value;
   SmallVector<OpFoldResult> offsets(type.getRank(), builder.getIndexAttr(0));
   SmallVector<OpFoldResult> strides(type.getRank(), builder.getIndexAttr(1));
-  SmallVector<OpFoldResult> sizes;
-  for (int64_t size : type.getShape())
-    sizes.push_back(builder.getIndexAttr(size));
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(builder, loc, value);
   offsets[tokenDim] = builder.getIndexAttr(tokens.offset);
   sizes[tokenDim] = builder.getIndexAttr(tokens.size);
   return tensor::ExtractSliceOp::create(builder, loc, value, offsets, sizes,
