@@ -201,3 +201,91 @@ func.func @attention_rows(%x: tensor<1x2x10x4xf32>, %v: tensor<1x2x4x8xf32>) -> 
   } -> tensor<1x2x10x8xf32>
   return %y : tensor<1x2x10x8xf32>
 }
+
+// -----
+
+// A patch embedding: the linear reads the image rearranged into patches of
+// a 3 x 3 grid. Its tiles are whole rows of the grid, 3 patches (not the 4
+// of rows-per-tile), so a tile's patches are a box of the grid: the slice
+// of the rearranged copy moves above the collapses and the rearrangement
+// (linalg.transpose) fuses into the tile, reading only the tile's 4 rows of
+// pixels of one image (the patch is 4 x 4). No whole-image copy is left
+// before the tile loop.
+
+// CHECK-LABEL: func.func @patch_embed(
+// CHECK-SAME:    %[[IMG:[a-z0-9_]+]]: tensor<2x2x12x12xf32>
+// CHECK-NOT:     linalg.transpose
+// CHECK:         scf.forall (%[[J:[a-z0-9_]+]], %[[B:[a-z0-9_]+]], %[[I:[a-z0-9_]+]]) = (0, 0, 0) to (16, 2, 9) step (16, 1, 3)
+// CHECK:           %[[GRID:[a-z0-9_]+]]:2 = affine.delinearize_index %[[I]] into (3, 3)
+// CHECK:           %[[Y:[a-z0-9_]+]] = affine.linearize_index disjoint [%[[GRID]]#0, %{{.*}}] by (3, 4)
+// CHECK:           %[[PIXELS:[a-z0-9_]+]] = tensor.extract_slice %[[IMG]][%[[B]], 0, %[[Y]], 0] [1, 2, 4, 12] [1, 1, 1, 1]
+// CHECK:           %[[SPLIT:[a-z0-9_]+]] = tensor.expand_shape %[[PIXELS]]
+// CHECK:           %[[PATCHES:[a-z0-9_]+]] = linalg.transpose ins(%[[SPLIT]] : tensor<1x2x1x4x3x4xf32>) outs(%{{.*}} : tensor<1x1x3x2x4x4xf32>)
+// CHECK:           %[[ROWS:[a-z0-9_]+]] = tensor.collapse_shape %[[PATCHES]]
+// CHECK:           %[[A:[a-z0-9_]+]] = tensor.collapse_shape %[[ROWS]] {{.*}} into tensor<3x32xf32>
+// CHECK:           linalg.matmul {{.*}} ins(%[[A]], %{{.*}} : tensor<3x32xf32>, tensor<16x32xf32>)
+func.func @patch_embed(%arg0: tensor<2x2x12x12xf32>, %arg1: tensor<16x32xf32>, %arg2: tensor<16xf32>, %arg3: tensor<9x16xf32>) -> tensor<2x9x16xf32> attributes {vit.kernel_name = "patch_embed"} {
+  %expanded = tensor.expand_shape %arg0 [[0], [1], [2, 3], [4, 5]] output_shape [2, 2, 3, 4, 3, 4] : tensor<2x2x12x12xf32> into tensor<2x2x3x4x3x4xf32>
+  %0 = tensor.empty() : tensor<2x3x3x2x4x4xf32>
+  %transposed = linalg.transpose ins(%expanded : tensor<2x2x3x4x3x4xf32>) outs(%0 : tensor<2x3x3x2x4x4xf32>) permutation = [0, 2, 4, 1, 3, 5]
+  %collapsed = tensor.collapse_shape %transposed [[0], [1, 2], [3, 4, 5]] : tensor<2x3x3x2x4x4xf32> into tensor<2x9x32xf32>
+  %collapsed_0 = tensor.collapse_shape %collapsed [[0, 1], [2]] : tensor<2x9x32xf32> into tensor<18x32xf32>
+  %1 = tensor.empty() : tensor<18x16xf32>
+  %cst = arith.constant 0.000000e+00 : f32
+  %2 = linalg.fill ins(%cst : f32) outs(%1 : tensor<18x16xf32>) -> tensor<18x16xf32>
+  %3 = linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>] ins(%collapsed_0, %arg1 : tensor<18x32xf32>, tensor<16x32xf32>) outs(%2 : tensor<18x16xf32>) -> tensor<18x16xf32>
+  %expanded_1 = tensor.expand_shape %3 [[0, 1], [2]] output_shape [2, 9, 16] : tensor<18x16xf32> into tensor<2x9x16xf32>
+  %4 = tensor.empty() : tensor<2x9x16xf32>
+  %5 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%expanded_1, %arg2, %arg3 : tensor<2x9x16xf32>, tensor<16xf32>, tensor<9x16xf32>) outs(%4 : tensor<2x9x16xf32>) {
+  ^bb0(%in: f32, %in_2: f32, %in_3: f32, %out: f32):
+    %6 = arith.addf %in, %in_2 : f32
+    %7 = arith.addf %6, %in_3 : f32
+    linalg.yield %7 : f32
+  } -> tensor<2x9x16xf32>
+  return %5 : tensor<2x9x16xf32>
+}
+
+// -----
+
+// A slice of a collapsed [3, 4] moves above the collapse when the tile's
+// rows are a box of it: 4-row tiles of a [1, 12, 4] copied from a transposed
+// [1, 3, 4, 4] are its rows (offsets multiples of 4), and the transposition
+// fuses into the tile. Of a [2, 6] the same tiles straddle its rows: the
+// slice stays, and the transposition is computed whole before the loop.
+
+// CHECK-LABEL: func.func @aligned_rows(
+// CHECK-NOT:     linalg.transpose
+// CHECK:         scf.forall
+// CHECK:           linalg.transpose ins(%{{.*}} : tensor<1x4x1x4xf32>) outs(%{{.*}} : tensor<1x1x4x4xf32>)
+// CHECK-LABEL: func.func @straddling_rows(
+// CHECK:         %[[T:[a-z0-9_]+]] = linalg.transpose ins(%{{.*}} : tensor<1x6x2x4xf32>) outs(%{{.*}} : tensor<1x2x6x4xf32>)
+// CHECK:         %[[C:[a-z0-9_]+]] = tensor.collapse_shape %[[T]]
+// CHECK:         scf.forall
+// CHECK:           tensor.extract_slice %[[C]]
+// CHECK-NOT:       linalg.transpose
+func.func @aligned_rows(%x: tensor<1x4x3x4xf32>) -> tensor<1x12x4xf32> attributes {vit.kernel_name = "aligned"} {
+  %e = tensor.empty() : tensor<1x3x4x4xf32>
+  %t = linalg.transpose ins(%x : tensor<1x4x3x4xf32>) outs(%e : tensor<1x3x4x4xf32>) permutation = [0, 2, 1, 3]
+  %c = tensor.collapse_shape %t [[0], [1, 2], [3]] : tensor<1x3x4x4xf32> into tensor<1x12x4xf32>
+  %e2 = tensor.empty() : tensor<1x12x4xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%c : tensor<1x12x4xf32>) outs(%e2 : tensor<1x12x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.negf %in : f32
+    linalg.yield %0 : f32
+  } -> tensor<1x12x4xf32>
+  return %y : tensor<1x12x4xf32>
+}
+func.func @straddling_rows(%x: tensor<1x6x2x4xf32>) -> tensor<1x12x4xf32> attributes {vit.kernel_name = "straddling"} {
+  %e = tensor.empty() : tensor<1x2x6x4xf32>
+  %t = linalg.transpose ins(%x : tensor<1x6x2x4xf32>) outs(%e : tensor<1x2x6x4xf32>) permutation = [0, 2, 1, 3]
+  %c = tensor.collapse_shape %t [[0], [1, 2], [3]] : tensor<1x2x6x4xf32> into tensor<1x12x4xf32>
+  %e2 = tensor.empty() : tensor<1x12x4xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%c : tensor<1x12x4xf32>) outs(%e2 : tensor<1x12x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.negf %in : f32
+    linalg.yield %0 : f32
+  } -> tensor<1x12x4xf32>
+  return %y : tensor<1x12x4xf32>
+}

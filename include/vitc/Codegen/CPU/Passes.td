@@ -29,6 +29,15 @@ def CpuTileKernelsPass : Pass<"vit-cpu-tile-kernels", "mlir::func::FuncOp"> {
     `columns-per-tile`. Reduction dimensions are not tiled. Column tiles are
     the outer dimension of the tile numbering, so consecutive tiles share a
     block of the weight.
+
+    A linear reading a copy of the image rearranged into patches (a
+    `linalg.transpose` collapsed into [grid rows x grid columns] rows) takes
+    whole rows of the patch grid per tile instead (as many as divide the
+    grid and fit `rows-per-tile`, or a divisor of a longer grid row): a
+    tile's patches are then a box of the grid, its slice of the copy moves
+    above the collapse (offsets that are tile indices are proven aligned by
+    the tile loop's steps), and the rearrangement fuses into the tile,
+    copying only the tile's patches.
   }];
   let options = [
     Option<"rowsPerTile", "rows-per-tile", "int64_t", /*default=*/"24",
