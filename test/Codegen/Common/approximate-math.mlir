@@ -60,3 +60,34 @@ func.func @kernel(%s: f32) -> (f32, f32, f32, f32, f32) attributes {vit.kernel_n
   %4 = math.sqrt %s : f32
   return %0, %1, %2, %3, %4 : f32, f32, f32, f32, f32
 }
+
+// -----
+
+// erf, on both targets: x clamped to [-3.92, 3.92] by compare and select
+// (a NaN stays NaN), then x P(x^2) / Q(x^2) with P of degree 6 and Q of
+// degree 4 by Horner's rule: 10 FMAs, no selects between pieces. Its
+// accuracy is measured in erf-accuracy.mlir.
+
+// CPU-LABEL: func.func @erf(
+// CPU-SAME:    %[[X:[a-z0-9_]+]]: vector<8xf32>
+// CPU:         %[[ABOVE:[a-z0-9_]+]] = arith.cmpf ogt, %[[X]], %[[HI:[a-z0-9_]+]]
+// CPU:         %[[X1:[a-z0-9_]+]] = arith.select %[[ABOVE]], %[[HI]], %[[X]]
+// CPU:         %[[BELOW:[a-z0-9_]+]] = arith.cmpf olt, %[[X1]], %[[LO:[a-z0-9_]+]]
+// CPU:         %[[XC:[a-z0-9_]+]] = arith.select %[[BELOW]], %[[LO]], %[[X1]]
+// CPU:         %[[T:[a-z0-9_]+]] = arith.mulf %[[XC]], %[[XC]]
+// CPU-COUNT-5: math.fma %{{.*}}, %[[T]],
+// CPU:         %[[P:[a-z0-9_]+]] = math.fma %{{.*}}, %[[T]],
+// CPU-COUNT-3: math.fma %{{.*}}, %[[T]],
+// CPU:         %[[Q:[a-z0-9_]+]] = math.fma %{{.*}}, %[[T]],
+// CPU:         %[[XP:[a-z0-9_]+]] = arith.mulf %[[XC]], %[[P]]
+// CPU:         %[[R:[a-z0-9_]+]] = arith.divf %[[XP]], %[[Q]]
+// CPU-NOT:     arith.select
+// CPU:         return %[[R]]
+// CUDA-LABEL: func.func @erf(
+// CUDA-NOT:     math.erf
+// CUDA-COUNT-10: math.fma
+// CUDA:         arith.divf
+func.func @erf(%x: vector<8xf32>) -> vector<8xf32> attributes {vit.kernel_name = "gelu"} {
+  %0 = math.erf %x : vector<8xf32>
+  return %0 : vector<8xf32>
+}

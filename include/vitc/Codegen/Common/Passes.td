@@ -10,7 +10,10 @@ def ApproximateMathPass : Pass<"vit-approximate-math"> {
   let description = [{
     Replaces math functions with MLIR's f32 polynomial approximations, on
     scalars and vectors alike, so that the compiled kernels need no libm or
-    libdevice and both targets evaluate the same formulas. `functions`
+    libdevice and both targets evaluate the same formulas. f32 erf (exact
+    GELU) is vitc's own instead: x P(x^2) / Q(x^2) on x clamped to
+    [-3.92, 3.92], 10 FMAs and a division, a fifth of MLIR's instructions
+    at a max error of 3.2e-7 (MLIR's: 2.6e-7). `functions`
     selects them by name without the `math.` prefix; by default it is
     MLIR's standard set (exp, erf, tanh and the other functions, with f16
     and bf16 evaluated in f32). `expand` names functions rewritten in terms
