@@ -10,11 +10,14 @@
 
 namespace vitrt {
 
-/// Wall time spent in each kernel of an artifact, indexed like its kernels.
-struct KernelTimes {
-  std::vector<int64_t> dispatches;
-  std::vector<double> seconds;
+/// Dispatches of one kernel and the wall time they took.
+struct KernelTime {
+  int64_t dispatches = 0;
+  double seconds = 0.0;
 };
+
+/// One KernelTime per kernel of an artifact, indexed like its kernels.
+using KernelTimes = std::vector<KernelTime>;
 
 /// Executes the dispatches of one verified artifact.
 class Backend {

@@ -146,8 +146,9 @@ public:
       if (times) {
         std::chrono::duration<double> elapsed =
             std::chrono::steady_clock::now() - start;
-        times->dispatches[dispatch->kernel()] += 1;
-        times->seconds[dispatch->kernel()] += elapsed.count();
+        KernelTime &time = (*times)[dispatch->kernel()];
+        time.dispatches += 1;
+        time.seconds += elapsed.count();
       }
     }
     return {};

@@ -230,8 +230,7 @@ vitrt_status vitrt_session_set_profiling(vitrt_session *session, int enabled) {
                  "kernel profiling needs a CPU session: a CUDA run replays "
                  "one captured graph"});
   size_t kernels = vitrt_session_kernel_count(session);
-  session->kernelTimes = KernelTimes{std::vector<int64_t>(kernels, 0),
-                                     std::vector<double>(kernels, 0.0)};
+  session->kernelTimes = KernelTimes(kernels);
   return VITRT_OK;
 }
 
@@ -253,8 +252,9 @@ vitrt_status vitrt_session_kernel_profile(const vitrt_session *session,
   for (int64_t bytes : *kernel->binding_bytes())
     profile->bytes_bound += bytes;
   const std::optional<KernelTimes> &times = session->kernelTimes;
-  profile->dispatches = times ? times->dispatches[index] : 0;
-  profile->seconds = times ? times->seconds[index] : 0.0;
+  KernelTime time = times ? (*times)[index] : KernelTime();
+  profile->dispatches = time.dispatches;
+  profile->seconds = time.seconds;
   return VITRT_OK;
 }
 
