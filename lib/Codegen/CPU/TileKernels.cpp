@@ -200,7 +200,8 @@ struct SliceOfAlignedCollapse : OpRewritePattern<tensor::ExtractSliceOp> {
       std::optional<int64_t> elements = getConstantIntValue(size);
       if (!elements)
         return failure();
-      // Whole trailing dimensions, then a run of `split`.
+      // Whole trailing dimensions from `split` on, a run of `run` indices in
+      // the dimension before, single indices in the ones before that.
       int64_t whole = 1;
       size_t split = group.size();
       while (split > 0 && *elements % (whole * shape[group[split - 1]]) == 0)
@@ -209,15 +210,18 @@ struct SliceOfAlignedCollapse : OpRewritePattern<tensor::ExtractSliceOp> {
       if (split > 0 && (shape[group[split - 1]] % run != 0 ||
                         !isMultipleOf(offset, *elements)))
         return failure();
-      SmallVector<OpFoldResult> basis =
-          llvm::map_to_vector(group, [&](int64_t dim) -> OpFoldResult {
-            return rewriter.getIndexAttr(shape[dim]);
-          });
-      ValueRange coordinates =
-          affine::AffineDelinearizeIndexOp::create(
-              rewriter, loc,
-              getValueOrCreateConstantIndexOp(rewriter, loc, offset), basis)
-              .getResults();
+      ValueRange coordinates;
+      if (split > 0) {
+        SmallVector<OpFoldResult> basis =
+            llvm::map_to_vector(group, [&](int64_t dim) -> OpFoldResult {
+              return rewriter.getIndexAttr(shape[dim]);
+            });
+        coordinates =
+            affine::AffineDelinearizeIndexOp::create(
+                rewriter, loc,
+                getValueOrCreateConstantIndexOp(rewriter, loc, offset), basis)
+                .getResults();
+      }
       for (size_t position = 0; position < group.size(); ++position) {
         bool inRun = position + 1 == split;
         bool wholeDim = position >= split;
