@@ -31,6 +31,7 @@ import concurrent.futures
 import os
 import pathlib
 import random
+import re
 import struct
 import subprocess
 import sys
@@ -38,6 +39,7 @@ import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "include" / "vitc" / "Artifact" / "vitb.fbs"
 TINY = ["--model", "vit-ti16", "--depth", "1", "--image-size", "32"]
 TIMEOUT = 20
 
@@ -58,22 +60,33 @@ def vector_range(data, table, field):
     return vector + 4, length
 
 
+def field_index(table, field):
+    """The FlatBuffers field number of `field` in `table` of the artifact
+    schema: its position among the table's fields, in declaration order
+    (the schema gives no field an explicit id)."""
+    body = re.search(r"^table %s \{(.*?)^\}" % table, SCHEMA.read_text(),
+                     re.M | re.S)
+    fields = re.findall(r"^\s*(\w+)\s*:", body.group(1), re.M)
+    return fields.index(field)
+
+
 def regions(data):
-    """[(begin, end, name)] of the kernel modules' data and the constant
-    data, from the schema (include/vitc/Artifact/vitb.fbs): Artifact field
-    3 is `modules`, 8 `constant_data`; KernelModule field 2 is `data`."""
+    """[(begin, end, name)] of the kernel modules' data (KernelModule.data)
+    and the constant data (Artifact.constant_data)."""
     root = struct.unpack_from("<I", data, 0)[0]
     found = []
-    modules = vector_range(data, root, 3)
+    modules = vector_range(data, root, field_index("Artifact", "modules"))
     if modules:
         start, count = modules
         for m in range(count):
             slot = start + 4 * m
             module = slot + struct.unpack_from("<I", data, slot)[0]
-            code = vector_range(data, module, 2)
+            code = vector_range(data, module,
+                                field_index("KernelModule", "data"))
             if code:
                 found.append((code[0], code[0] + code[1], "code"))
-    constants = vector_range(data, root, 8)
+    constants = vector_range(data, root,
+                             field_index("Artifact", "constant_data"))
     if constants:
         found.append((constants[0], constants[0] + constants[1], "weights"))
     return found
