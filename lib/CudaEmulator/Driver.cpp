@@ -187,6 +187,17 @@ CUresult readyWithContext(State &s) {
                                                      : kErrorInvalidContext;
 }
 
+/// Takes `opaque`, a handle this driver gave out, out of `handles` and frees
+/// it; an invalid handle if it is not (or no longer) one of them.
+template <typename Handle>
+CUresult destroy(std::set<Handle *> &handles, void *opaque) {
+  auto *handle = static_cast<Handle *>(opaque);
+  if (!handles.erase(handle))
+    return kErrorInvalidHandle;
+  delete handle;
+  return kSuccess;
+}
+
 CUresult fail(State &s, CUresult code, const std::string &report) {
   s.lastReport = report;
   std::fprintf(stderr, "cuda-emulator: error: %s\n", report.c_str());
@@ -591,8 +602,7 @@ CUresult cuModuleLoadDataEx(CUmodule *module, const void *image,
     int newestMajor = 0, newestMinor = 0, major = 0, minor = 0;
     if (std::sscanf(newest, "%d.%d", &newestMajor, &newestMinor) == 2 &&
         std::sscanf(parsed->version.c_str(), "%d.%d", &major, &minor) == 2 &&
-        std::make_pair(major, minor) >
-            std::make_pair(newestMajor, newestMinor))
+        std::make_pair(major, minor) > std::make_pair(newestMajor, newestMinor))
       return refuse(kErrorUnsupportedPtxVersion,
                     "ptx: .version " + parsed->version +
                         " is newer than the PTX ISA " + newest +
@@ -828,11 +838,7 @@ CUresult cuStreamCreate(CUstream *stream, unsigned flags) {
 CUresult cuStreamDestroy_v2(CUstream stream) {
   State &s = state();
   std::lock_guard<std::recursive_mutex> lock(s.mutex);
-  auto *handle = reinterpret_cast<StreamHandle *>(stream);
-  if (!s.streams.erase(handle))
-    return kErrorInvalidHandle;
-  delete handle;
-  return kSuccess;
+  return destroy(s.streams, stream);
 }
 
 CUresult cuStreamSynchronize(CUstream stream) {
@@ -978,21 +984,13 @@ CUresult cuGraphLaunch(CUgraphExec exec, CUstream stream) {
 CUresult cuGraphExecDestroy(CUgraphExec exec) {
   State &s = state();
   std::lock_guard<std::recursive_mutex> lock(s.mutex);
-  auto *handle = reinterpret_cast<GraphHandle *>(exec);
-  if (!s.graphExecs.erase(handle))
-    return kErrorInvalidHandle;
-  delete handle;
-  return kSuccess;
+  return destroy(s.graphExecs, exec);
 }
 
 CUresult cuGraphDestroy(CUgraph graph) {
   State &s = state();
   std::lock_guard<std::recursive_mutex> lock(s.mutex);
-  auto *handle = reinterpret_cast<GraphHandle *>(graph);
-  if (!s.graphs.erase(handle))
-    return kErrorInvalidHandle;
-  delete handle;
-  return kSuccess;
+  return destroy(s.graphs, graph);
 }
 
 const char *vitcEmulatorLastReport() {
