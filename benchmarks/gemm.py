@@ -8,8 +8,10 @@ dialect module, compiled by vitc from seeded random weights into its own
 artifact, and run in this process through the vitrt C API (ctypes on
 libvitrt.so, as benchmarks/peers.py does). Its output is checked against
 numpy in float64; then each round measures the FMA peak of the thread count
-(benchmarks/fma_peak.c) and times every linear right after it, so that a
-slow phase of a shared machine lowers both. A linear's figure is its
+(benchmarks/fma_peak.c, with the vectors the code was compiled for: AVX2
+code from --cpu x86-64-v3 against the AVX2 peak even on an AVX-512
+machine) and times every linear right after it, so that a slow phase of a
+shared machine lowers both. A linear's figure is its
 GFLOP/s (2 M K N flops over the median run time) as a share of the peak of
 the same round; the table gives the median and the best over the rounds.
 
@@ -31,6 +33,7 @@ import argparse
 import json
 import math
 import os
+import re
 import statistics
 import struct
 import sys
@@ -99,6 +102,15 @@ def reference(x, weights, epilogue):
     if "residual" in epilogue:
         y += weights["residual"]
     return y
+
+
+def peak_isa(compile_output):
+    """fma_peak's -i for the vectors vitc compiled for ("compiling for
+    x86-64-v3 (AVX2, 8 f32 lanes)"): avx512 for 16 lanes, avx2 for 8, and
+    auto (the host's widest) for anything else."""
+    lanes = re.search(r"\(([^,()]+), (\d+) f32 lanes\)", compile_output)
+    return {"16": "avx512", "8": "avx2"}.get(lanes.group(2) if lanes else "",
+                                             "auto")
 
 
 def time_runs(runners, x, warmup, iterations):
@@ -177,8 +189,9 @@ def main():
         artifact = workdir / f"{name}_b{args.batch}.vitb"
         module.write_text(linear_module(rows, k, n, epilogue))
         write_safetensors(tensors, weights)
-        run_tool([args.bin / "vitc", module, "--weights", tensors, "--cpu",
-                  args.cpu, "-o", artifact], f"compiling {name}")
+        compiled = run_tool([args.bin / "vitc", module, "--weights", tensors,
+                             "--cpu", args.cpu, "-o", artifact],
+                            f"compiling {name}")
         runners = [VitcRunner(lib, artifact, args.threads)
                    for _ in range(args.copies)]
         x = rng.uniform(-1, 1, (1, rows, k)).astype(np.float32)
@@ -194,13 +207,16 @@ def main():
             fail(f"{name} computes wrong results")
         linears[name] = (runners, x, 2.0 * rows * k * n)
 
-    peaks, described = measure_fma_peak(args, workdir, [args.threads])
+    # The peak of the vectors the code uses: AVX2 code (--cpu x86-64-v3)
+    # on an AVX-512 machine is measured against the AVX2 peak.
+    isa = peak_isa(compiled)
+    peaks, described = measure_fma_peak(args, workdir, [args.threads], isa)
     print(f"FMA peak: {described}")
     modes = ("warm", "cold")
     gflops = {(name, mode): [] for name in linears for mode in modes}
     shares = {key: [] for key in gflops}
     for round_index in range(args.rounds):
-        peaks, _ = measure_fma_peak(args, workdir, [args.threads])
+        peaks, _ = measure_fma_peak(args, workdir, [args.threads], isa)
         peak = peaks[args.threads]
         line = [f"round {round_index + 1}: peak {peak:.1f} GFLOP/s"]
         for name, (runners, x, flops) in linears.items():

@@ -344,8 +344,10 @@ def c_compiler(requested):
          " pass --cc")
 
 
-def measure_fma_peak(args, workdir, thread_counts):
-    """{threads: GFLOP/s} from benchmarks/fma_peak.c, and a description."""
+def measure_fma_peak(args, workdir, thread_counts, isa="auto"):
+    """{threads: GFLOP/s} from benchmarks/fma_peak.c, and a description.
+    `isa` (auto, avx2 or avx512) picks the vectors the peak is measured
+    with; auto is the widest the host has."""
     source = ROOT / "benchmarks" / "fma_peak.c"
     binary = workdir / "fma_peak"
     compiler = c_compiler(args.cc)
@@ -353,7 +355,7 @@ def measure_fma_peak(args, workdir, thread_counts):
              "compiling fma_peak.c")
     # One thread as well: the reference for the all-thread figure.
     thread_counts = sorted({1, *thread_counts})
-    output = run_tool([binary, "-s", str(args.fma_seconds),
+    output = run_tool([binary, "-s", str(args.fma_seconds), "-i", isa,
                        *map(str, thread_counts)], "fma_peak")
     isa = re.search(r"^isa (\w+) lanes (\d+) chains (\d+)", output, re.M)
     peaks = {int(t): float(g) for t, g in
