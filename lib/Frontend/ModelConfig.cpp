@@ -2,6 +2,7 @@
 
 #include "vitc/Frontend/ModelConfig.h"
 #include "vitc/Support/EscapedText.h"
+#include "vitc/Support/JsonInteger.h"
 
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
@@ -188,7 +189,7 @@ llvm::Error mustBe(llvm::StringRef key, const char *expected) {
 
 llvm::Error readValue(llvm::StringRef key, const llvm::json::Value &value,
                       int64_t &field) {
-  std::optional<int64_t> number = value.getAsInteger();
+  std::optional<int64_t> number = jsonInteger(value);
   if (!number)
     return mustBe(key, "an integer");
   field = *number;

@@ -3,6 +3,7 @@
 #include "vitc/Frontend/ModelDirectory.h"
 
 #include "vitc/Support/EscapedText.h"
+#include "vitc/Support/JsonInteger.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
@@ -47,7 +48,7 @@ public:
   void read(StringRef key, int64_t &field,
             std::optional<int64_t> fallback = {}) {
     if (const llvm::json::Value *value = find(key, fallback.has_value()))
-      set(value->getAsInteger(), field, key, "an integer");
+      set(jsonInteger(*value), field, key, "an integer");
     else if (fallback)
       field = *fallback;
   }

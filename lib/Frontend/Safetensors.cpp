@@ -8,6 +8,7 @@
 
 #include "vitc/Frontend/Safetensors.h"
 #include "vitc/Support/EscapedText.h"
+#include "vitc/Support/JsonInteger.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -152,7 +153,7 @@ llvm::Expected<Entry> parseEntry(const std::string &name,
     return fail(": \"shape\" is missing or not an array");
   entry.numElements = 1;
   for (const llvm::json::Value &dimValue : *shape) {
-    std::optional<int64_t> dim = dimValue.getAsInteger();
+    std::optional<int64_t> dim = jsonInteger(dimValue);
     if (!dim)
       return fail(": \"shape\" must hold only integers");
     if (*dim < 0)

@@ -144,6 +144,11 @@ TEST(ModelConfigTest, JsonOverrideErrors) {
        {Case{R"({"depht": 4})", "unknown config key 'depht'"},
         Case{R"({"depth": "4"})", "config key 'depth' must be an integer"},
         Case{R"({"depth": 4.5})", "config key 'depth' must be an integer"},
+        // 2^63 as a double: llvm::json's getAsInteger lets it through and
+        // converts it with undefined behaviour (fuzz-model-config).
+        Case{R"({"depth": 9223372036854775808.0})",
+             "config key 'depth' must be an integer"},
+        Case{R"({"depth": 1e300})", "config key 'depth' must be an integer"},
         Case{R"({"qkv_bias": 1})",
              "config key 'qkv_bias' must be true or false"},
         Case{R"({"layer_norm_eps": "small"})",
@@ -157,6 +162,22 @@ TEST(ModelConfigTest, JsonOverrideErrors) {
     EXPECT_EQ(llvm::toString(applyJsonOverrides(config, c.json)), c.expected)
         << c.json;
   }
+}
+
+TEST(ModelConfigTest, JsonIntegersAtTheEdgesOfInt64) {
+  // Integral doubles below 2^63 and integers up to INT64_MAX are integers.
+  ModelConfig config;
+  ASSERT_FALSE(bool(applyJsonOverrides(config, R"({"depth": 4.0})")));
+  EXPECT_EQ(config.depth, 4);
+  ASSERT_FALSE(
+      bool(applyJsonOverrides(config, R"({"depth": 9223372036854774784.0})")));
+  EXPECT_EQ(config.depth, 9223372036854774784);
+  ASSERT_FALSE(
+      bool(applyJsonOverrides(config, R"({"depth": 9223372036854775807})")));
+  EXPECT_EQ(config.depth, INT64_MAX);
+  ASSERT_FALSE(
+      bool(applyJsonOverrides(config, R"({"depth": -9223372036854775808.0})")));
+  EXPECT_EQ(config.depth, INT64_MIN);
 }
 
 TEST(ModelConfigTest, InvalidJsonIsReported) {
