@@ -709,13 +709,17 @@ def main():
     computed_flops = 2 * config.class_token_macs_per_image()
     vitc_rows = [row for row in rows if row["runtime"] == "vitc"]
     if vitc_rows:
+        figures = []
+        for row in vitc_rows:
+            gflops = row["images_per_s"] * computed_flops / 1e9
+            figures.append(f"batch {row['batch']} / {row['threads']} "
+                           f"thread(s) {gflops:.1f} GFLOP/s, "
+                           f"{100 * gflops / peaks[row['threads']]:.0f}% of "
+                           "the peak")
         print()
         print(f"vitc by the work its kernels do "
-              f"({computed_flops / 2e9:.3f} GMACs per image): " + ", ".join(
-                  f"batch {row['batch']} / {row['threads']} thread(s) "
-                  f"{row['images_per_s'] * computed_flops / 1e9:.1f} GFLOP/s, "
-                  f"{100 * row['images_per_s'] * computed_flops / 1e9 / peaks[row['threads']]:.0f}% "
-                  "of the peak" for row in vitc_rows))
+              f"({computed_flops / 2e9:.3f} GMACs per image): "
+              + ", ".join(figures))
     if "vitc" in runtimes and len(runtimes) > 1:
         print()
         for batch in args.batch:

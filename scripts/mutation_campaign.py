@@ -28,6 +28,7 @@ mutation ran. docs/robustness.md records the figures.
 import argparse
 import collections
 import concurrent.futures
+import functools
 import os
 import pathlib
 import random
@@ -60,6 +61,7 @@ def vector_range(data, table, field):
     return vector + 4, length
 
 
+@functools.lru_cache(maxsize=None)
 def field_index(table, field):
     """The FlatBuffers field number of `field` in `table` of the artifact
     schema: its position among the table's fields, in declaration order

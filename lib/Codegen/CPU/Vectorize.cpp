@@ -288,10 +288,14 @@ struct CpuVectorizePass
     unsigned vectorDim;
     int64_t vectorSize;
     bool outerProduct;
-    /// An outer product's rows that no register block near the budget
-    /// divides (197 keys, a prime): the count that whole blocks take,
-    /// split off before tiling.
-    std::optional<int64_t> blockedRows;
+    /// An outer product's rows (dimension `dim`) that no register block
+    /// near the budget divides (197 keys, a prime): the `count` that whole
+    /// blocks take, split off before tiling.
+    struct BlockedRows {
+      unsigned dim;
+      int64_t count;
+    };
+    std::optional<BlockedRows> blockedRows;
     TilePlan tiles;
   };
 
@@ -331,11 +335,13 @@ struct CpuVectorizePass
                   outerProduct ? outerProductAccumulators() : accumulators(),
                   outerProduct)};
     if (outerProduct) {
-      int64_t rowCount = op.getStaticLoopRanges()[reuseDims.front()];
+      unsigned rows = reuseDims.front();
+      int64_t rowCount = op.getStaticLoopRanges()[rows];
       int64_t budget = outerProductAccumulators() / vectorsPerElement;
       if (budget > 1 && rowCount > budget &&
           2 * *largestDivisor(rowCount, budget, 1) <= budget)
-        plan.blockedRows = rowCount / budget * budget;
+        plan.blockedRows =
+            VectorPlan::BlockedRows{rows, rowCount / budget * budget};
     }
     return plan;
   }
@@ -350,8 +356,8 @@ struct CpuVectorizePass
       rewriter.setInsertionPoint(op);
       auto [head, tail] =
           linalg::splitOp(rewriter, cast<TilingInterface>(op.getOperation()),
-                          findReuseDims(op, plan->vectorDim).front(),
-                          rewriter.getIndexAttr(*plan->blockedRows));
+                          plan->blockedRows->dim,
+                          rewriter.getIndexAttr(plan->blockedRows->count));
       if (!head || !tail)
         return op.emitError("failed to split rows for register blocks");
       if (failed(tileAndVectorize(rewriter, cast<linalg::LinalgOp>(*head))) ||
