@@ -39,6 +39,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <unistd.h>
 
 using namespace llvm;
 
@@ -314,6 +315,17 @@ resolveConfig(const std::optional<vitc::ModelDirectory> &folder) {
   return config;
 }
 
+constexpr double kGibibyte = 1024.0 * 1024 * 1024;
+constexpr double kTebibyte = 1024 * kGibibyte;
+
+/// This machine's physical memory, where the system reports it.
+std::optional<double> physicalMemoryBytes() {
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return std::nullopt;
+  return static_cast<double>(pages) * static_cast<double>(pageSize);
+}
+
 /// The weights named by the flags, or no weights when none were asked for.
 Expected<std::optional<vitc::WeightSet>>
 resolveWeights(const vitc::ModelConfig &config,
@@ -328,12 +340,25 @@ resolveWeights(const vitc::ModelConfig &config,
   if (!naming)
     return failure("--weight-names must be timm or hf, got '" + weightNames +
                    "'");
+  std::string path = folder ? folder->weightsPath : weightsFile;
+  if (!randomWeights && path.empty())
+    return std::optional<vitc::WeightSet>();
+  // Drawn or read, every weight is in memory while vitc compiles: a model
+  // beyond the machine's memory would end in an out-of-memory abort.
+  double weightBytes = config.parameterBytes();
+  if (std::optional<double> memory = physicalMemoryBytes();
+      memory && weightBytes > *memory)
+    return failure(
+        formatv("the model's fp32 weights take {0:F1} GiB, more than this "
+                "machine's {1:F1} GiB of memory, and vitc holds them all "
+                "while compiling (hidden_size {2}, mlp_dim {3}, depth {4}, "
+                "num_classes {5})",
+                weightBytes / kGibibyte, *memory / kGibibyte, config.hiddenSize,
+                config.mlpDim, config.depth, config.numClasses)
+            .str());
   if (randomWeights)
     return std::optional<vitc::WeightSet>(
         vitc::makeRandomWeights(config, *naming, seed));
-  std::string path = folder ? folder->weightsPath : weightsFile;
-  if (path.empty())
-    return std::optional<vitc::WeightSet>();
   Expected<vitc::WeightSet> weights = vitc::loadWeights(path, config);
   if (!weights)
     return weights.takeError();
@@ -408,7 +433,6 @@ Expected<Model> readModel(mlir::MLIRContext &context) {
   return std::move(model);
 }
 
-constexpr double kTebibyte = 1024.0 * 1024 * 1024 * 1024;
 /// The most memory a compiled model may need to run: more than any CPU
 /// server or GPU has today.
 constexpr double kMaxRunBytes = 4 * kTebibyte;
