@@ -659,7 +659,8 @@ def main():
           f"{flops_per_image / 1e9:.2f} GFLOP per image (GFLOP/s below count "
           "these for every runtime; vitc computes "
           f"{config.class_token_macs_per_image() / 1e9:.3f} GMACs, its last "
-          "block's projection and MLP on the class token alone)", flush=True)
+          "block's attention, projection and MLP on the class token "
+          "alone)", flush=True)
     weights_path = workdir / f"vit_b16_d{config.depth}.safetensors"
     run_tool([args.bin / "vitc", "--model", "vit-b16", "--depth",
               config.depth, "--random-weights", "--seed", args.seed,
@@ -703,7 +704,7 @@ def main():
               f"| {row['p50_ms']:.1f} | {row['images_per_s']:.2f} "
               f"| {gflops:.1f} | {100 * gflops / peaks[row['threads']]:.0f}% |")
     # The table's GFLOP/s count the model's work for every runtime; vitc's
-    # kernels do less of it (the last block on the class token alone: 6%
+    # kernels do less of it (the last block on the class token alone: 7%
     # at depth 12, most of a one-block model), which can put its share of
     # the peak above 100% for shallow models.
     computed_flops = 2 * config.class_token_macs_per_image()

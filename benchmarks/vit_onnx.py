@@ -54,11 +54,12 @@ class ViTConfig:
 
     def class_token_macs_per_image(self):
         """The multiply-accumulates vitc computes: the classifier reads the
-        class token alone, so the last block's output projection and MLP
-        skip the other T - 1 tokens (vit-hoist-token-slices)."""
-        skipped = (self.tokens - 1) * (self.width * self.width
-                                       + 2 * self.width * self.mlp)
-        return self.macs_per_image() - skipped
+        class token alone, so the last block's attention (its queries),
+        output projection and MLP skip the other T - 1 tokens
+        (vit-hoist-token-slices); the QKV projection computes them all."""
+        d, t = self.width, self.tokens
+        per_token = 2 * t * d + d * d + 2 * d * self.mlp
+        return self.macs_per_image() - (t - 1) * per_token
 
 
 def read_safetensors(path):

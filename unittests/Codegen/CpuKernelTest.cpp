@@ -409,8 +409,9 @@ TEST(CpuKernelLibrary, ExportsKernelsAndImportsOnlyLibc) {
   // One kernel per function, in module order; the big ones have several
   // tiles (layer norms: 34 rows in tiles of 8; attention: 2 images x 2
   // heads x 2 tiles of 16 query rows, two AVX2 vectors; linears: rows x
-  // column tiles). The last block computes its MLP for the two images'
-  // class tokens alone: one row tile.
+  // column tiles). The last block computes its attention and MLP for the
+  // two images' class tokens alone: one query tile per image and head, one
+  // row tile.
   std::vector<std::string> functions = model.kernelSymbols;
   ASSERT_EQ(model.compiled.kernels.size(), functions.size());
   for (auto [kernel, function] :
@@ -422,7 +423,8 @@ TEST(CpuKernelLibrary, ExportsKernelsAndImportsOnlyLibc) {
   for (const CompiledKernel &kernel : model.compiled.kernels)
     tiles[kernel.symbol] = kernel.numTiles;
   EXPECT_EQ(tiles.at("blocks_N_normN"), 2 * 3);
-  EXPECT_EQ(tiles.at("blocks_N_attn_core"), 2 * 2 * 2);
+  EXPECT_EQ(tiles.at("blocks_0_attn_core"), 2 * 2 * 2);
+  EXPECT_EQ(tiles.at("blocks_1_attn_core"), 2 * 2 * 1);
   EXPECT_EQ(tiles.at("blocks_0_mlp_fc1"), 5 * (64 / 16));
   EXPECT_EQ(tiles.at("blocks_1_mlp_fc1"), 1 * (64 / 16));
   EXPECT_EQ(tiles.at("class_pos_embed"), 1);

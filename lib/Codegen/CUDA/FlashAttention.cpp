@@ -11,17 +11,17 @@
 //       scf.for (block of 32 keys) iter_args(row max, row sum, O) {
 //         barrier; K and V tiles computed, rounded, stored; barrier
 //         S = Q K^T (mma.sync, f32), scaled by log2(e) / sqrt(head width),
-//           keys past T masked to -inf
+//           keys past Tk masked to -inf
 //         online softmax per row: new max (quad shuffles), rescale of the
 //           running sum and of O by ex2(old max - new max), P = ex2(S - max)
 //         O += P V: P's accumulators repacked as A fragments in registers,
 //           V read with ldmatrix.trans
 //       }
-//       O / row sum, stored (f32) for the queries inside T
+//       O / row sum, stored (f32) for the queries inside Tq
 //     }
 //   }
 //
-// The [T, T] scores never leave registers: a warp holds 16 x 32 of them at
+// The [Tq, Tk] scores never leave registers: a warp holds 16 x 32 of them at
 // a time. Statistics and accumulation are f32; the operands of both
 // products (Q, K, V and the probabilities P) are rounded to the precision.
 //
@@ -55,13 +55,14 @@ constexpr int64_t kQuad = 4;
 constexpr int64_t kThreads = kWarps * kWarpSize;
 
 /// The attention kernel as vit.attention_core lowers: scores = Q K^T over
-/// [B, T, H, D] views of the kernel input, a softmax over [B, H, T, T], and
-/// O = P V written to a [B, T, H, D] view of the output.
+/// [B, Tq, H, D] and [B, Tk, H, D] views of the kernel input, a softmax over
+/// [B, H, Tq, Tk], and O = P V written to a [B, Tq, H, D] view of the
+/// output.
 struct AttentionParts {
   Value query, key, value;
   Value output;
   bufferization::MaterializeInDestinationOp store;
-  int64_t batch, tokens, heads, width;
+  int64_t batch, queries, keys, heads, width;
 };
 
 FailureOr<AttentionParts> matchAttention(func::FuncOp kernel) {
@@ -89,17 +90,18 @@ FailureOr<AttentionParts> matchAttention(func::FuncOp kernel) {
   auto shape = [](Value value) {
     return cast<ShapedType>(value.getType()).getShape();
   };
-  ArrayRef<int64_t> v = shape(parts.value);
-  if (v.size() != 4 || shape(parts.query) != v || shape(parts.key) != v ||
-      shape(parts.output) != v)
+  ArrayRef<int64_t> q = shape(parts.query), v = shape(parts.value);
+  if (v.size() != 4 || q.size() != 4 || shape(parts.key) != v ||
+      shape(parts.output) != q || q[0] != v[0] || q[2] != v[2] || q[3] != v[3])
     return failure();
   parts.batch = v[0];
-  parts.tokens = v[1];
+  parts.queries = q[1];
+  parts.keys = v[1];
   parts.heads = v[2];
   parts.width = v[3];
   ArrayRef<int64_t> s = shape(scores.getResult(0));
   if (s !=
-      ArrayRef<int64_t>{parts.batch, parts.heads, parts.tokens, parts.tokens})
+      ArrayRef<int64_t>{parts.batch, parts.heads, parts.queries, parts.keys})
     return failure();
   // Head widths the register tiles handle: whole k16 steps, and O and the
   // Q fragments in registers.
@@ -116,7 +118,7 @@ public:
   LogicalResult build(OpBuilder &b) {
     Location loc = parts.store.getLoc();
     auto blocks = createBlockLoop(b, loc, parts.batch * parts.heads,
-                                  llvm::divideCeil(parts.tokens, kQueries));
+                                  llvm::divideCeil(parts.queries, kQueries));
     b.setInsertionPointToStart(blocks.getBody());
     Value imageHead = blocks.getInductionVar(0);
     image = arith::DivUIOp::create(b, loc, imageHead, c(b, loc, parts.heads));
@@ -140,10 +142,11 @@ private:
     return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
   }
 
-  /// Fills the `rows` of `tile` with tokens base + r (zero past T) of
-  /// `source` ([B, T, H, D]) for this block's image and head.
+  /// Fills the `rows` of `tile` with tokens base + r (zero from `tokens`
+  /// on) of `source` ([B, tokens, H, D]) for this block's image and head.
   LogicalResult fillTile(OpBuilder &b, Location loc, Value thread, Value tile,
-                         int64_t rows, Value source, Value base) {
+                         int64_t rows, Value source, int64_t tokens,
+                         Value base) {
     auto token = [&](Value row) {
       return arith::AddIOp::create(b, loc, base, row);
     };
@@ -151,7 +154,7 @@ private:
         b, loc, thread, kThreads, tile, {}, rows, parts.width,
         [&](Value row, Value) -> Value {
           return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                       token(row), c(b, loc, parts.tokens));
+                                       token(row), c(b, loc, tokens));
         },
         [&](Value row, Value column) {
           ElementBuilder elements(b, loc);
@@ -181,8 +184,8 @@ private:
     int64_t steps = parts.width / 16, outputTiles = parts.width / 8;
 
     // Q, once: this warp's 16 rows as A fragments, one per k16 step.
-    if (failed(
-            fillTile(b, loc, thread, tileQ, kQueries, parts.query, queryBase)))
+    if (failed(fillTile(b, loc, thread, tileQ, kQueries, parts.query,
+                        parts.queries, queryBase)))
       return failure();
     gpu::BarrierOp::create(b, loc);
     SmallVector<SmallVector<Value, 4>> q;
@@ -196,7 +199,7 @@ private:
     Value negInf = f32(b, loc, -INFINITY), zero = f32(b, loc, 0.0f);
     SmallVector<Value> initial{negInf, negInf, zero, zero};
     initial.append(outputTiles * 4, zero);
-    int64_t keyBlocks = llvm::divideCeil(parts.tokens, kKeys);
+    int64_t keyBlocks = llvm::divideCeil(parts.keys, kKeys);
     auto loop = scf::ForOp::create(b, loc, c(b, loc, 0), c(b, loc, keyBlocks),
                                    c(b, loc, 1), initial);
     {
@@ -207,8 +210,10 @@ private:
       ValueRange carried = loop.getRegionIterArgs();
       // Every warp is done with the previous keys before they are replaced.
       gpu::BarrierOp::create(b, loc);
-      if (failed(fillTile(b, loc, thread, tileK, kKeys, parts.key, keyBase)) ||
-          failed(fillTile(b, loc, thread, tileV, kKeys, parts.value, keyBase)))
+      if (failed(fillTile(b, loc, thread, tileK, kKeys, parts.key, parts.keys,
+                          keyBase)) ||
+          failed(fillTile(b, loc, thread, tileV, kKeys, parts.value, parts.keys,
+                          keyBase)))
         return failure();
       gpu::BarrierOp::create(b, loc);
 
@@ -228,7 +233,7 @@ private:
         }
       }
 
-      // Scaled into base 2, keys past T masked; row maxima.
+      // Scaled into base 2, keys past Tk masked; row maxima.
       Value scale =
           f32(b, loc, float(M_LOG2E / std::sqrt(double(parts.width))));
       Value rowMax[2] = {negInf, negInf};
@@ -239,7 +244,7 @@ private:
               arith::AddIOp::create(b, loc, c(b, loc, nt * 8 + i % 2),
                                     pairColumn));
           Value inside = arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::ult, key, c(b, loc, parts.tokens));
+              b, loc, arith::CmpIPredicate::ult, key, c(b, loc, parts.keys));
           s[nt][i] = arith::SelectOp::create(
               b, loc, inside, arith::MulFOp::create(b, loc, s[nt][i], scale),
               negInf);
@@ -299,7 +304,7 @@ private:
       scf::YieldOp::create(b, loc, next);
     }
 
-    // O / row sum, for the queries inside T.
+    // O / row sum, for the queries inside Tq.
     ValueRange results = loop.getResults();
     Value inverse[2];
     for (int64_t h = 0; h < 2; ++h)
@@ -313,7 +318,7 @@ private:
               b, loc, warpRow,
               arith::AddIOp::create(b, loc, group, c(b, loc, 8 * h))));
       Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                           token, c(b, loc, parts.tokens));
+                                           token, c(b, loc, parts.queries));
       auto ifOp = scf::IfOp::create(b, loc, inside, /*withElseRegion=*/false);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(ifOp.thenBlock());

@@ -427,12 +427,13 @@ struct LayerNormLowering : OpConversionPattern<LayerNormOp> {
   }
 };
 
-/// With q, k, v viewed as [B, T, H, dh]: scores[b, h, i, j] = q . k, a
-/// max-subtracted softmax over j of scores * scale, then out[b, i, h, d] =
-/// sum_j p[b, h, i, j] v[b, j, h, d], collapsed back to [B, T, D].
+/// With q viewed as [B, Tq, H, dh] and k, v as [B, Tk, H, dh]:
+/// scores[b, h, i, j] = q . k, a max-subtracted softmax over j of scores *
+/// scale, then out[b, i, h, d] = sum_j p[b, h, i, j] v[b, j, h, d],
+/// collapsed back to [B, Tq, D].
 ///
 /// With key-major scores (the CPU's), the scores of a head are [keys,
-/// queries] instead, computed from the queries transposed to [B, H, dh, T]
+/// queries] instead, computed from the queries transposed to [B, H, dh, Tq]
 /// and scaled once per element: both contractions are then outer products
 /// (along contiguous queries for the scores, along contiguous channels for
 /// the output), the softmax reduces over rows whole vectors at a time, and
@@ -458,21 +459,22 @@ struct AttentionCoreLowering : OpConversionPattern<AttentionCoreOp> {
   }
 
 private:
-  /// q, k, v viewed as [B, T, H, dh], and the sizes and scale that follow
-  /// from their type.
+  /// q viewed as [B, Tq, H, dh], k and v as [B, Tk, H, dh], and the sizes
+  /// and scale that follow from their types.
   struct Heads {
     Heads(Value query, Value key, Value value)
         : query(query), key(key), value(value),
           elementType(tensorTypeOf(query).getElementType()),
           batch(tensorTypeOf(query).getShape()[0]),
-          tokens(tensorTypeOf(query).getShape()[1]),
+          queries(tensorTypeOf(query).getShape()[1]),
+          keys(tensorTypeOf(key).getShape()[1]),
           heads(tensorTypeOf(query).getShape()[2]),
           headWidth(tensorTypeOf(query).getShape()[3]),
           scale(1.0 / std::sqrt(static_cast<double>(headWidth))) {}
 
     Value query, key, value;
     Type elementType;
-    int64_t batch, tokens, heads, headWidth;
+    int64_t batch, queries, keys, heads, headWidth;
     double scale;
   };
 
@@ -481,7 +483,7 @@ private:
     return arith::AddFOp::create(b, args[2], product);
   }
 
-  /// Scores [B, H, T, T] by query; returns [B, T, H, dh].
+  /// Scores [B, H, Tq, Tk] by query; returns [B, Tq, H, dh].
   static Value lowerQueryMajor(ImplicitLocOpBuilder &b, const Heads &a) {
     MLIRContext *ctx = b.getContext();
     // Both contractions iterate (b, h, i, x, y) with y reduced.
@@ -497,7 +499,7 @@ private:
     // scores[b, h, i, j] = sum_d q[b, i, h, d] k[b, j, h, d]: x = j, y = d.
     Value scores = buildGeneric(
         b, {a.query, a.key},
-        filledTensor(b, {a.batch, a.heads, a.tokens, a.tokens}, a.elementType,
+        filledTensor(b, {a.batch, a.heads, a.queries, a.keys}, a.elementType,
                      0.0),
         {map({bd, id, hd, yd}), map({bd, xd, hd, yd}), map({bd, hd, id, xd})},
         contraction, multiplyAdd);
@@ -533,13 +535,13 @@ private:
     // out[b, i, h, d] = sum_j p[b, h, i, j] v[b, j, h, d]: x = d, y = j.
     return buildGeneric(
         b, {probs, a.value},
-        filledTensor(b, {a.batch, a.tokens, a.heads, a.headWidth},
+        filledTensor(b, {a.batch, a.queries, a.heads, a.headWidth},
                      a.elementType, 0.0),
         {map({bd, hd, id, yd}), map({bd, yd, hd, xd}), map({bd, id, hd, xd})},
         contraction, multiplyAdd);
   }
 
-  /// Scores [B, H, T (keys), T (queries)]; returns [B, T, H, dh]. Each
+  /// Scores [B, H, Tk, Tq]; returns [B, Tq, H, dh]. Each
   /// contraction has its reduction before its contiguous dimension, the
   /// vector one, so that its vectors have no trailing unit dimension.
   static Value lowerKeyMajor(ImplicitLocOpBuilder &b, const Heads &a) {
@@ -558,7 +560,7 @@ private:
     // qT[b, h, d, i] = q[b, i, h, d] * scale: loops (b, h, d, i).
     Value queryT = buildGeneric(
         b, {a.query},
-        tensor::EmptyOp::create(b, {a.batch, a.heads, a.headWidth, a.tokens},
+        tensor::EmptyOp::create(b, {a.batch, a.heads, a.headWidth, a.queries},
                                 a.elementType),
         {map4({d0, d3, d1, d2}), map4({d0, d1, d2, d3})},
         {parallel, parallel, parallel, parallel},
@@ -570,7 +572,7 @@ private:
     // loops (b, h, j, d, i).
     Value scores = buildGeneric(
         b, {a.key, queryT},
-        filledTensor(b, {a.batch, a.heads, a.tokens, a.tokens}, a.elementType,
+        filledTensor(b, {a.batch, a.heads, a.keys, a.queries}, a.elementType,
                      0.0),
         {map5({d0, d2, d1, d3}), map5({d0, d1, d3, d4}),
          map5({d0, d1, d2, d4})},
@@ -578,7 +580,7 @@ private:
     // Per query, reductions over the keys: loops (b, h, j, i).
     auto reduceKeys = [&](Value input, double initValue, BodyBuilder body) {
       return buildGeneric(b, {input},
-                          filledTensor(b, {a.batch, a.heads, a.tokens},
+                          filledTensor(b, {a.batch, a.heads, a.queries},
                                        a.elementType, initValue),
                           {map4({d0, d1, d2, d3}), map4({d0, d1, d3})},
                           {parallel, parallel, reduction, parallel}, body);
@@ -600,20 +602,20 @@ private:
           return arith::AddFOp::create(nb, args[1], args[0]);
         });
     // products[b, h, i, d] = sum_j e[b, h, j, i] v[b, j, h, d]:
-    // loops (b, h, i, j, d). They go to [B, H, T, dh], in their loops'
+    // loops (b, h, i, j, d). They go to [B, H, Tq, dh], in their loops'
     // order, so that a register block's accumulators are one contiguous
     // subset that stays in registers over the reduction; dividing by the
-    // row sums then moves them to [B, T, H, dh].
+    // row sums then moves them to [B, Tq, H, dh].
     Value products = buildGeneric(
         b, {exps, a.value},
-        filledTensor(b, {a.batch, a.heads, a.tokens, a.headWidth},
+        filledTensor(b, {a.batch, a.heads, a.queries, a.headWidth},
                      a.elementType, 0.0),
         {map5({d0, d1, d3, d2}), map5({d0, d3, d1, d4}),
          map5({d0, d1, d2, d4})},
         {parallel, parallel, parallel, reduction, parallel}, multiplyAdd);
     return buildGeneric(
         b, {products, sums},
-        tensor::EmptyOp::create(b, {a.batch, a.tokens, a.heads, a.headWidth},
+        tensor::EmptyOp::create(b, {a.batch, a.queries, a.heads, a.headWidth},
                                 a.elementType),
         {map4({d0, d1, d2, d3}), map4({d0, d1, d2}), map4({d0, d2, d1, d3})},
         {parallel, parallel, parallel, parallel},

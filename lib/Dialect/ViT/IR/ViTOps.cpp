@@ -14,6 +14,24 @@ using namespace vitc::vit;
 
 #include "vitc/Dialect/ViT/IR/ViTInterfaces.cpp.inc"
 
+/// `: T` when the keys have the queries' type, else `: Tq, Tk`.
+static ParseResult parseAttentionTypes(OpAsmParser &parser, Type &query,
+                                       Type &key) {
+  if (parser.parseType(query))
+    return failure();
+  key = query;
+  if (succeeded(parser.parseOptionalComma()))
+    return parser.parseType(key);
+  return success();
+}
+
+static void printAttentionTypes(OpAsmPrinter &printer, Operation *, Type query,
+                                Type key) {
+  printer << query;
+  if (key != query)
+    printer << ", " << key;
+}
+
 #define GET_OP_CLASSES
 #include "vitc/Dialect/ViT/IR/ViTOps.cpp.inc"
 
@@ -363,17 +381,26 @@ LogicalResult AddOp::verify() {
 LogicalResult AttentionCoreOp::verify() {
   if (failed(verifyRank(*this, "query", getQuery(), 3)))
     return failure();
-  int64_t width = shapeOf(getQuery())[2];
+  ArrayRef<int64_t> query = shapeOf(getQuery());
+  int64_t width = query[2];
   if (width % getNumHeads() != 0)
     return emitOpError() << "expects num_heads (" << getNumHeads()
                          << ") to divide the width (" << width << ")";
+  if (failed(verifyRank(*this, "key", getKey(), 3)))
+    return failure();
+  ArrayRef<int64_t> key = shapeOf(getKey());
+  if (key[0] != query[0] || key[2] != width)
+    return emitOpError() << "expects keys of the queries' batch and width, "
+                         << vitc::formatShape(key) << " against "
+                         << vitc::formatShape(query);
   return success();
 }
 
 int64_t AttentionCoreOp::getMacCount() {
   ArrayRef<int64_t> query = shapeOf(getQuery());
-  // QK^T and PV: tokens * tokens * width each, summed over heads.
-  return 2 * query[0] * query[1] * query[1] * query[2];
+  ArrayRef<int64_t> key = shapeOf(getKey());
+  // QK^T and PV: queries * keys * width each, summed over heads.
+  return 2 * query[0] * query[1] * key[1] * query[2];
 }
 
 //===----------------------------------------------------------------------===//

@@ -3,6 +3,7 @@
 #include "vitc/Dialect/ViT/IR/ViTOps.h"
 #include "vitc/Dialect/ViT/Transforms/Passes.h"
 
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -46,17 +47,23 @@ std::optional<TokenRange> keptTokens(tensor::ExtractSliceOp slice) {
   return TokenRange{offsets[1], sizes[1]};
 }
 
-/// Ops computing each token from the same token of their activation
-/// operands alone.
+/// Ops computing each token of their result from the same token of some
+/// operands (and from all of the others): the token-wise ops, and the
+/// attention core, whose result tokens are its queries.
 bool isTokenWise(Operation *op) {
-  return isa<LayerNormOp, LinearOp, GeluOp, AddOp>(op);
+  return isa<LayerNormOp, LinearOp, GeluOp, AddOp, AttentionCoreOp>(op);
 }
 
-/// Whether `operand` holds activations, which have tokens, rather than
-/// parameters. A linear's weight may be rank 2 or 3 but has no tokens.
-bool isActivation(OpOperand &operand) {
-  auto linear = dyn_cast<LinearOp>(operand.getOwner());
-  return !linear || &operand != &linear.getWeightMutable();
+/// Whether the result's tokens are `operand`'s, so that fewer result tokens
+/// need fewer of it. Not so for a linear's weight (rank 2 or 3 but without
+/// tokens) or the attention's keys and values (every query reads them all).
+bool carriesResultTokens(OpOperand &operand) {
+  Operation *owner = operand.getOwner();
+  if (auto linear = dyn_cast<LinearOp>(owner))
+    return &operand != &linear.getWeightMutable();
+  if (auto attention = dyn_cast<AttentionCoreOp>(owner))
+    return &operand == &attention.getQueryMutable();
+  return true;
 }
 
 /// `value` restricted to `tokens`. Activations are [B, T, D]; an addend
@@ -100,7 +107,7 @@ struct HoistTokenSlice : OpRewritePattern<tensor::ExtractSliceOp> {
     rewriter.setInsertionPoint(producer);
     IRMapping narrowedOperands;
     for (OpOperand &operand : producer->getOpOperands())
-      if (isActivation(operand))
+      if (carriesResultTokens(operand))
         narrowedOperands.map(
             operand.get(),
             sliceTokens(rewriter, producer->getLoc(), operand.get(), *tokens));
@@ -134,6 +141,10 @@ struct ViTHoistTokenSlicesPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<HoistTokenSlice>(&getContext());
+    // The attention's query is a slice of the QKV projection; its token
+    // slice becomes one slice of the projection, which vit-form-kernels
+    // moves into the attention's kernel like the key and value slices.
+    tensor::populateMergeConsecutiveInsertExtractSlicePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -581,9 +581,34 @@ func.func @attention_core_rank(%q: tensor<5x64xf32>) {
 
 // -----
 
-func.func @attention_core_key_type(%q: tensor<1x5x64xf32>, %k: tensor<1x6x64xf32>) {
-  // expected-error @+1 {{'vit.attention_core' op requires the same type for all operands and results}}
+func.func @attention_core_value_type(%q: tensor<1x5x64xf32>, %k: tensor<1x6x64xf32>) {
+  // expected-error @+1 {{'vit.attention_core' op failed to verify that all of {key, value} have same type}}
   %0 = "vit.attention_core"(%q, %k, %q) <{num_heads = 2 : i64}> : (tensor<1x5x64xf32>, tensor<1x6x64xf32>, tensor<1x5x64xf32>) -> tensor<1x5x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_core_result_type(%q: tensor<1x1x64xf32>, %k: tensor<1x6x64xf32>) {
+  // expected-error @+1 {{'vit.attention_core' op failed to verify that all of {query, result} have same type}}
+  %0 = "vit.attention_core"(%q, %k, %k) <{num_heads = 2 : i64}> : (tensor<1x1x64xf32>, tensor<1x6x64xf32>, tensor<1x6x64xf32>) -> tensor<1x6x64xf32>
+  return
+}
+
+// -----
+
+// Fewer queries than keys are fine; other batches or widths are not.
+func.func @attention_core_key_width(%q: tensor<1x1x64xf32>, %k: tensor<1x6x32xf32>) {
+  // expected-error @+1 {{'vit.attention_core' op expects keys of the queries' batch and width, [1, 6, 32] against [1, 1, 64]}}
+  %0 = vit.attention_core %q, %k, %k num_heads = 2 : tensor<1x1x64xf32>, tensor<1x6x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_core_key_batch(%q: tensor<2x1x64xf32>, %k: tensor<1x6x64xf32>) {
+  // expected-error @+1 {{'vit.attention_core' op expects keys of the queries' batch and width, [1, 6, 64] against [2, 1, 64]}}
+  %0 = vit.attention_core %q, %k, %k num_heads = 2 : tensor<2x1x64xf32>, tensor<1x6x64xf32>
   return
 }
 

@@ -177,6 +177,15 @@ func.func @attention_core(%q: tensor<8x197x768xf32>, %k: tensor<8x197x768xf32>, 
   return %0 : tensor<8x197x768xf32>
 }
 
+// Fewer queries than keys: the query's type, then the key's.
+// CHECK-LABEL: func.func @attention_core_class_token
+// CHECK-SAME: (%[[Q:[^:]+]]: tensor<8x1x768xf32>, %[[K:[^:]+]]: tensor<8x197x768xf32>, %[[V:[^:]+]]: tensor<8x197x768xf32>)
+func.func @attention_core_class_token(%q: tensor<8x1x768xf32>, %k: tensor<8x197x768xf32>, %v: tensor<8x197x768xf32>) -> tensor<8x1x768xf32> {
+  // CHECK: vit.attention_core %[[Q]], %[[K]], %[[V]] num_heads = 12 : tensor<8x1x768xf32>, tensor<8x197x768xf32>
+  %0 = vit.attention_core %q, %k, %v num_heads = 12 : tensor<8x1x768xf32>, tensor<8x197x768xf32>
+  return %0 : tensor<8x1x768xf32>
+}
+
 // CHECK-LABEL: func.func @prepend_token
 // CHECK-SAME: (%[[TOKENS:[^:]+]]: tensor<8x196x768xf32>, %[[TOKEN:[^:]+]]: tensor<768xf32>)
 func.func @prepend_token(%tokens: tensor<8x196x768xf32>, %token: tensor<768xf32>) -> tensor<8x197x768xf32> {

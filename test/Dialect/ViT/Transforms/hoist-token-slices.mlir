@@ -36,19 +36,28 @@ func.func @class_token(%attn: tensor<2x5x64xf32>, %res: tensor<2x5x64xf32>, %g: 
 
 // -----
 
-// Attention needs the keys and values of every token: the slice stops at
-// its output. A packed [P, K, R] weight has no tokens and is not sliced; a
-// [T, D] addend broadcast over the images is sliced along its first
-// dimension.
-// CHECK-LABEL: func.func @stops_at_attention
-// CHECK-SAME: (%[[Q:[^:]+]]: tensor<1x5x64xf32>, %[[W:[^:]+]]: tensor<4x64x16xf32>, %[[POS:[^:]+]]: tensor<5x64xf32>)
-// CHECK: %[[A:.*]] = vit.attention_core %[[Q]], %[[Q]], %[[Q]] num_heads = 2 : tensor<1x5x64xf32>
-// CHECK-DAG: %[[A2:.*]] = tensor.extract_slice %[[A]][0, 2, 0] [1, 3, 64] [1, 1, 1] : tensor<1x5x64xf32> to tensor<1x3x64xf32>
-// CHECK-DAG: %[[POS2:.*]] = tensor.extract_slice %[[POS]][2, 0] [3, 64] [1, 1] : tensor<5x64xf32> to tensor<3x64xf32>
-// CHECK: %[[Y:.*]] = vit.linear %[[A2]], %[[W]] residual(%[[POS2]] : tensor<3x64xf32>) : tensor<1x3x64xf32>, tensor<4x64x16xf32> -> tensor<1x3x64xf32>
+// Through the attention, onto its queries alone: every query reads the keys
+// and values of all tokens, so those slices stay whole and the QKV
+// projection computes every token. The query's token slice and its channel
+// slice merge into one slice of the projection. A packed [P, K, R] weight
+// has no tokens and is not sliced; a [T, D] addend broadcast over the
+// images is sliced along its first dimension.
+// CHECK-LABEL: func.func @through_attention
+// CHECK-SAME: (%[[X:[^:]+]]: tensor<1x5x64xf32>, %[[WQKV:[^:]+]]: tensor<192x64xf32>, %[[W:[^:]+]]: tensor<4x64x16xf32>, %[[POS:[^:]+]]: tensor<5x64xf32>)
+// CHECK: %[[QKV:.*]] = vit.linear %[[X]], %[[WQKV]] : tensor<1x5x64xf32>, tensor<192x64xf32> -> tensor<1x5x192xf32>
+// CHECK-DAG: %[[K:.*]] = tensor.extract_slice %[[QKV]][0, 0, 64] [1, 5, 64] [1, 1, 1] : tensor<1x5x192xf32> to tensor<1x5x64xf32>
+// CHECK-DAG: %[[V:.*]] = tensor.extract_slice %[[QKV]][0, 0, 128] [1, 5, 64] [1, 1, 1] : tensor<1x5x192xf32> to tensor<1x5x64xf32>
+// CHECK-DAG: %[[Q:.*]] = tensor.extract_slice %[[QKV]][0, 2, 0] [1, 3, 64] [1, 1, 1] : tensor<1x5x192xf32> to tensor<1x3x64xf32>
+// CHECK: %[[A:.*]] = vit.attention_core %[[Q]], %[[K]], %[[V]] num_heads = 2 : tensor<1x3x64xf32>, tensor<1x5x64xf32>
+// CHECK: %[[POS2:.*]] = tensor.extract_slice %[[POS]][2, 0] [3, 64] [1, 1] : tensor<5x64xf32> to tensor<3x64xf32>
+// CHECK: %[[Y:.*]] = vit.linear %[[A]], %[[W]] residual(%[[POS2]] : tensor<3x64xf32>) : tensor<1x3x64xf32>, tensor<4x64x16xf32> -> tensor<1x3x64xf32>
 // CHECK: return %[[Y]]
-func.func @stops_at_attention(%q: tensor<1x5x64xf32>, %w: tensor<4x64x16xf32>, %pos: tensor<5x64xf32>) -> tensor<1x3x64xf32> {
-  %a = vit.attention_core %q, %q, %q num_heads = 2 : tensor<1x5x64xf32>
+func.func @through_attention(%x: tensor<1x5x64xf32>, %wqkv: tensor<192x64xf32>, %w: tensor<4x64x16xf32>, %pos: tensor<5x64xf32>) -> tensor<1x3x64xf32> {
+  %qkv = vit.linear %x, %wqkv : tensor<1x5x64xf32>, tensor<192x64xf32> -> tensor<1x5x192xf32>
+  %q = tensor.extract_slice %qkv[0, 0, 0] [1, 5, 64] [1, 1, 1] : tensor<1x5x192xf32> to tensor<1x5x64xf32>
+  %k = tensor.extract_slice %qkv[0, 0, 64] [1, 5, 64] [1, 1, 1] : tensor<1x5x192xf32> to tensor<1x5x64xf32>
+  %v = tensor.extract_slice %qkv[0, 0, 128] [1, 5, 64] [1, 1, 1] : tensor<1x5x192xf32> to tensor<1x5x64xf32>
+  %a = vit.attention_core %q, %k, %v num_heads = 2 : tensor<1x5x64xf32>
   %y = vit.linear %a, %w residual(%pos : tensor<5x64xf32>) : tensor<1x5x64xf32>, tensor<4x64x16xf32> -> tensor<1x5x64xf32>
   %s = tensor.extract_slice %y[0, 2, 0] [1, 3, 64] [1, 1, 1] : tensor<1x5x64xf32> to tensor<1x3x64xf32>
   return %s : tensor<1x3x64xf32>

@@ -284,21 +284,25 @@ def ViT_AddOp : ViT_Op<"add", [Pure, SameOperandsAndResultElementType,
 }
 
 def ViT_AttentionCoreOp : ViT_Op<"attention_core", [
-    Pure, SameOperandsAndResultType,
+    Pure, AllTypesMatch<["query", "result"]>, AllTypesMatch<["key", "value"]>,
     DeclareOpInterfaceMethods<ViT_MacCountOpInterface>]> {
   let summary = "Multi-head scaled dot-product attention";
   let description = [{
     softmax(q k^T / sqrt(D / num_heads)) v for each of `num_heads` heads,
-    where q, k, v and the result are [B, T, D] and head h owns channels
-    [h * D / num_heads, (h + 1) * D / num_heads). Meant to run as one
-    kernel that never writes the [T, T] score matrix to memory.
+    where q and the result are [B, Tq, D], k and v are [B, Tk, D], and head
+    h owns channels [h * D / num_heads, (h + 1) * D / num_heads). The
+    queries are usually all Tk tokens; fewer when only some tokens' outputs
+    are needed (`vit-hoist-token-slices` keeps the class token's alone in
+    the last block). The type is printed once when all four match, else
+    the query's and the key's. Meant to run as one kernel that never writes
+    the [Tq, Tk] score matrix to memory.
   }];
   let arguments = (ins ViT_Tensor:$query, ViT_Tensor:$key, ViT_Tensor:$value,
                        ConfinedAttr<I64Attr, [IntPositive]>:$num_heads);
   let results = (outs ViT_Tensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value `num_heads` `=` $num_heads attr-dict `:`
-    type($result)
+    custom<AttentionTypes>(type($query), type($key))
   }];
   let hasVerifier = 1;
 }

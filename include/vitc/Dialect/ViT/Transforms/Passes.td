@@ -40,12 +40,15 @@ def ViTHoistTokenSlicesPass
     tokens, dimension 1 of a [B, T, D] value, and all of the other
     dimensions) above the op producing its source when that op treats
     tokens independently (`vit.layer_norm`, `vit.linear`, `vit.gelu`,
-    `vit.add`) and every user of the op takes the same tokens: the op is
-    rebuilt on sliced operands and the full-size op, left without users,
-    disappears. A classifier on the class token thus makes the last block's
-    output projection, MLP, residual adds and the final layer norm compute
-    one token instead of T; the slices stop at the attention, whose keys and
-    values need every token, and at values that other ops read in full.
+    `vit.add`), or whose result tokens are its queries (`vit.attention_core`),
+    and every user of the op takes the same tokens: the op is rebuilt on
+    sliced operands (the attention's queries alone: every query reads all
+    keys and values) and the full-size op, left without users, disappears.
+    Consecutive slices merge. A classifier on the class token thus makes
+    the last block's attention core compute one query, and its output
+    projection, MLP, residual adds and the final layer norm one token,
+    instead of T; the slices stop at the QKV projection, whose keys and
+    values every query needs, and at values that other ops read in full.
     Each token's result is computed by the same ops as before, so the logits
     do not change.
   }];
