@@ -97,6 +97,12 @@ createTargetMachine(const CpuTarget &target) {
   // (AVX2 and AVX-512 both have them; without FMA hardware nothing fuses).
   llvm::TargetOptions options;
   options.AllowFPOpFusion = llvm::FPOpFusion::Fast;
+  // Loop headers on 64-byte boundaries (LLVM's x86 default is 16): a
+  // micro-kernel's inner loop (~140 bytes) then spans as few fetch and
+  // op-cache lines as its size allows wherever the kernel lands, instead of
+  // its speed depending on the code before it (ViT-B/16's AVX2 linears
+  // moved by 3-4% with an unrelated kernel change; docs/codegen-cpu.md).
+  options.LoopAlignment = 64;
   std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
       triple, target.cpu, target.features, options, llvm::Reloc::PIC_,
       std::nullopt, static_cast<llvm::CodeGenOptLevel>(target.optLevel)));
