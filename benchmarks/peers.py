@@ -659,8 +659,8 @@ def main():
           f"{flops_per_image / 1e9:.2f} GFLOP per image (GFLOP/s below count "
           "these for every runtime; vitc computes "
           f"{config.class_token_macs_per_image() / 1e9:.3f} GMACs, its last "
-          "block's attention, projection and MLP on the class token "
-          "alone)", flush=True)
+          "block's query, attention, projection and MLP on the class "
+          "token alone)", flush=True)
     weights_path = workdir / f"vit_b16_d{config.depth}.safetensors"
     run_tool([args.bin / "vitc", "--model", "vit-b16", "--depth",
               config.depth, "--random-weights", "--seed", args.seed,

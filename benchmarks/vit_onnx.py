@@ -54,11 +54,11 @@ class ViTConfig:
 
     def class_token_macs_per_image(self):
         """The multiply-accumulates vitc computes: the classifier reads the
-        class token alone, so the last block's attention (its queries),
+        class token alone, so the last block's query projection, attention,
         output projection and MLP skip the other T - 1 tokens
-        (vit-hoist-token-slices); the QKV projection computes them all."""
+        (vit-hoist-token-slices); keys and values are computed for all."""
         d, t = self.width, self.tokens
-        per_token = 2 * t * d + d * d + 2 * d * self.mlp
+        per_token = d * d + 2 * t * d + d * d + 2 * d * self.mlp
         return self.macs_per_image() - (t - 1) * per_token
 
 

@@ -577,9 +577,14 @@ void printReport(const vitc::CompileReport &report, raw_ostream &os) {
     os << "  per kernel (occupancy: blocks per multiprocessor that ptxas's "
           "registers and the shared memory allow, and the warp slots they "
           "fill):\n";
-    os << format("    %-22s %5s %-16s %-9s %-9s %6s %7s %6s %5s %9s %9s\n",
-                 "kernel", "calls", "kind", "precision", "tile", "stages",
-                 "threads", "blocks", "regs", "smem", "occupancy");
+    // The kernel column fits the longest symbol
+    // ("blocks_11_attn_qkv_768_2304").
+    int nameWidth = 22;
+    for (const vitc::CudaKernelReport &kernel : report.cudaKernels)
+      nameWidth = std::max(nameWidth, int(kernel.symbol.size()));
+    os << format("    %-*s %5s %-16s %-9s %-9s %6s %7s %6s %5s %9s %9s\n",
+                 nameWidth, "kernel", "calls", "kind", "precision", "tile",
+                 "stages", "threads", "blocks", "regs", "smem", "occupancy");
     for (const vitc::CudaKernelReport &kernel : report.cudaKernels) {
       std::string tile;
       for (int64_t size : kernel.blockTile)
@@ -593,8 +598,8 @@ void printReport(const vitc::CompileReport &report, raw_ostream &os) {
               : std::to_string(kernel.residentBlocks) + " " +
                     std::to_string(int(kernel.occupancy * 100 + 0.5)) + "%";
       os << format(
-          "    %-22s %5lld %-16s %-9s %-9s %6lld %7lld %6lld %5s %7.1fK %9s\n",
-          kernel.symbol.c_str(), (long long)kernel.dispatches,
+          "    %-*s %5lld %-16s %-9s %-9s %6lld %7lld %6lld %5s %7.1fK %9s\n",
+          nameWidth, kernel.symbol.c_str(), (long long)kernel.dispatches,
           kernel.kind.c_str(), kernel.precision.c_str(),
           tile.empty() ? "-" : tile.c_str(), (long long)kernel.pipelineStages,
           (long long)kernel.threads, (long long)kernel.blocks,

@@ -418,12 +418,14 @@ TEST(CompiledModelFull, VitB16OneBlockBf16EmulatedSm90) {
       reinterpret_cast<bool (*)(const char *, emulator::KernelCounters *)>(
           dlsym(emulator, "vitcEmulatorKernelCounters"));
   ASSERT_NE(kernelCounters, nullptr);
-  // The only block is the last: from the attention's queries on, it
-  // computes the class token alone (vit-hoist-token-slices).
+  // The only block is the last: from the query projection on, it computes
+  // the class token alone (vit-hoist-token-slices), the QKV projection in
+  // two kernels (the class token's query, every token's keys and values).
   const int64_t t = 197, d = 768, mlp = 3072, heads = 12, classToken = 1;
   const std::pair<const char *, int64_t> matmuls[] = {
       {"patch_embed", 196 * 768 * d},
-      {"blocks_0_attn_qkv", t * d * 3 * d},
+      {"blocks_0_attn_qkv_0_768", classToken * d * d},
+      {"blocks_0_attn_qkv_768_2304", t * d * 2 * d},
       {"blocks_0_attn_core", heads * 2 * classToken * t * (d / heads)},
       {"blocks_0_attn_proj", classToken * d * d},
       {"blocks_0_mlp_fc1", classToken * d * mlp},

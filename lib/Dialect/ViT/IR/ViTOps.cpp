@@ -5,6 +5,8 @@
 
 #include "vitc/Support/Format.h"
 
+#include "llvm/ADT/StringExtras.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
@@ -53,6 +55,20 @@ bool vitc::vit::isWeightOnly(Value value) {
   // operands (if any) are weights.
   return !isa<ViTDialect>(producer->getDialect()) &&
          llvm::all_of(producer->getOperands(), isWeightOnly);
+}
+
+std::string vitc::vit::kernelSymbol(StringRef kernelName) {
+  std::string symbol = kernelName.str();
+  for (char &c : symbol)
+    if (c == '*')
+      c = 'N';
+    else if (!llvm::isAlnum(c) && c != '_')
+      c = '_';
+  // A name ending in punctuation ("...[0:768]") ends without underscores.
+  size_t end = symbol.find_last_not_of('_');
+  if (end != std::string::npos)
+    symbol.resize(end + 1);
+  return symbol;
 }
 
 //===----------------------------------------------------------------------===//

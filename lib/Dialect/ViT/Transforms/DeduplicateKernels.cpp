@@ -1,5 +1,6 @@
 //===- DeduplicateKernels.cpp - One function per distinct kernel ----------===//
 
+#include "vitc/Dialect/ViT/IR/ViTOps.h"
 #include "vitc/Dialect/ViT/Transforms/Passes.h"
 #include "vitc/Support/KernelContract.h"
 
@@ -96,18 +97,6 @@ std::string sharedName(ArrayRef<StringRef> names) {
   return llvm::join(groups, ",");
 }
 
-/// A symbol for a shared name: "blocks.*.mlp.fc1" -> "blocks_N_mlp_fc1",
-/// "blocks.*.norm*,norm" -> "blocks_N_normN_norm".
-std::string symbolFor(StringRef name) {
-  std::string symbol = name.str();
-  for (char &c : symbol)
-    if (c == '*')
-      c = 'N';
-    else if (!llvm::isAlnum(c) && c != '_')
-      c = '_';
-  return symbol;
-}
-
 struct ViTDeduplicateKernelsPass
     : public vitc::vit::impl::ViTDeduplicateKernelsPassBase<
           ViTDeduplicateKernelsPass> {
@@ -153,7 +142,7 @@ struct ViTDeduplicateKernelsPass
         }
         kept->setAttr(vitc::kKernelNameAttr,
                       StringAttr::get(&getContext(), name));
-        if (failed(symbols.rename(kept, symbolFor(name)))) {
+        if (failed(symbols.rename(kept, vitc::vit::kernelSymbol(name)))) {
           kept.emitError("cannot rename the shared kernel");
           return signalPassFailure();
         }

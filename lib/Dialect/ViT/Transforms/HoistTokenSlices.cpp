@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/Support/FormatVariadic.h"
 
 namespace vitc::vit {
 #define GEN_PASS_DEF_VITHOISTTOKENSLICESPASS
@@ -17,34 +18,49 @@ using namespace vitc::vit;
 
 namespace {
 
-/// Tokens [offset, offset + size) of a [B, T, D] activation.
-struct TokenRange {
+/// Indices [offset, offset + size) of one dimension.
+struct Range {
   int64_t offset;
   int64_t size;
 
-  bool operator==(const TokenRange &other) const {
+  int64_t end() const { return offset + size; }
+  bool operator==(const Range &other) const {
     return offset == other.offset && size == other.size;
   }
-  bool operator!=(const TokenRange &other) const { return !(*this == other); }
+  bool operator!=(const Range &other) const { return !(*this == other); }
 };
 
-/// The tokens `slice` keeps, if it keeps fewer than all tokens of a [B, T, D]
-/// value and all of its other dimensions. The result may drop unit
+/// The tokens and channels of a [B, T, N] value that a slice keeps, with
+/// every image.
+struct Box {
+  Range tokens;
+  Range channels;
+};
+
+/// What `slice` keeps of a [B, T, N] value, if it keeps every image and
+/// a static box of the rest, with unit strides. The result may drop unit
 /// dimensions (the classifier's [B, D] class token).
-std::optional<TokenRange> keptTokens(tensor::ExtractSliceOp slice) {
+std::optional<Box> keptBox(tensor::ExtractSliceOp slice) {
   RankedTensorType source = slice.getSourceType();
   ArrayRef<int64_t> offsets = slice.getStaticOffsets();
   ArrayRef<int64_t> sizes = slice.getStaticSizes();
   if (source.getRank() != 3 || !slice.hasUnitStride() ||
       llvm::any_of(offsets, ShapedType::isDynamic) ||
-      llvm::any_of(sizes, ShapedType::isDynamic))
+      llvm::any_of(sizes, ShapedType::isDynamic) || offsets[0] != 0 ||
+      sizes[0] != source.getDimSize(0))
     return std::nullopt;
-  for (int64_t dim : {0, 2})
-    if (offsets[dim] != 0 || sizes[dim] != source.getDimSize(dim))
-      return std::nullopt;
-  if (sizes[1] == source.getDimSize(1))
+  return Box{{offsets[1], sizes[1]}, {offsets[2], sizes[2]}};
+}
+
+/// The tokens `slice` keeps, if it keeps fewer than all tokens of a [B, T, D]
+/// value and all of its other dimensions.
+std::optional<Range> keptTokens(tensor::ExtractSliceOp slice) {
+  std::optional<Box> box = keptBox(slice);
+  RankedTensorType source = slice.getSourceType();
+  if (!box || box->channels.size != source.getDimSize(2) ||
+      box->tokens.size == source.getDimSize(1))
     return std::nullopt;
-  return TokenRange{offsets[1], sizes[1]};
+  return box->tokens;
 }
 
 /// Ops computing each token of their result from the same token of some
@@ -70,7 +86,7 @@ bool carriesResultTokens(OpOperand &operand) {
 /// broadcast over the leading dimensions (vit.add, a linear's residual) may
 /// be a trailing [T, D], or a [D] with no tokens, returned unchanged.
 Value sliceTokens(OpBuilder &builder, Location loc, Value value,
-                  TokenRange tokens) {
+                  Range tokens) {
   auto type = cast<RankedTensorType>(value.getType());
   int64_t tokenDim = type.getRank() - 2;
   if (tokenDim < 0)
@@ -92,7 +108,7 @@ struct HoistTokenSlice : OpRewritePattern<tensor::ExtractSliceOp> {
   LogicalResult matchAndRewrite(tensor::ExtractSliceOp slice,
                                 PatternRewriter &rewriter) const override {
     Operation *producer = slice.getSource().getDefiningOp();
-    std::optional<TokenRange> tokens = keptTokens(slice);
+    std::optional<Range> tokens = keptTokens(slice);
     if (!producer || !isTokenWise(producer) || !tokens)
       return rewriter.notifyMatchFailure(slice,
                                          "not tokens of a token-wise op");
@@ -135,12 +151,159 @@ struct HoistTokenSlice : OpRewritePattern<tensor::ExtractSliceOp> {
   }
 };
 
+/// Whether each output channel of `op` needs only its own weight row, bias
+/// element or addend channel: a linear with an unpacked [N, K] weight and no
+/// residual, or an add of a [N] bias to a [B, T, N] value. Fewer output
+/// channels then need fewer weights and less work.
+bool isChannelWise(Operation *op) {
+  auto rank = [](Value value) {
+    return cast<RankedTensorType>(value.getType()).getRank();
+  };
+  if (auto linear = dyn_cast<LinearOp>(op))
+    return rank(linear.getResult()) == 3 && rank(linear.getWeight()) == 2 &&
+           !linear.getResidual();
+  if (auto add = dyn_cast<AddOp>(op))
+    return rank(add.getLhs()) == 3 && rank(add.getRhs()) == 1;
+  return false;
+}
+
+/// The box of every slice using `op`, or nothing if another op uses it.
+std::optional<SmallVector<std::pair<tensor::ExtractSliceOp, Box>>>
+slicesOf(Operation *op) {
+  SmallVector<std::pair<tensor::ExtractSliceOp, Box>> slices;
+  for (Operation *user : op->getUsers()) {
+    auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
+    std::optional<Box> box = slice ? keptBox(slice) : std::nullopt;
+    if (!box)
+      return std::nullopt;
+    slices.push_back({slice, *box});
+  }
+  return slices;
+}
+
+Value sliceOf(OpBuilder &builder, Location loc, Value value,
+              ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes) {
+  SmallVector<int64_t> strides(offsets.size(), 1);
+  return tensor::ExtractSliceOp::create(
+      builder, loc, value,
+      getAsIndexOpFoldResult(builder.getContext(), offsets),
+      getAsIndexOpFoldResult(builder.getContext(), sizes),
+      getAsIndexOpFoldResult(builder.getContext(), strides));
+}
+
+/// A copy of the channel-wise `op` that computes `box` of its result, named
+/// after `op` and the channels it keeps ("blocks.11.attn.qkv[0:768]").
+Value computeBox(OpBuilder &builder, Operation *op, Box box) {
+  Location loc = op->getLoc();
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  int64_t batch = type.getDimSize(0);
+  auto boxType = type.clone({batch, box.tokens.size, box.channels.size});
+  Location named = loc;
+  if (auto name = dyn_cast<NameLoc>(loc);
+      name && box.channels.size != type.getDimSize(2))
+    named = NameLoc::get(builder.getStringAttr(
+        llvm::formatv("{0}[{1}:{2}]", name.getName().getValue(),
+                      box.channels.offset, box.channels.end())
+            .str()));
+  int64_t channels[] = {box.channels.offset}, width[] = {box.channels.size};
+  if (auto linear = dyn_cast<LinearOp>(op)) {
+    Value input = linear.getInput();
+    if (box.tokens.size != type.getDimSize(1))
+      input = sliceTokens(builder, loc, input, box.tokens);
+    int64_t depth =
+        cast<RankedTensorType>(linear.getWeight().getType()).getDimSize(1);
+    Value weight =
+        sliceOf(builder, loc, linear.getWeight(), {box.channels.offset, 0},
+                {box.channels.size, depth});
+    Value bias = linear.getBias()
+                     ? sliceOf(builder, loc, linear.getBias(), channels, width)
+                     : Value();
+    return LinearOp::create(builder, named, boxType, input, weight, bias,
+                            /*residual=*/Value(), linear.getGeluAttr());
+  }
+  auto add = cast<AddOp>(op);
+  Value lhs = sliceOf(builder, loc, add.getLhs(),
+                      {0, box.tokens.offset, box.channels.offset},
+                      {batch, box.tokens.size, box.channels.size});
+  Value rhs = sliceOf(builder, loc, add.getRhs(), channels, width);
+  return AddOp::create(builder, named, boxType, lhs, rhs);
+}
+
+/// A slice keeping fewer tokens and its own channels of a channel-wise op
+/// that others read in other channels (the class token's query from the
+/// last block's QKV projection, whose keys and values every token needs)
+/// gets its own copy of the op, computing that box alone.
+struct SplitOffTokenBox : OpRewritePattern<tensor::ExtractSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::ExtractSliceOp slice,
+                                PatternRewriter &rewriter) const override {
+    Operation *producer = slice.getSource().getDefiningOp();
+    std::optional<Box> box = keptBox(slice);
+    if (!producer || !isChannelWise(producer) || !box ||
+        box->tokens.size == slice.getSourceType().getDimSize(1))
+      return rewriter.notifyMatchFailure(slice, "not fewer tokens");
+    auto others = slicesOf(producer);
+    if (!others)
+      return rewriter.notifyMatchFailure(slice, "read whole elsewhere");
+    for (auto [other, otherBox] : *others)
+      if (other != slice && otherBox.channels.offset < box->channels.end() &&
+          box->channels.offset < otherBox.channels.end())
+        return rewriter.notifyMatchFailure(slice, "channels read elsewhere");
+    rewriter.setInsertionPoint(producer);
+    Value part = computeBox(rewriter, producer, *box);
+    if (part.getType() != slice.getType()) {
+      rewriter.setInsertionPoint(slice);
+      part = tensor::createCanonicalRankReducingExtractSliceOp(
+          rewriter, slice.getLoc(), part, slice.getType());
+    }
+    rewriter.replaceOp(slice, part);
+    return success();
+  }
+};
+
+/// A channel-wise op whose slices together read only some of its channels
+/// computes those alone; the slices move to the narrowed result.
+struct NarrowChannels : RewritePattern {
+  NarrowChannels(MLIRContext *context)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    auto slices = isChannelWise(op) ? slicesOf(op) : std::nullopt;
+    if (!slices || slices->empty())
+      return rewriter.notifyMatchFailure(op, "not sliced channel-wise");
+    auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    int64_t low = type.getDimSize(2), high = 0;
+    for (const auto &[slice, box] : *slices) {
+      low = std::min(low, box.channels.offset);
+      high = std::max(high, box.channels.end());
+    }
+    if (low == 0 && high == type.getDimSize(2))
+      return rewriter.notifyMatchFailure(op, "every channel is read");
+    rewriter.setInsertionPoint(op);
+    Value narrowed = computeBox(
+        rewriter, op, Box{{0, type.getDimSize(1)}, {low, high - low}});
+    for (auto [slice, box] : *slices) {
+      SmallVector<int64_t> offsets(slice.getStaticOffsets());
+      offsets[2] = box.channels.offset - low;
+      rewriter.modifyOpInPlace(slice, [&] {
+        slice.getSourceMutable().assign(narrowed);
+        slice.setStaticOffsets(offsets);
+      });
+    }
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 struct ViTHoistTokenSlicesPass
     : public vitc::vit::impl::ViTHoistTokenSlicesPassBase<
           ViTHoistTokenSlicesPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<HoistTokenSlice>(&getContext());
+    patterns.add<HoistTokenSlice, SplitOffTokenBox, NarrowChannels>(
+        &getContext());
     // The attention's query is a slice of the QKV projection; its token
     // slice becomes one slice of the projection, which vit-form-kernels
     // moves into the attention's kernel like the key and value slices.

@@ -15,16 +15,6 @@ using namespace vitc::vit;
 
 namespace {
 
-/// "blocks.0.attn.qkv" -> "blocks_0_attn_qkv": a symbol every target's
-/// object format accepts.
-std::string symbolFor(StringRef kernelName) {
-  std::string symbol = kernelName.str();
-  for (char &c : symbol)
-    if (!llvm::isAlnum(c) && c != '_')
-      c = '_';
-  return symbol;
-}
-
 struct ViTOutlineKernelsPass
     : public vitc::vit::impl::ViTOutlineKernelsPassBase<ViTOutlineKernelsPass> {
   using Base::Base;
@@ -39,7 +29,7 @@ struct ViTOutlineKernelsPass
     for (auto kernel : llvm::make_early_inc_range(entry.getOps<KernelOp>())) {
       builder.setInsertionPoint(entry);
       auto function = func::FuncOp::create(
-          builder, kernel.getLoc(), symbolFor(kernel.getName()),
+          builder, kernel.getLoc(), kernelSymbol(kernel.getName()),
           builder.getFunctionType(kernel.getInputs().getTypes(),
                                   kernel.getResultTypes()));
       function->setAttr(vitc::kKernelNameAttr, kernel.getNameAttr());

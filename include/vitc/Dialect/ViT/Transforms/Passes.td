@@ -44,11 +44,17 @@ def ViTHoistTokenSlicesPass
     and every user of the op takes the same tokens: the op is rebuilt on
     sliced operands (the attention's queries alone: every query reads all
     keys and values) and the full-size op, left without users, disappears.
-    Consecutive slices merge. A classifier on the class token thus makes
-    the last block's attention core compute one query, and its output
-    projection, MLP, residual adds and the final layer norm one token,
-    instead of T; the slices stop at the QKV projection, whose keys and
-    values every query needs, and at values that other ops read in full.
+    Consecutive slices merge. Channel-wise ops (a linear with an [N, K]
+    weight and no residual, an add of a [N] bias) also split by channels:
+    a slice keeping fewer tokens, and channels that no other slice of the
+    op reads, gets its own copy of the op computing that box, and an op
+    whose slices read only some of its channels computes those alone; each
+    part is named after the op and its channels ("blocks.11.attn.qkv[0:768]").
+    A classifier on the class token thus makes the last block project one
+    query, its attention core compute one query, and its output projection,
+    MLP, residual adds and the final layer norm one token, instead of T; the
+    keys and values are projected for every token, which every query needs,
+    and values that other ops read in full stay whole.
     Each token's result is computed by the same ops as before, so the logits
     do not change.
   }];
