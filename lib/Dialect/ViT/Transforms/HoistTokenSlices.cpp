@@ -304,9 +304,9 @@ struct ViTHoistTokenSlicesPass
     RewritePatternSet patterns(&getContext());
     patterns.add<HoistTokenSlice, SplitOffTokenBox, NarrowChannels>(
         &getContext());
-    // The attention's query is a slice of the QKV projection; its token
-    // slice becomes one slice of the projection, which vit-form-kernels
-    // moves into the attention's kernel like the key and value slices.
+    // The attention's query is a slice of the QKV projection's channels;
+    // its token slice merges with it into one slice of the projection,
+    // which SplitOffTokenBox then computes on its own.
     tensor::populateMergeConsecutiveInsertExtractSlicePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
