@@ -45,8 +45,9 @@ def vitc_category(kernel):
         return "attention"
     if "norm" in kernel:
         return "layer norm"
-    if re.search(r"(qkv|proj|fc1|fc2)$", kernel) or kernel in ("patch_embed",
-                                                                "head"):
+    # A projection split by channels ends in its range: "attn.qkv[0:768]".
+    if re.search(r"(qkv|proj|fc1|fc2)(\[\d+:\d+\])?$", kernel) or kernel in (
+            "patch_embed", "head"):
         return "linears"
     return "other"
 
