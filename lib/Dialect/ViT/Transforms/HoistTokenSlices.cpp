@@ -85,8 +85,7 @@ bool carriesResultTokens(OpOperand &operand) {
 /// `value` restricted to `tokens`. Activations are [B, T, D]; an addend
 /// broadcast over the leading dimensions (vit.add, a linear's residual) may
 /// be a trailing [T, D], or a [D] with no tokens, returned unchanged.
-Value sliceTokens(OpBuilder &builder, Location loc, Value value,
-                  Range tokens) {
+Value sliceTokens(OpBuilder &builder, Location loc, Value value, Range tokens) {
   auto type = cast<RankedTensorType>(value.getType());
   int64_t tokenDim = type.getRank() - 2;
   if (tokenDim < 0)
@@ -284,9 +283,10 @@ struct NarrowChannels : RewritePattern {
     rewriter.setInsertionPoint(op);
     Value narrowed = computeBox(
         rewriter, op, Box{{0, type.getDimSize(1)}, {low, high - low}});
-    for (auto [slice, box] : *slices) {
+    for (auto &entry : *slices) {
+      tensor::ExtractSliceOp slice = entry.first;
       SmallVector<int64_t> offsets(slice.getStaticOffsets());
-      offsets[2] = box.channels.offset - low;
+      offsets[2] = entry.second.channels.offset - low;
       rewriter.modifyOpInPlace(slice, [&] {
         slice.getSourceMutable().assign(narrowed);
         slice.setStaticOffsets(offsets);
