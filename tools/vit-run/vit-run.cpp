@@ -18,6 +18,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <numeric>
@@ -312,14 +313,18 @@ static void printProfile(const vitrt_session *session, uint64_t iterations,
     dispatches += kernel.dispatches;
     totalBytes += double(kernel.bytes_bound) * kernel.dispatches;
   }
+  // The name column fits the longest name ("blocks.11.attn.qkv[768:2304]").
+  int nameWidth = 28;
+  for (const vitrt_kernel_profile &kernel : kernels)
+    nameWidth = std::max(nameWidth, int(std::strlen(kernel.name)));
   constexpr double kMiB = 1024.0 * 1024.0;
   std::printf("kernels: wall time per run over the %llu timed runs\n",
               static_cast<unsigned long long>(iterations));
-  std::printf("  %-28s %10s %10s %7s %9s %9s\n", "kernel", "dispatches", "ms",
-              "share", "MiB", "GFLOP/s");
+  std::printf("  %-*s %10s %10s %7s %9s %9s\n", nameWidth, "kernel",
+              "dispatches", "ms", "share", "MiB", "GFLOP/s");
   for (const vitrt_kernel_profile &kernel : kernels) {
     double milliseconds = kernel.seconds * 1e3 / iterations;
-    std::printf("  %-28s %10lld %10.3f %6.1f%% %9.1f", kernel.name,
+    std::printf("  %-*s %10lld %10.3f %6.1f%% %9.1f", nameWidth, kernel.name,
                 static_cast<long long>(kernel.dispatches / iterations),
                 milliseconds, total > 0 ? 100 * kernel.seconds / total : 0.0,
                 double(kernel.bytes_bound) * kernel.dispatches / iterations /
@@ -330,10 +335,11 @@ static void printProfile(const vitrt_session *session, uint64_t iterations,
     std::printf("\n");
   }
   double milliseconds = total * 1e3 / iterations;
-  std::printf("  %-28s %10lld %10.3f %7s %9.1f (%.1f%% of the mean latency; "
+  std::printf("  %-*s %10lld %10.3f %7s %9.1f (%.1f%% of the mean latency; "
               "the rest is the runtime between kernels)\n",
-              "all kernels", static_cast<long long>(dispatches / iterations),
-              milliseconds, "", totalBytes / iterations / kMiB,
+              nameWidth, "all kernels",
+              static_cast<long long>(dispatches / iterations), milliseconds, "",
+              totalBytes / iterations / kMiB,
               100 * milliseconds / meanMilliseconds);
 }
 
