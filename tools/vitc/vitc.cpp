@@ -318,6 +318,15 @@ resolveConfig(const std::optional<vitc::ModelDirectory> &folder) {
 constexpr double kGibibyte = 1024.0 * 1024 * 1024;
 constexpr double kTebibyte = 1024 * kGibibyte;
 
+/// The config fields that set the size of a model's weights, for messages:
+/// "hidden_size 768, mlp_dim 3072, depth 12, num_classes 1000".
+std::string weightSizeFields(const vitc::ModelConfig &config) {
+  return formatv("hidden_size {0}, mlp_dim {1}, depth {2}, num_classes {3}",
+                 config.hiddenSize, config.mlpDim, config.depth,
+                 config.numClasses)
+      .str();
+}
+
 /// This machine's physical memory, where the system reports it.
 std::optional<double> physicalMemoryBytes() {
   long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
@@ -351,10 +360,9 @@ resolveWeights(const vitc::ModelConfig &config,
     return failure(
         formatv("the model's fp32 weights take {0:F1} GiB, more than this "
                 "machine's {1:F1} GiB of memory, and vitc holds them all "
-                "while compiling (hidden_size {2}, mlp_dim {3}, depth {4}, "
-                "num_classes {5})",
-                weightBytes / kGibibyte, *memory / kGibibyte, config.hiddenSize,
-                config.mlpDim, config.depth, config.numClasses)
+                "while compiling ({2})",
+                weightBytes / kGibibyte, *memory / kGibibyte,
+                weightSizeFields(config))
             .str());
   if (randomWeights)
     return std::optional<vitc::WeightSet>(
@@ -458,11 +466,9 @@ Expected<Model> buildModel(mlir::MLIRContext &context) {
   if (weightBytes > kMaxRunBytes)
     return failure(
         formatv("the model's fp32 weights take {0:F1} TiB, more than the "
-                "{1:F0} TiB vitc compiles for (hidden_size {2}, mlp_dim {3}, "
-                "depth {4}, num_classes {5})",
+                "{1:F0} TiB vitc compiles for ({2})",
                 weightBytes / kTebibyte, kMaxRunBytes / kTebibyte,
-                config->hiddenSize, config->mlpDim, config->depth,
-                config->numClasses)
+                weightSizeFields(*config))
             .str());
   double runBytes = config->minimumRunBytes(batchSize);
   if (runBytes > kMaxRunBytes)

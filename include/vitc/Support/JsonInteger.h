@@ -1,5 +1,4 @@
-//===- JsonInteger.h - A JSON number as an int64_t, safely -------*- C++
-//-*-===//
+//===- JsonInteger.h - A JSON number as an int64_t, safely ------*- C++ -*-===//
 //
 // llvm::json::Value::getAsInteger accepts a double when it lies within
 // [double(INT64_MIN), double(INT64_MAX)], but double(INT64_MAX) rounds up to
