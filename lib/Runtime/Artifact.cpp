@@ -11,13 +11,6 @@
 
 namespace vitrt {
 
-AlignedBytes::AlignedBytes(size_t size)
-    : storage(static_cast<uint8_t *>(std::aligned_alloc(
-          kAlignment, (size + kAlignment - 1) / kAlignment * kAlignment))),
-      length(size) {}
-
-void AlignedBytes::Free::operator()(uint8_t *p) const { std::free(p); }
-
 std::string quoted(const flatbuffers::String *name) {
   return "'" + (name ? vitc::escapedText(name->string_view()) : "?") + "'";
 }

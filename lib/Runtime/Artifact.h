@@ -3,6 +3,8 @@
 #ifndef VITC_LIB_RUNTIME_ARTIFACT_H
 #define VITC_LIB_RUNTIME_ARTIFACT_H
 
+#include "AlignedBytes.h"
+
 #include "vitc/Artifact/vitb_generated.h"
 #include "vitc/Runtime/vitrt.h"
 
@@ -18,24 +20,6 @@ struct Error {
   std::string message;
 
   explicit operator bool() const { return status != VITRT_OK; }
-};
-
-/// Bytes with the alignment the constants in them were laid out for.
-class AlignedBytes {
-public:
-  static constexpr size_t kAlignment = 64;
-
-  AlignedBytes() = default;
-  explicit AlignedBytes(size_t size);
-  uint8_t *data() const { return storage.get(); }
-  size_t size() const { return length; }
-
-private:
-  struct Free {
-    void operator()(uint8_t *p) const;
-  };
-  std::unique_ptr<uint8_t, Free> storage;
-  size_t length = 0;
 };
 
 /// A verified artifact: every index and byte range in it is in bounds.

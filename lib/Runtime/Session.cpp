@@ -95,6 +95,10 @@ vitrt_status vitrt_session_create_from_memory(const void *data, size_t size,
   if ((!data && size > 0) || !session)
     return invalidArgument("null data or session pointer");
   AlignedBytes bytes(size);
+  if (size > 0 && !bytes.data())
+    return fail({VITRT_ERROR_EXECUTION, "cannot allocate " +
+                                            std::to_string(size) +
+                                            " bytes for the artifact"});
   if (size > 0)
     std::memcpy(bytes.data(), data, size);
   return createSession(std::move(bytes), options, session);
@@ -119,6 +123,10 @@ vitrt_status vitrt_session_create_from_file(const char *path,
   if (size < 0)
     return ioError("cannot determine the file size");
   AlignedBytes bytes(size);
+  if (size > 0 && !bytes.data())
+    return ioError(
+        ("cannot allocate " + std::to_string(size) + " bytes to read it")
+            .c_str());
   if (std::fread(bytes.data(), 1, size, file.get()) != size_t(size))
     return ioError("read failed");
   return createSession(std::move(bytes), options, session);

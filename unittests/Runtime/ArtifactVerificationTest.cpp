@@ -514,6 +514,19 @@ TEST(ArtifactVerification, MissingFileIsAnIoError) {
   EXPECT_EQ(session, nullptr);
 }
 
+TEST(ArtifactVerification, UnallocatableCopyIsAnError) {
+  // The size is checked before the bytes are read: the copy cannot be
+  // allocated, and the runtime says so instead of writing through null.
+  uint8_t byte = 0;
+  vitrt_session *session = nullptr;
+  EXPECT_EQ(vitrt_session_create_from_memory(&byte, size_t(1) << 60, nullptr,
+                                             &session),
+            VITRT_ERROR_EXECUTION);
+  EXPECT_STREQ(vitrt_last_error(),
+               "cannot allocate 1152921504606846976 bytes for the artifact");
+  EXPECT_EQ(session, nullptr);
+}
+
 TEST(ArtifactVerification, NullArgumentsAreRejected) {
   vitrt_session *session = nullptr;
   EXPECT_EQ(vitrt_session_create_from_file(nullptr, nullptr, &session),
