@@ -11,6 +11,7 @@
 #include "vitc/Compiler/Compiler.h"
 #include "vitc/Compiler/Pipeline.h"
 #include "vitc/Dialect/ViT/Analysis/ModelSummary.h"
+#include "vitc/Dialect/ViT/IR/ViTOps.h"
 #include "vitc/Frontend/ModelBuilder.h"
 #include "vitc/Frontend/ModelDirectory.h"
 #include "vitc/Frontend/Safetensors.h"
@@ -437,6 +438,14 @@ Expected<Model> readModel(mlir::MLIRContext &context) {
       return tensors.takeError();
     model.weights =
         vitc::WeightSet{vitc::WeightNaming::Timm, std::move(*tensors)};
+  } else if (!(*model.module)
+                  ->walk([](vitc::vit::WeightOp) {
+                    return mlir::WalkResult::interrupt();
+                  })
+                  .wasInterrupted()) {
+    // A module without vit.weight ops (an attention alone, say) compiles
+    // without a weights file.
+    model.weights = vitc::WeightSet{};
   }
   return std::move(model);
 }
@@ -717,8 +726,11 @@ int main(int argc, char **argv) {
     return fail(toString(model.takeError()));
   mlir::ModuleOp module = *model->module;
   if (compile && !model->weights)
-    return fail("compiling needs weights: pass --weights <file>.safetensors "
-                "or --random-weights");
+    return fail(inputFile.empty()
+                    ? "compiling needs weights: pass --weights "
+                      "<file>.safetensors or --random-weights"
+                    : "compiling needs weights: the module's vit.weight ops "
+                      "read them from --weights <file>.safetensors");
   auto configure = [&](mlir::PassManager &pm) {
     return mlir::applyPassManagerCLOptions(pm);
   };
