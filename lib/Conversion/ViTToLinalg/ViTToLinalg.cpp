@@ -585,10 +585,19 @@ private:
                           {map4({d0, d1, d2, d3}), map4({d0, d1, d3})},
                           {parallel, parallel, reduction, parallel}, body);
     };
+    // The maximum only shifts the exponentials into range, so it need not
+    // propagate NaN (a NaN score makes the row's sum, and so every output of
+    // the row, NaN whatever is subtracted): `maxnumf` rather than
+    // `maximumf`, whose NaN and signed-zero rules cost x86 a compare and
+    // three blends per vector (`maxnumf` one of each; with `nnan`, which
+    // scalar code keeps but linalg's vectorizer drops when it rebuilds the
+    // combiner, none). CUDA's lowering, above, keeps `maximumf`: NVVM
+    // would call libdevice for `maxnumf`.
     Value rowMax =
         reduceKeys(scores, -std::numeric_limits<double>::infinity(),
                    [](ImplicitLocOpBuilder &nb, ValueRange args) {
-                     return arith::MaximumFOp::create(nb, args[1], args[0]);
+                     return arith::MaxNumFOp::create(
+                         nb, args[1], args[0], arith::FastMathFlags::nnan);
                    });
     Value exps =
         buildElementwise(b, tensorTypeOf(scores), {scores, rowMax},

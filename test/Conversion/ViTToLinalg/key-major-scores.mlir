@@ -27,7 +27,7 @@
 // CHECK: arith.mulf
 // CHECK: %[[SC:.*]] = linalg.generic {indexing_maps = [#[[$K]], #[[$QT]], #[[$S]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} ins(%[[K4]], %[[QT]] : tensor<2x3x2x4xf32>, tensor<2x2x4x3xf32>) outs(%{{.*}} : tensor<2x2x3x3xf32>)
 // CHECK: %[[MAX:.*]] = linalg.generic {indexing_maps = [#[[$ID4]], #[[$QUERY]]], iterator_types = ["parallel", "parallel", "reduction", "parallel"]} ins(%[[SC]] : tensor<2x2x3x3xf32>) outs(%{{.*}} : tensor<2x2x3xf32>)
-// CHECK: arith.maximumf
+// CHECK: arith.maxnumf %{{.*}}, %{{.*}} fastmath<nnan> : f32
 // CHECK: %[[EXP:.*]] = linalg.generic {indexing_maps = [#[[$ID4]], #[[$QUERY]], #[[$ID4]]], {{.*}}} ins(%[[SC]], %[[MAX]] : tensor<2x2x3x3xf32>, tensor<2x2x3xf32>)
 // CHECK: arith.subf
 // CHECK-NEXT: math.exp
