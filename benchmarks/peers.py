@@ -349,10 +349,13 @@ def measure_fma_peak(args, workdir, thread_counts, isa="auto"):
     `isa` (auto, avx2 or avx512) picks the vectors the peak is measured
     with; auto is the widest the host has."""
     source = ROOT / "benchmarks" / "fma_peak.c"
-    binary = workdir / "fma_peak"
     compiler = c_compiler(args.cc)
-    run_tool([compiler, "-O2", "-pthread", source, "-o", binary],
-             "compiling fma_peak.c")
+    binary = workdir / f"fma_peak-{Path(compiler).name}"
+    # Compiled once per work folder and compiler: gemm.py measures the peak
+    # every round.
+    if not binary.exists():
+        run_tool([compiler, "-O2", "-pthread", source, "-o", binary],
+                 "compiling fma_peak.c")
     # One thread as well: the reference for the all-thread figure.
     thread_counts = sorted({1, *thread_counts})
     output = run_tool([binary, "-s", str(args.fma_seconds), "-i", isa,
