@@ -113,43 +113,19 @@ static void foldTileSizes(RewriterBase &rewriter, Block *body, Value iv,
   }
 }
 
-/// Emits an scf.for over the tiles of `box` that fall in [begin, end), the
-/// box's tiles being numbered from `firstTile` in row-major order, with a
-/// copy of the body of `forall` carrying `inits` as its destinations.
-static scf::ForOp emitTileLoop(RewriterBase &rewriter, scf::ForallOp forall,
-                               const TileGrid &grid, const TileBox &box,
-                               Value begin, Value end, int64_t firstTile,
-                               ValueRange inits) {
-  ImplicitLocOpBuilder b(forall.getLoc(), rewriter);
-  b.setInsertionPoint(forall);
-  Value first = arith::ConstantIndexOp::create(b, firstTile);
-  Value last = arith::ConstantIndexOp::create(b, firstTile + box.size());
-  Value lower = arith::MaxSIOp::create(b, begin, first);
-  Value upper = arith::MinSIOp::create(b, end, last);
-  Value one = arith::ConstantIndexOp::create(b, 1);
-  auto loop = scf::ForOp::create(b, lower, upper, one, inits);
-  Block *body = loop.getBody();
-  if (!body->empty())
-    rewriter.eraseOp(body->getTerminator());
-  b.setInsertionPointToStart(body);
-
-  Value index = arith::SubIOp::create(b, loop.getInductionVar(), first);
-  auto tile = affine::AffineDelinearizeIndexOp::create(b, index, box.counts,
-                                                       /*hasOuterBound=*/true);
+/// Emits into `b` the body of `forall` for the tiles of `box`, at the tile
+/// loop's position `ivs` (the forall's induction variables), carrying
+/// `inits` as its destinations; returns the updated destinations. Tile
+/// sizes that are the same for every tile of the box fold to constants.
+static SmallVector<Value> emitTileBody(RewriterBase &rewriter,
+                                       ImplicitLocOpBuilder &b,
+                                       scf::ForallOp forall,
+                                       const TileGrid &grid, const TileBox &box,
+                                       ValueRange ivs, ValueRange inits) {
   IRMapping mapping;
-  AffineExpr position;
-  bindDims(b.getContext(), position);
-  SmallVector<SmallVector<int64_t>> positions;
-  for (unsigned dim = 0; dim < box.counts.size(); ++dim) {
-    int64_t lb = grid.lbs[dim] + box.first[dim] * grid.steps[dim];
-    AffineMap offset = AffineMap::get(1, 0, position * grid.steps[dim] + lb);
-    mapping.map(forall.getInductionVar(dim),
-                affine::AffineApplyOp::create(b, offset, tile.getResult(dim)));
-    positions.emplace_back();
-    for (int64_t i = 0; i < box.counts[dim]; ++i)
-      positions.back().push_back(lb + i * grid.steps[dim]);
-  }
-  mapping.map(forall.getRegionIterArgs(), loop.getRegionIterArgs());
+  mapping.map(forall.getInductionVars(), ivs);
+  mapping.map(forall.getRegionIterArgs(), inits);
+  Block *block = b.getInsertionBlock();
   for (Operation &op : forall.getBody()->without_terminator())
     b.clone(op, mapping);
 
@@ -161,7 +137,7 @@ static scf::ForOp emitTileLoop(RewriterBase &rewriter, scf::ForallOp forall,
         value = mapping.lookupOrDefault(ssa);
     return values;
   };
-  SmallVector<Value> current(loop.getRegionIterArgs());
+  SmallVector<Value> current(inits);
   for (Operation &op : forall.getTerminator().getYieldingOps()) {
     auto insert = cast<tensor::ParallelInsertSliceOp>(op);
     unsigned result =
@@ -171,17 +147,62 @@ static scf::ForOp emitTileLoop(RewriterBase &rewriter, scf::ForallOp forall,
         remap(insert.getMixedOffsets()), remap(insert.getMixedSizes()),
         remap(insert.getMixedStrides()));
   }
-  scf::YieldOp::create(b, current);
-  for (unsigned dim = 0; dim < box.counts.size(); ++dim)
-    foldTileSizes(rewriter, body, mapping.lookup(forall.getInductionVar(dim)),
-                  positions[dim]);
-  return loop;
+  for (unsigned dim = 0; dim < box.counts.size(); ++dim) {
+    SmallVector<int64_t> positions;
+    for (int64_t i = 0; i < box.counts[dim]; ++i)
+      positions.push_back(grid.lbs[dim] +
+                          (box.first[dim] + i) * grid.steps[dim]);
+    foldTileSizes(rewriter, block, ivs[dim], positions);
+  }
+  return current;
 }
 
-/// Replaces the tile `forall`, whose tiles are numbered from `firstTile`,
-/// by scf.for loops over those of its tiles that fall in [begin, end): one
-/// per box of equally shaped tiles, so that tile shapes are static in each.
-/// Returns the number of tiles of the forall.
+/// Emits the bodies of `boxes` as a chain of scf.if on which box the tile
+/// at grid coordinates `tile` is in (the last box needs no test), `counts`
+/// being the grid's tiles per dimension.
+static SmallVector<Value>
+emitBoxChain(RewriterBase &rewriter, ImplicitLocOpBuilder &b,
+             scf::ForallOp forall, const TileGrid &grid,
+             ArrayRef<TileBox> boxes, ArrayRef<int64_t> counts, ValueRange tile,
+             ValueRange ivs, ValueRange inits) {
+  const TileBox &box = boxes.front();
+  if (boxes.size() == 1)
+    return emitTileBody(rewriter, b, forall, grid, box, ivs, inits);
+  // A split dimension has the full tiles [0, full) and the last one.
+  Value inBox;
+  for (unsigned dim = 0; dim < box.counts.size(); ++dim) {
+    if (box.counts[dim] == counts[dim])
+      continue;
+    Value inDim = box.first[dim] == 0
+                      ? arith::CmpIOp::create(
+                            b, arith::CmpIPredicate::slt, tile[dim],
+                            arith::ConstantIndexOp::create(b, box.counts[dim]))
+                      : arith::CmpIOp::create(
+                            b, arith::CmpIPredicate::sge, tile[dim],
+                            arith::ConstantIndexOp::create(b, box.first[dim]));
+    inBox = inBox ? arith::AndIOp::create(b, inBox, inDim) : inDim;
+  }
+  auto choice = scf::IfOp::create(b, ValueRange(inits).getTypes(), inBox,
+                                  /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(choice.thenBlock());
+  scf::YieldOp::create(
+      b, emitTileBody(rewriter, b, forall, grid, box, ivs, inits));
+  b.setInsertionPointToStart(choice.elseBlock());
+  scf::YieldOp::create(b, emitBoxChain(rewriter, b, forall, grid,
+                                       boxes.drop_front(), counts, tile, ivs,
+                                       inits));
+  return SmallVector<Value>(choice.getResults());
+}
+
+/// Replaces the tile `forall`, whose tiles are numbered from `firstTile` in
+/// row-major order of its grid, by an scf.for over those of its tiles that
+/// fall in [begin, end). Tiles of different shapes (the full ones and the
+/// partial last one of a dimension) get their own copy of the body, chosen
+/// by an scf.if, so that tile shapes are static in each; numbering them all
+/// in grid order keeps a partial tile next to the full tiles that share its
+/// data (a linear's last rows right after the other rows of its columns,
+/// whose weights are then still in cache). Returns the number of tiles.
 static FailureOr<int64_t> iterateTileRange(RewriterBase &rewriter,
                                            scf::ForallOp forall, Value begin,
                                            Value end, int64_t firstTile) {
@@ -194,15 +215,43 @@ static FailureOr<int64_t> iterateTileRange(RewriterBase &rewriter,
   if (!lbs || !ubs || !steps)
     return forall.emitError("tile loop with dynamic bounds");
   TileGrid grid{*lbs, *ubs, *steps};
-  SmallVector<Value> results(forall.getOutputs());
-  int64_t numTiles = 0;
-  for (const TileBox &box : partitionTiles(grid)) {
-    scf::ForOp loop = emitTileLoop(rewriter, forall, grid, box, begin, end,
-                                   firstTile + numTiles, results);
-    results.assign(loop.getResults().begin(), loop.getResults().end());
-    numTiles += box.size();
+  SmallVector<TileBox> boxes = partitionTiles(grid);
+  SmallVector<int64_t> counts;
+  for (auto [lb, ub, step] : llvm::zip_equal(grid.lbs, grid.ubs, grid.steps))
+    counts.push_back(llvm::divideCeil(ub - lb, step));
+  int64_t numTiles = 1;
+  for (int64_t count : counts)
+    numTiles *= count;
+
+  ImplicitLocOpBuilder b(forall.getLoc(), rewriter);
+  b.setInsertionPoint(forall);
+  Value first = arith::ConstantIndexOp::create(b, firstTile);
+  Value last = arith::ConstantIndexOp::create(b, firstTile + numTiles);
+  Value lower = arith::MaxSIOp::create(b, begin, first);
+  Value upper = arith::MinSIOp::create(b, end, last);
+  Value one = arith::ConstantIndexOp::create(b, 1);
+  auto loop = scf::ForOp::create(b, lower, upper, one, forall.getOutputs());
+  Block *body = loop.getBody();
+  if (!body->empty())
+    rewriter.eraseOp(body->getTerminator());
+  b.setInsertionPointToStart(body);
+
+  Value index = arith::SubIOp::create(b, loop.getInductionVar(), first);
+  auto tile = affine::AffineDelinearizeIndexOp::create(b, index, counts,
+                                                       /*hasOuterBound=*/true);
+  AffineExpr position;
+  bindDims(b.getContext(), position);
+  SmallVector<Value> ivs;
+  for (unsigned dim = 0; dim < counts.size(); ++dim) {
+    AffineMap offset =
+        AffineMap::get(1, 0, position * grid.steps[dim] + grid.lbs[dim]);
+    ivs.push_back(
+        affine::AffineApplyOp::create(b, offset, tile.getResult(dim)));
   }
-  rewriter.replaceOp(forall, results);
+  scf::YieldOp::create(b, emitBoxChain(rewriter, b, forall, grid, boxes, counts,
+                                       tile.getResults(), ivs,
+                                       loop.getRegionIterArgs()));
+  rewriter.replaceOp(forall, loop.getResults());
   return numTiles;
 }
 

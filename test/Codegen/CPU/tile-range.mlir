@@ -5,8 +5,9 @@
 // the outputs.
 
 // A tile loop over [10, 32] in 4 x 16 tiles: its last row of tiles is
-// partial, so the 2 x 2 full tiles (numbers 0-3) and the 1 x 2 partial ones
-// (4-5) get their own loops, in which the tile sizes are constants.
+// partial. One loop numbers all 3 x 2 tiles in the order of the grid; the
+// 2 x 2 full tiles and the 1 x 2 partial ones each get their own copy of
+// the body, chosen by an scf.if, in which the tile sizes are constants.
 
 // CHECK-LABEL: func.func private @linear(
 // CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<10x16xf32> {bufferization.writable = false},
@@ -14,25 +15,28 @@
 // CHECK-SAME:    vit.num_tiles = 6 : i64
 // CHECK:         %[[DEST:.*]] = tensor.collapse_shape %[[OUT]] {{\[\[}}0, 1], [2]] : tensor<2x5x32xf32> into tensor<10x32xf32>
 // CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
-// CHECK-DAG:     %[[C4:.*]] = arith.constant 4 : index
-// CHECK:         %[[LB0:.*]] = arith.maxsi %[[BEGIN]], %[[C0]]
-// CHECK:         %[[UB0:.*]] = arith.minsi %[[END]], %[[C4]]
-// CHECK:         %[[FULL:.*]] = scf.for %[[T0:.*]] = %[[LB0]] to %[[UB0]] step %{{.*}} iter_args(%[[ACC0:.*]] = %[[DEST]])
-// CHECK:           %[[I0:.*]] = arith.subi %[[T0]], %[[C0]]
-// CHECK:           %[[IJ0:.*]]:2 = affine.delinearize_index %[[I0]] into (2, 2)
-// CHECK:           %[[ROW0:.*]] = affine.apply #{{.*}}(%[[IJ0]]#0)
-// CHECK:           %[[COL0:.*]] = affine.apply #{{.*}}(%[[IJ0]]#1)
-// CHECK:           tensor.extract_slice %[[X]][%[[ROW0]], 0] [%[[R0:.*]], 16]
-// CHECK:           %[[INS0:.*]] = tensor.insert_slice %{{.*}} into %[[ACC0]][%[[ROW0]], %[[COL0]]] [%[[R0]], 16] [1, 1]
-// CHECK:           scf.yield %[[INS0]]
 // CHECK-DAG:     %[[C6:.*]] = arith.constant 6 : index
-// CHECK:         %[[LB1:.*]] = arith.maxsi %[[BEGIN]], %[[C4]]
-// CHECK:         %[[UB1:.*]] = arith.minsi %[[END]], %[[C6]]
-// CHECK:         %[[PART:.*]] = scf.for %[[T1:.*]] = %[[LB1]] to %[[UB1]] step %{{.*}} iter_args(%[[ACC1:.*]] = %[[FULL]])
-// CHECK:           %[[I1:.*]] = arith.subi %[[T1]], %[[C4]]
-// CHECK:           affine.delinearize_index %[[I1]] into (1, 2)
-// CHECK:           tensor.insert_slice
-// CHECK:         %[[RES:.*]] = tensor.expand_shape %[[PART]]
+// CHECK:         %[[LB:.*]] = arith.maxsi %[[BEGIN]], %[[C0]]
+// CHECK:         %[[UB:.*]] = arith.minsi %[[END]], %[[C6]]
+// CHECK:         %[[LOOP:.*]] = scf.for %[[T:.*]] = %[[LB]] to %[[UB]] step %{{.*}} iter_args(%[[ACC:.*]] = %[[DEST]])
+// CHECK:           %[[I:.*]] = arith.subi %[[T]], %[[C0]]
+// CHECK:           %[[IJ:.*]]:2 = affine.delinearize_index %[[I]] into (3, 2)
+// CHECK:           %[[ROW:.*]] = affine.apply #{{.*}}(%[[IJ]]#0)
+// CHECK:           %[[COL:.*]] = affine.apply #{{.*}}(%[[IJ]]#1)
+// CHECK:           %[[C2:.*]] = arith.constant 2 : index
+// CHECK:           %[[ISFULL:.*]] = arith.cmpi slt, %[[IJ]]#0, %[[C2]]
+// CHECK:           %[[NEXT:.*]] = scf.if %[[ISFULL]]
+// CHECK:             %[[R4:.*]] = arith.constant 4 : index
+// CHECK:             tensor.extract_slice %[[X]][%[[ROW]], 0] [%[[R4]], 16]
+// CHECK:             %[[INS0:.*]] = tensor.insert_slice %{{.*}} into %[[ACC]][%[[ROW]], %[[COL]]] [%[[R4]], 16] [1, 1]
+// CHECK:             scf.yield %[[INS0]]
+// CHECK:           } else {
+// CHECK:             %[[R2:.*]] = arith.constant 2 : index
+// CHECK:             tensor.extract_slice %[[X]][%[[ROW]], 0] [%[[R2]], 16]
+// CHECK:             %[[INS1:.*]] = tensor.insert_slice %{{.*}} into %[[ACC]][%[[ROW]], %[[COL]]] [%[[R2]], 16] [1, 1]
+// CHECK:             scf.yield %[[INS1]]
+// CHECK:           scf.yield %[[NEXT]]
+// CHECK:         %[[RES:.*]] = tensor.expand_shape %[[LOOP]]
 // CHECK:         return %[[RES]]
 func.func private @linear(%x: tensor<10x16xf32> {bufferization.writable = false}, %out: tensor<2x5x32xf32>) -> tensor<2x5x32xf32> attributes {vit.kernel_name = "linear"} {
   %0 = tensor.collapse_shape %out [[0, 1], [2]] : tensor<2x5x32xf32> into tensor<10x32xf32>
@@ -49,15 +53,89 @@ func.func private @linear(%x: tensor<10x16xf32> {bufferization.writable = false}
 
 // -----
 
-// The tile sizes are constants: 4 rows in the full tiles' loop, the
+// With the rows inside the columns, as a linear's tiles are (a column
+// block of the weight is read by every row tile, the last one partial),
+// the partial tile of each column comes right after its full ones: tiles
+// 0-2 are column 0's, 3-5 column 1's.
+// CHECK-LABEL: func.func private @columns_outer(
+// CHECK:         scf.for
+// CHECK:           %[[IJ:.*]]:2 = affine.delinearize_index %{{.*}} into (2, 3)
+// CHECK:           %[[C2:.*]] = arith.constant 2 : index
+// CHECK:           %[[ISFULL:.*]] = arith.cmpi slt, %[[IJ]]#1, %[[C2]]
+// CHECK:           scf.if %[[ISFULL]]
+// CHECK:             %[[FULL:.*]] = arith.constant 4 : index
+// CHECK:             tensor.extract_slice %{{.*}} [%[[FULL]], 16]
+// CHECK:           } else {
+// CHECK:             %[[PART:.*]] = arith.constant 2 : index
+// CHECK:             tensor.extract_slice %{{.*}} [%[[PART]], 16]
+func.func private @columns_outer(%x: tensor<10x16xf32>, %out: tensor<10x32xf32>) -> tensor<10x32xf32> attributes {vit.kernel_name = "columns_outer"} {
+  %1 = scf.forall (%j, %i) = (0, 0) to (32, 10) step (16, 4) shared_outs(%o = %out) -> (tensor<10x32xf32>) {
+    %rows = affine.min affine_map<(d0) -> (-d0 + 10, 4)>(%i)
+    %s = tensor.extract_slice %x[%i, 0] [%rows, 16] [1, 1] : tensor<10x16xf32> to tensor<?x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %s into %o[%i, %j] [%rows, 16] [1, 1] : tensor<?x16xf32> into tensor<10x32xf32>
+    }
+  }
+  return %1 : tensor<10x32xf32>
+}
+
+// -----
+
+// Both dimensions partial: four shapes of tile (full, last column, last
+// row, corner), told apart by a chain of tests on the tile's coordinates.
+// CHECK-LABEL: func.func private @two_partial_dims(
+// CHECK:         %[[IJ:.*]]:2 = affine.delinearize_index %{{.*}} into (3, 3)
+// CHECK:         %[[ROWFULL:.*]] = arith.cmpi slt, %[[IJ]]#0, %{{.*}}
+// CHECK:         %[[COLFULL:.*]] = arith.cmpi slt, %[[IJ]]#1, %{{.*}}
+// CHECK:         %[[BOTH:.*]] = arith.andi %[[ROWFULL]], %[[COLFULL]]
+// CHECK:         scf.if %[[BOTH]]
+// CHECK-DAG:       %[[A4:.*]] = arith.constant 4 : index
+// CHECK-DAG:       %[[A8:.*]] = arith.constant 8 : index
+// CHECK:           tensor.extract_slice %{{.*}} [%[[A4]], %[[A8]]] [1, 1]
+// CHECK:         } else {
+// CHECK:           %[[ROWFULL2:.*]] = arith.cmpi slt, %[[IJ]]#0, %{{.*}}
+// CHECK:           %[[COLLAST:.*]] = arith.cmpi sge, %[[IJ]]#1, %{{.*}}
+// CHECK:           %[[FIRST:.*]] = arith.andi %[[ROWFULL2]], %[[COLLAST]]
+// CHECK:           scf.if %[[FIRST]]
+// CHECK:             %[[B4:.*]] = arith.constant 4 : index
+// CHECK:             %[[B4C:.*]] = arith.constant 4 : index
+// CHECK:             tensor.extract_slice %{{.*}} [%[[B4]], %[[B4C]]] [1, 1]
+// CHECK:           } else {
+// CHECK:             %[[ROWLAST:.*]] = arith.cmpi sge, %[[IJ]]#0, %{{.*}}
+// CHECK:             %[[COLFULL3:.*]] = arith.cmpi slt, %[[IJ]]#1, %{{.*}}
+// CHECK:             %[[THIRD:.*]] = arith.andi %[[ROWLAST]], %[[COLFULL3]]
+// CHECK:             scf.if %[[THIRD]]
+// CHECK:               %[[C2:.*]] = arith.constant 2 : index
+// CHECK:               %[[C8:.*]] = arith.constant 8 : index
+// CHECK:               tensor.extract_slice %{{.*}} [%[[C2]], %[[C8]]] [1, 1]
+// CHECK:             } else {
+// CHECK:               %[[D2:.*]] = arith.constant 2 : index
+// CHECK:               %[[D4:.*]] = arith.constant 4 : index
+// CHECK:               tensor.extract_slice %{{.*}} [%[[D2]], %[[D4]]] [1, 1]
+func.func private @two_partial_dims(%x: tensor<10x20xf32>, %out: tensor<10x20xf32>) -> tensor<10x20xf32> attributes {vit.kernel_name = "two_partial_dims"} {
+  %1 = scf.forall (%i, %j) = (0, 0) to (10, 20) step (4, 8) shared_outs(%o = %out) -> (tensor<10x20xf32>) {
+    %rows = affine.min affine_map<(d0) -> (-d0 + 10, 4)>(%i)
+    %cols = affine.min affine_map<(d0) -> (-d0 + 20, 8)>(%j)
+    %s = tensor.extract_slice %x[%i, %j] [%rows, %cols] [1, 1] : tensor<10x20xf32> to tensor<?x?xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %s into %o[%i, %j] [%rows, %cols] [1, 1] : tensor<?x?xf32> into tensor<10x20xf32>
+    }
+  }
+  return %1 : tensor<10x20xf32>
+}
+
+// -----
+
+// The tile sizes are constants: 4 rows in the full tiles' body, the
 // remaining 2 in the partial tile's.
 // CHECK-LABEL: func.func private @remainder(
 // CHECK:         scf.for
-// CHECK:           %[[FULL:.*]] = arith.constant 4 : index
-// CHECK:           tensor.extract_slice %{{.*}} [%[[FULL]], 16]
-// CHECK:         scf.for
-// CHECK:           %[[PART:.*]] = arith.constant 2 : index
-// CHECK:           tensor.extract_slice %{{.*}} [%[[PART]], 16]
+// CHECK:           scf.if
+// CHECK:             %[[FULL:.*]] = arith.constant 4 : index
+// CHECK:             tensor.extract_slice %{{.*}} [%[[FULL]], 16]
+// CHECK:           } else {
+// CHECK:             %[[PART:.*]] = arith.constant 2 : index
+// CHECK:             tensor.extract_slice %{{.*}} [%[[PART]], 16]
 func.func private @remainder(%x: tensor<10x16xf32>, %out: tensor<10x16xf32>) -> tensor<10x16xf32> attributes {vit.kernel_name = "remainder"} {
   %1 = scf.forall (%i) = (0) to (10) step (4) shared_outs(%o = %out) -> (tensor<10x16xf32>) {
     %rows = affine.min affine_map<(d0) -> (-d0 + 10, 4)>(%i)

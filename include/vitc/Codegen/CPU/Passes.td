@@ -79,15 +79,17 @@ def CpuTileRangePass : Pass<"vit-cpu-tile-range", "mlir::func::FuncOp"> {
     kernel function, whose last arguments must be the output arguments of
     vit-cpu-output-arguments.
 
-    Each tile loop (`scf.forall` from vit-cpu-tile-kernels) becomes
-    `scf.for` loops over the linear indices of its tiles that fall in
+    Each tile loop (`scf.forall` from vit-cpu-tile-kernels) becomes an
+    `scf.for` over the linear indices of its tiles that fall in
     [tile_begin, tile_end), each index delinearized (row-major) into the
     forall's induction variables. Where the last tile along a dimension is
-    partial, the full tiles and the partial ones get separate loops, and the
-    tile sizes, equal across each loop, fold to constants: every tile then
-    has a static shape, which vectorization needs. The tiles of successive
-    loops are numbered one after the other; the tile count is recorded as
-    `vit.num_tiles`. An untiled kernel has one tile and runs only when
+    partial, the full tiles and the partial ones get separate copies of the
+    body, chosen by an `scf.if` on the tile's coordinates, and the tile
+    sizes, equal across each copy, fold to constants: every tile then has a
+    static shape, which vectorization needs, and tiles still run in the
+    order of the grid (a partial tile next to the full ones it shares data
+    with). The tiles of successive tile loops are numbered one after the
+    other; the tile count is recorded as `vit.num_tiles`. An untiled kernel has one tile and runs only when
     tile_begin < tile_end (otherwise it returns its outputs unchanged).
   }];
   let dependentDialects = ["mlir::affine::AffineDialect",
