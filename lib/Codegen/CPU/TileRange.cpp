@@ -28,18 +28,19 @@ namespace {
 /// [first[d], first[d] + counts[d]).
 struct TileBox {
   SmallVector<int64_t> first, counts;
-
-  int64_t size() const {
-    int64_t size = 1;
-    for (int64_t count : counts)
-      size *= count;
-    return size;
-  }
 };
 
 /// The static bounds of a tile loop.
 struct TileGrid {
   SmallVector<int64_t> lbs, ubs, steps;
+
+  /// The number of tiles along each dimension, the last one maybe partial.
+  SmallVector<int64_t> counts() const {
+    SmallVector<int64_t> counts;
+    for (auto [lb, ub, step] : llvm::zip_equal(lbs, ubs, steps))
+      counts.push_back(llvm::divideCeil(ub - lb, step));
+    return counts;
+  }
 };
 
 } // namespace
@@ -48,11 +49,7 @@ struct TileGrid {
 /// whole grid, split along each dimension whose last tile is partial into
 /// the full tiles and the last one.
 static SmallVector<TileBox> partitionTiles(const TileGrid &grid) {
-  TileBox whole;
-  for (auto [lb, ub, step] : llvm::zip_equal(grid.lbs, grid.ubs, grid.steps)) {
-    whole.first.push_back(0);
-    whole.counts.push_back(llvm::divideCeil(ub - lb, step));
-  }
+  TileBox whole{SmallVector<int64_t>(grid.lbs.size(), 0), grid.counts()};
   SmallVector<TileBox> boxes{whole};
   for (unsigned dim = 0; dim < whole.counts.size(); ++dim) {
     int64_t full = (grid.ubs[dim] - grid.lbs[dim]) / grid.steps[dim];
@@ -215,10 +212,7 @@ static FailureOr<int64_t> iterateTileRange(RewriterBase &rewriter,
   if (!lbs || !ubs || !steps)
     return forall.emitError("tile loop with dynamic bounds");
   TileGrid grid{*lbs, *ubs, *steps};
-  SmallVector<TileBox> boxes = partitionTiles(grid);
-  SmallVector<int64_t> counts;
-  for (auto [lb, ub, step] : llvm::zip_equal(grid.lbs, grid.ubs, grid.steps))
-    counts.push_back(llvm::divideCeil(ub - lb, step));
+  SmallVector<int64_t> counts = grid.counts();
   int64_t numTiles = 1;
   for (int64_t count : counts)
     numTiles *= count;
@@ -248,9 +242,9 @@ static FailureOr<int64_t> iterateTileRange(RewriterBase &rewriter,
     ivs.push_back(
         affine::AffineApplyOp::create(b, offset, tile.getResult(dim)));
   }
-  scf::YieldOp::create(b, emitBoxChain(rewriter, b, forall, grid, boxes, counts,
-                                       tile.getResults(), ivs,
-                                       loop.getRegionIterArgs()));
+  scf::YieldOp::create(
+      b, emitBoxChain(rewriter, b, forall, grid, partitionTiles(grid), counts,
+                      tile.getResults(), ivs, loop.getRegionIterArgs()));
   rewriter.replaceOp(forall, loop.getResults());
   return numTiles;
 }
