@@ -101,18 +101,20 @@ static std::vector<Tap> bilinearTaps(int64_t source, int64_t target) {
   return taps;
 }
 
-static bool loadImage(std::string_view bytes, const InputSpec &spec,
-                      std::vector<float> &data, std::string &detail,
-                      std::string &problem) {
+/// The model input's image geometry, or false with `problem` if the input
+/// cannot take an image.
+static bool imageGeometry(const InputSpec &spec, int64_t &channels,
+                          int64_t &height, int64_t &width,
+                          std::string &problem) {
   if (!spec.image || spec.dims.size() != 4) {
     problem = "an image needs a rank-4 image input, this model takes " +
               spec.describe();
     return false;
   }
   bool last = spec.channelsLast;
-  int64_t channels = spec.dims[last ? 3 : 1];
-  int64_t height = spec.dims[last ? 1 : 2];
-  int64_t width = spec.dims[last ? 2 : 3];
+  channels = spec.dims[last ? 3 : 1];
+  height = spec.dims[last ? 1 : 2];
+  width = spec.dims[last ? 2 : 3];
   if (channels < 1 || channels > 4) {
     problem = "an image needs a model input with 1 to 4 channels (grey to "
               "RGBA), this model takes " +
@@ -128,6 +130,18 @@ static bool loadImage(std::string_view bytes, const InputSpec &spec,
               " channels; pass a preprocessed .npy instead";
     return false;
   }
+  return true;
+}
+
+/// Decodes the picture in `bytes` and writes it, resized, scaled and
+/// normalised, as one image of the batch at `out` in the input's layout;
+/// `sourceSize` is the picture's "WxH".
+static bool preprocessImage(std::string_view bytes, const InputSpec &spec,
+                            float *out, std::string &sourceSize,
+                            std::string &problem) {
+  int64_t channels, height, width;
+  if (!imageGeometry(spec, channels, height, width, problem))
+    return false;
   DecodedImage image;
   problem = decodeImage(bytes, int(channels), spec.maxImagePixels, image);
   if (!problem.empty())
@@ -150,18 +164,34 @@ static bool loadImage(std::string_view bytes, const InputSpec &spec,
         float bottom = lerp(pixel(row.high, column.low, c),
                             pixel(row.high, column.high, c), column.fraction);
         float value = lerp(top, bottom, row.fraction) / 255.0f;
-        size_t index = last ? (y * width + x) * channels + c
-                            : (c * height + y) * width + x;
-        data[index] = (value - spec.mean[c]) / spec.std[c];
+        size_t index = spec.channelsLast ? (y * width + x) * channels + c
+                                         : (c * height + y) * width + x;
+        out[index] = (value - spec.mean[c]) / spec.std[c];
       }
     }
   }
-  detail = std::to_string(sourceWidth) + "x" + std::to_string(sourceHeight) +
-           " resized to " + std::to_string(width) + "x" +
-           std::to_string(height) + ", mean " + formatFloats(spec.mean) +
-           ", std " + formatFloats(spec.std);
+  sourceSize = std::to_string(sourceWidth) + "x" + std::to_string(sourceHeight);
+  return true;
+}
+
+/// "resized to 224x224, mean [...], std [...]", for the "input:" line.
+static std::string preprocessing(const InputSpec &spec) {
+  int64_t height = spec.dims[spec.channelsLast ? 1 : 2];
+  int64_t width = spec.dims[spec.channelsLast ? 2 : 3];
+  return "resized to " + std::to_string(width) + "x" + std::to_string(height) +
+         ", mean " + formatFloats(spec.mean) + ", std " +
+         formatFloats(spec.std);
+}
+
+static bool loadImage(std::string_view bytes, const InputSpec &spec,
+                      std::vector<float> &data, std::string &detail,
+                      std::string &problem) {
+  std::string sourceSize;
+  if (!preprocessImage(bytes, spec, data.data(), sourceSize, problem))
+    return false;
+  detail = sourceSize + " " + preprocessing(spec);
   // Every image of the batch is the same picture.
-  size_t imageSize = channels * height * width;
+  size_t imageSize = data.size() / spec.dims.front();
   for (size_t begin = imageSize; begin < data.size(); begin += imageSize)
     std::copy_n(data.begin(), imageSize, data.begin() + begin);
   return true;
@@ -195,9 +225,8 @@ bool vitrun::decodeInput(std::string_view bytes, std::string_view extension,
   return loader(bytes, spec, data, detail, error);
 }
 
-bool vitrun::loadInput(const std::string &path, const InputSpec &spec,
-                       std::vector<float> &data, std::string &detail,
-                       std::string &error) {
+/// The lower-case extension of the file name in `path`, without the dot.
+static std::string extensionOf(const std::string &path) {
   size_t dot = path.rfind('.');
   size_t slash = path.rfind('/');
   std::string extension;
@@ -205,6 +234,13 @@ bool vitrun::loadInput(const std::string &path, const InputSpec &spec,
     extension = path.substr(dot + 1);
   for (char &c : extension)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return extension;
+}
+
+bool vitrun::loadInput(const std::string &path, const InputSpec &spec,
+                       std::vector<float> &data, std::string &detail,
+                       std::string &error) {
+  std::string extension = extensionOf(path);
   // An unknown format is reported without reading the file.
   std::string bytes;
   if (loaderFor(extension) && !readFile(path, bytes, error))
@@ -213,6 +249,40 @@ bool vitrun::loadInput(const std::string &path, const InputSpec &spec,
     error = path + ": " + error;
     return false;
   }
+  return true;
+}
+
+bool vitrun::loadImages(const std::vector<std::string> &paths,
+                        const InputSpec &spec, std::vector<float> &data,
+                        std::string &detail, std::string &error) {
+  int64_t channels, height, width;
+  if (!imageGeometry(spec, channels, height, width, error))
+    return false;
+  int64_t batch = spec.dims.front();
+  if (static_cast<int64_t>(paths.size()) != batch) {
+    error = std::to_string(paths.size()) + " pictures for a batch of " +
+            std::to_string(batch) + ": pass one (used for every image of " +
+            "the batch) or one per image";
+    return false;
+  }
+  data.assign(numElements(spec.dims), 0.0f);
+  size_t imageSize = data.size() / batch;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (loaderFor(extensionOf(paths[i])) != loadImage) {
+      error = paths[i] + ": only pictures (.png, .jpg, .jpeg) can be given " +
+              "one per image of the batch";
+      return false;
+    }
+    std::string bytes, sourceSize;
+    if (!readFile(paths[i], bytes, error))
+      return false;
+    if (!preprocessImage(bytes, spec, data.data() + i * imageSize, sourceSize,
+                         error)) {
+      error = paths[i] + ": " + error;
+      return false;
+    }
+  }
+  detail = "each " + preprocessing(spec);
   return true;
 }
 

@@ -41,6 +41,14 @@ bool loadInput(const std::string &path, const InputSpec &spec,
                std::vector<float> &data, std::string &detail,
                std::string &error);
 
+/// Fills `data` with one picture per image of the batch, `paths[i]` (a
+/// .png, .jpg or .jpeg) preprocessed as loadInput does into image i; there
+/// must be as many paths as images. `detail` tells how they were
+/// preprocessed; errors name the file.
+bool loadImages(const std::vector<std::string> &paths, const InputSpec &spec,
+                std::vector<float> &data, std::string &detail,
+                std::string &error);
+
 /// What loadInput does once it has read the file: decodes `bytes` in the
 /// format of `extension` (lower case, without the dot); the error does not
 /// name the file. The fuzzers of fuzz/ call it on their inputs.

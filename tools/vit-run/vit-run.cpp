@@ -49,7 +49,9 @@ INPUT:
                         .bin, .raw  raw little-endian float32 of that shape
                         .png, .jpg, .jpeg  resized bilinearly to H x W,
                               scaled to [0, 1], normalised with the model's
-                              pixel mean and std, used for every image
+                              pixel mean and std, used for every image;
+                              or --input once per image of the batch, each
+                              a picture
   --random-input      Uniform random values in [-1, 1) (the default)
   --seed N            Seed of the random input (default 0)
 
@@ -80,6 +82,7 @@ EXECUTION:
 
 EXAMPLES:
   vit-run vit-b16.vitb --input cat.jpg
+  vit-run vit-b16-batch2.vitb --input cat.jpg --input dog.png
   vit-run vit-b16.vitb --input batch.npy --output logits.npy --topk 1
   vit-run vit-b16.vitb --benchmark --threads 8
 )";
@@ -87,7 +90,8 @@ EXAMPLES:
 namespace {
 struct Options {
   std::string model;
-  std::optional<std::string> input;
+  /// One file for the whole input, or one picture per image of the batch.
+  std::vector<std::string> inputs;
   bool randomInput = false;
   std::optional<uint64_t> seed;
   uint64_t topk = 5;
@@ -158,7 +162,7 @@ static ParseResult parseArgs(int argc, char **argv, Options &options,
       std::printf("vit-run (vitc) %s\n", VITC_VERSION_STRING);
       return ParseResult::Exit;
     } else if (name == "--input") {
-      ok = text(options.input.emplace());
+      ok = text(options.inputs.emplace_back());
     } else if (name == "--random-input") {
       ok = flag(options.randomInput);
     } else if (name == "--seed") {
@@ -194,9 +198,9 @@ static ParseResult parseArgs(int argc, char **argv, Options &options,
   if (options.model.empty())
     error = "no model artifact given (usage: vit-run model.vitb [options]; "
             "see --help)";
-  else if (options.input && options.randomInput)
+  else if (!options.inputs.empty() && options.randomInput)
     error = "--input and --random-input are mutually exclusive";
-  else if (options.input && options.seed)
+  else if (!options.inputs.empty() && options.seed)
     error = "--seed applies only to random input, not to --input";
   else if (!options.benchmark && options.profile)
     error = "--profile needs --benchmark";
@@ -260,9 +264,11 @@ static bool save(const std::string &path, const std::string &name,
 static int digitCount(int64_t value) { return std::to_string(value).size(); }
 
 /// Prints the `k` largest logits of each row of `logits` [images, classes],
-/// with names when there is a label per class.
+/// with names when there is a label per class, and each image headed by its
+/// file when `imageNames` has one per image.
 static void printTopK(const std::vector<float> &logits, int64_t images,
-                      uint64_t k, const std::vector<std::string_view> &labels) {
+                      uint64_t k, const std::vector<std::string_view> &labels,
+                      const std::vector<std::string> &imageNames) {
   int64_t classes = logits.size() / images;
   k = std::min<uint64_t>(k, classes);
   std::vector<int64_t> order(classes);
@@ -281,7 +287,11 @@ static void printTopK(const std::vector<float> &logits, int64_t images,
     for (uint64_t rank = 0; rank < k && !labels.empty(); ++rank)
       labelWidth = std::max(labelWidth, labels[order[rank]].size());
 
-    std::printf("image %lld:\n", static_cast<long long>(image));
+    if (imageNames.size() != static_cast<size_t>(images))
+      std::printf("image %lld:\n", static_cast<long long>(image));
+    else
+      std::printf("image %lld (%s):\n", static_cast<long long>(image),
+                  imageNames[image].c_str());
     for (uint64_t rank = 0; rank < k; ++rank) {
       int64_t c = order[rank];
       std::printf("  #%-*llu  %*lld", digitCount(k),
@@ -461,13 +471,19 @@ int main(int argc, char **argv) {
   if (!allocate(spec.dims, "input", inputName, input, error))
     return fail(error);
   std::string inputSource;
-  if (options.input) {
+  if (options.inputs.size() == 1) {
     std::string detail;
-    if (!loadInput(*options.input, spec, input, detail, error))
+    if (!loadInput(options.inputs.front(), spec, input, detail, error))
       return fail(error);
-    inputSource = " from " + *options.input;
+    inputSource = " from " + options.inputs.front();
     if (!detail.empty())
       inputSource += " (" + detail + ")";
+  } else if (!options.inputs.empty()) {
+    std::string detail;
+    if (!loadImages(options.inputs, spec, input, detail, error))
+      return fail(error);
+    inputSource = " from " + std::to_string(options.inputs.size()) +
+                  " pictures (" + detail + ")";
   } else {
     uint64_t seed = options.seed.value_or(0);
     fillRandom(seed, input);
@@ -534,7 +550,11 @@ int main(int argc, char **argv) {
                    static_cast<long long>(classes));
     labels.clear();
   }
-  printTopK(outputData.front(), images, options.topk, labels);
+  // With a picture per image, each image's result names its file.
+  std::vector<std::string> imageNames;
+  if (options.inputs.size() > 1)
+    imageNames = options.inputs;
+  printTopK(outputData.front(), images, options.topk, labels, imageNames);
 
   if (options.output &&
       !save(*options.output, logitName, logitShape, outputData.front(), error))

@@ -5,13 +5,14 @@ only (no NumPy or PIL).
   tensors.py raw FILE DIMS [--truncate N]
   tensors.py png FILE WIDTH HEIGHT gradient|solid
   tensors.py top1 FILE.npy
-  tensors.py check-image WIDTH HEIGHT gradient|solid SAVED.npy LOG
+  tensors.py check-image WIDTH HEIGHT gradient|solid SAVED.npy LOG [INDEX]
 
 DIMS is comma-separated ("1,3,32,32"). npy and raw hold the same values for
 the same DIMS, so a model must give the same logits for both. check-image
 recomputes vit-run's preprocessing of a png written by this script (bilinear
 resize with half-pixel centres, [0, 1] scaling, the mean/std printed on
-vit-run's "input:" line in LOG) and compares it with --save-input's file.
+vit-run's "input:" line in LOG) and compares it with --save-input's file:
+every image of the batch, or only image INDEX.
 """
 import ast
 import math
@@ -81,7 +82,7 @@ def taps(source, target):
     return result
 
 
-def check_image(width, height, pattern, saved, log):
+def check_image(width, height, pattern, saved, log, only=None):
     line = next(l for l in open(log) if l.startswith("input:"))
     floats = r"\[([-0-9.e, ]+)\]"
     match = re.search(r"\] (nchw|nhwc) .*mean %s, std %s" % (floats, floats),
@@ -103,7 +104,7 @@ def check_image(width, height, pattern, saved, log):
                 bottom = p(y1, x0) + (p(y1, x1) - p(y1, x0)) * fx
                 scaled = (top + (bottom - top) * fy) / 255
                 expected = (scaled - mean[c]) / std[c]
-                for b in range(batch):
+                for b in range(batch) if only is None else [only]:
                     if layout == "nchw":
                         index = ((b * channels + c) * rows + y) * columns + x
                     else:
@@ -134,7 +135,8 @@ def main(args):
             row = data[image * classes:(image + 1) * classes]
             print("image %d top1 %d" % (image, row.index(max(row))))
     elif command == "check-image":
-        check_image(int(args[1]), int(args[2]), args[3], args[4], args[5])
+        check_image(int(args[1]), int(args[2]), args[3], args[4], args[5],
+                    int(args[6]) if len(args) > 6 else None)
 
 
 main(sys.argv[1:])
