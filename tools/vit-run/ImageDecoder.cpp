@@ -81,9 +81,9 @@ std::string decodeJpeg(std::string_view bytes, int64_t maxPixels,
   // A warning (a truncated or damaged file, which libjpeg-turbo would fill
   // with grey) stops the decoding, as does a progressive file of more than
   // 500 scans, which would take minutes.
-  if (tjDecompress2(decompressor.get(), data, bytes.size(),
-                    image.pixels.data(), width, /*pitch=*/0, height,
-                    TJPF_RGBA, TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS) != 0)
+  if (tjDecompress2(decompressor.get(), data, bytes.size(), image.pixels.data(),
+                    width, /*pitch=*/0, height, TJPF_RGBA,
+                    TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS) != 0)
     return failure();
   return "";
 }

@@ -27,8 +27,8 @@ struct DecodedImage {
 /// no gamma is applied. An image of more than `maxPixels` pixels is refused
 /// from its header, before anything is decoded. Returns an empty string, or
 /// what is wrong in one line (the decoders' messages, escaped).
-std::string decodeImage(std::string_view bytes, int channels,
-                        int64_t maxPixels, DecodedImage &image);
+std::string decodeImage(std::string_view bytes, int channels, int64_t maxPixels,
+                        DecodedImage &image);
 
 } // namespace vitrun
 

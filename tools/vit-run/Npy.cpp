@@ -145,19 +145,7 @@ bool vitrun::writeNpy(const std::string &path, const Shape &shape,
              static_cast<char>(dict.size() >> 8)};
   header += dict;
 
-  std::FILE *file = std::fopen(path.c_str(), "wb");
-  if (!file) {
-    error = path + ": cannot write: " + std::strerror(errno);
-    return false;
-  }
-  size_t count = numElements(shape);
-  bool written =
-      std::fwrite(header.data(), 1, header.size(), file) == header.size() &&
-      std::fwrite(data, sizeof(float), count, file) == count;
-  // fclose flushes, so it can be the call that finds a full disk.
-  if (std::fclose(file) != 0 || !written) {
-    error = path + ": cannot write: " + std::strerror(errno);
-    return false;
-  }
-  return true;
+  std::string_view body(reinterpret_cast<const char *>(data),
+                        numElements(shape) * sizeof(float));
+  return writeFile(path, {header, body}, error);
 }

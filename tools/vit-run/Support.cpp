@@ -59,6 +59,26 @@ bool vitrun::readFile(const std::string &path, std::string &bytes,
   return true;
 }
 
+bool vitrun::writeFile(const std::string &path,
+                       std::initializer_list<std::string_view> parts,
+                       std::string &error) {
+  std::FILE *file = std::fopen(path.c_str(), "wb");
+  if (!file) {
+    error = path + ": cannot write: " + std::strerror(errno);
+    return false;
+  }
+  bool written = true;
+  for (std::string_view part : parts)
+    written = written &&
+              std::fwrite(part.data(), 1, part.size(), file) == part.size();
+  // fclose flushes, so it can be the call that finds a full disk.
+  if (std::fclose(file) != 0 || !written) {
+    error = path + ": cannot write: " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
 std::vector<std::string_view> vitrun::splitLines(std::string_view text) {
   std::vector<std::string_view> lines;
   while (!text.empty()) {

@@ -10,6 +10,7 @@
 #define VITRUN_SUPPORT_H
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,12 @@ bool parseUnsigned(std::string_view text, uint64_t max, uint64_t &value);
 
 /// Reads a whole file; the error names the file and the reason.
 bool readFile(const std::string &path, std::string &bytes, std::string &error);
+
+/// Writes `parts` one after the other as the file `path`; the error names
+/// the file and the reason.
+bool writeFile(const std::string &path,
+               std::initializer_list<std::string_view> parts,
+               std::string &error);
 
 /// Splits text into lines without their "\n" or "\r\n"; a final newline does
 /// not start another line.

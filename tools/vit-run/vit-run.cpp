@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Benchmark.h"
 #include "Inputs.h"
 #include "Npy.h"
 #include "vitc/Runtime/vitrt.h"
@@ -14,7 +15,6 @@
 #include "vitc/Version.h"
 
 #include <algorithm>
-#include <chrono>
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -72,6 +72,8 @@ BENCHMARK:
   --profile           Also time every kernel over the timed runs and print
                       each one's time per run, share, bytes bound and
                       GFLOP/s (CPU)
+  --benchmark-json FILE  Also write the figures (and each timed run's
+                      latency) as JSON
 
 EXECUTION:
   --threads N         CPU worker threads (default 0: every hardware thread)
@@ -98,6 +100,7 @@ struct Options {
   std::optional<std::string> labels, output, saveInput;
   bool benchmark = false;
   bool profile = false;
+  std::optional<std::string> benchmarkJson;
   std::optional<uint64_t> warmup, iterations;
   uint64_t threads = 0;
   uint64_t device = 0;
@@ -179,6 +182,8 @@ static ParseResult parseArgs(int argc, char **argv, Options &options,
       ok = flag(options.benchmark);
     } else if (name == "--profile") {
       ok = flag(options.profile);
+    } else if (name == "--benchmark-json") {
+      ok = text(options.benchmarkJson.emplace());
     } else if (name == "--warmup") {
       ok = number(0, INT_MAX, options.warmup.emplace());
     } else if (name == "--iterations") {
@@ -202,8 +207,9 @@ static ParseResult parseArgs(int argc, char **argv, Options &options,
     error = "--input and --random-input are mutually exclusive";
   else if (!options.inputs.empty() && options.seed)
     error = "--seed applies only to random input, not to --input";
-  else if (!options.benchmark && options.profile)
-    error = "--profile needs --benchmark";
+  else if (!options.benchmark && (options.profile || options.benchmarkJson))
+    error = std::string(options.profile ? "--profile" : "--benchmark-json") +
+            " needs --benchmark";
   else if (!options.benchmark && (options.warmup || options.iterations))
     error = std::string(options.warmup ? "--warmup" : "--iterations") +
             " needs --benchmark";
@@ -303,114 +309,6 @@ static void printTopK(const std::vector<float> &logits, int64_t images,
       std::printf("  %.4f\n", row[c]);
     }
   }
-}
-
-/// Prints each kernel's wall time per run over `iterations` profiled runs,
-/// slowest first, and the kernels' total against the mean latency.
-static void printProfile(const vitrt_session *session, uint64_t iterations,
-                         double meanMilliseconds) {
-  std::vector<vitrt_kernel_profile> kernels;
-  for (size_t i = 0; i < vitrt_session_kernel_count(session); ++i)
-    if (vitrt_session_kernel_profile(session, i, &kernels.emplace_back()) !=
-        VITRT_OK)
-      kernels.pop_back();
-  std::sort(kernels.begin(), kernels.end(),
-            [](const auto &a, const auto &b) { return a.seconds > b.seconds; });
-  double total = 0, totalBytes = 0;
-  int64_t dispatches = 0;
-  for (const vitrt_kernel_profile &kernel : kernels) {
-    total += kernel.seconds;
-    dispatches += kernel.dispatches;
-    totalBytes += double(kernel.bytes_bound) * kernel.dispatches;
-  }
-  // The name column fits the longest name ("blocks.11.attn.qkv[768:2304]").
-  int nameWidth = 28;
-  for (const vitrt_kernel_profile &kernel : kernels)
-    nameWidth = std::max(nameWidth, int(std::strlen(kernel.name)));
-  constexpr double kMiB = 1024.0 * 1024.0;
-  std::printf("kernels: wall time per run over the %llu timed runs\n",
-              static_cast<unsigned long long>(iterations));
-  std::printf("  %-*s %10s %10s %7s %9s %9s\n", nameWidth, "kernel",
-              "dispatches", "ms", "share", "MiB", "GFLOP/s");
-  for (const vitrt_kernel_profile &kernel : kernels) {
-    double milliseconds = kernel.seconds * 1e3 / iterations;
-    std::printf("  %-*s %10lld %10.3f %6.1f%% %9.1f", nameWidth, kernel.name,
-                static_cast<long long>(kernel.dispatches / iterations),
-                milliseconds, total > 0 ? 100 * kernel.seconds / total : 0.0,
-                double(kernel.bytes_bound) * kernel.dispatches / iterations /
-                    kMiB);
-    if (kernel.multiply_accumulates > 0 && kernel.seconds > 0)
-      std::printf(" %9.1f", 2.0 * kernel.multiply_accumulates *
-                                kernel.dispatches / kernel.seconds / 1e9);
-    std::printf("\n");
-  }
-  double milliseconds = total * 1e3 / iterations;
-  std::printf("  %-*s %10lld %10.3f %7s %9.1f (%.1f%% of the mean latency; "
-              "the rest is the runtime between kernels)\n",
-              nameWidth, "all kernels",
-              static_cast<long long>(dispatches / iterations), milliseconds, "",
-              totalBytes / iterations / kMiB,
-              100 * milliseconds / meanMilliseconds);
-}
-
-/// Times `iterations` runs after `warmup` untimed ones and prints latency
-/// percentiles, throughput and achieved compute; with `profile`, also each
-/// kernel's time over the timed runs.
-static bool benchmark(vitrt_session *session, const float *const *inputs,
-                      float *const *outputs, uint64_t warmup,
-                      uint64_t iterations, int64_t batch, bool profile) {
-  for (uint64_t i = 0; i < warmup; ++i)
-    if (vitrt_session_run(session, inputs, outputs) != VITRT_OK)
-      return false;
-  if (profile && vitrt_session_set_profiling(session, 1) != VITRT_OK)
-    return false;
-
-  std::vector<double> latencies(iterations);
-  for (uint64_t i = 0; i < iterations; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    vitrt_status status = vitrt_session_run(session, inputs, outputs);
-    auto end = std::chrono::steady_clock::now();
-    if (status != VITRT_OK)
-      return false;
-    latencies[i] =
-        std::chrono::duration<double, std::milli>(end - start).count();
-    // A line per 10% of the runs, to stderr so stdout stays the report.
-    if (iterations > 50 && (i + 1) * 10 / iterations > i * 10 / iterations)
-      std::fprintf(
-          stderr, "vit-run: benchmark %llu%% (%llu/%llu runs)\n",
-          static_cast<unsigned long long>((i + 1) * 10 / iterations * 10),
-          static_cast<unsigned long long>(i + 1),
-          static_cast<unsigned long long>(iterations));
-  }
-
-  std::sort(latencies.begin(), latencies.end());
-  // Nearest-rank percentiles.
-  auto percentile = [&](double p) {
-    size_t rank = static_cast<size_t>(std::ceil(p / 100 * iterations));
-    return latencies[std::max<size_t>(rank, 1) - 1];
-  };
-  double mean =
-      std::accumulate(latencies.begin(), latencies.end(), 0.0) / iterations;
-  double seconds = mean / 1e3;
-  int64_t macs = vitrt_session_macs_per_image(session);
-
-  std::printf("benchmark: %llu warm-up and %llu timed runs, batch %lld\n",
-              static_cast<unsigned long long>(warmup),
-              static_cast<unsigned long long>(iterations),
-              static_cast<long long>(batch));
-  std::printf("  latency p50   %.3f ms\n", percentile(50));
-  std::printf("  latency p90   %.3f ms\n", percentile(90));
-  std::printf("  latency p99   %.3f ms\n", percentile(99));
-  std::printf("  latency mean  %.3f ms\n", mean);
-  std::printf("  throughput    %.1f images/s\n", batch / seconds);
-  if (macs > 0)
-    std::printf("  compute       %.2f GFLOP/s (%.3f GFLOP per image)\n",
-                2.0 * macs * batch / seconds / 1e9, 2.0 * macs / 1e9);
-  else
-    std::printf("  compute       unknown (the artifact records no MACs)\n");
-  if (profile)
-    printProfile(session, iterations, mean);
-  return true;
 }
 
 int main(int argc, char **argv) {
@@ -560,9 +458,20 @@ int main(int argc, char **argv) {
       !save(*options.output, logitName, logitShape, outputData.front(), error))
     return fail(error);
 
-  if (options.benchmark &&
-      !benchmark(session, inputs, outputs.data(), options.warmup.value_or(10),
-                 options.iterations.value_or(100), images, options.profile))
+  if (!options.benchmark)
+    return 0;
+  BenchmarkResult result;
+  if (!runBenchmark(
+          session, inputs, outputs.data(), options.warmup.value_or(10),
+          options.iterations.value_or(100), images, options.profile, result))
     return failRuntime();
+  printBenchmark(result);
+  BenchmarkContext context{options.model, vitrt_session_model_name(session),
+                           kind + " " + vitrt_session_target_name(session),
+                           vitrt_session_precision(session),
+                           describeWorkers(kind, options)};
+  if (options.benchmarkJson &&
+      !writeBenchmarkJson(*options.benchmarkJson, context, result, error))
+    return fail(error);
   return 0;
 }
