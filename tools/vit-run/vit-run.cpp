@@ -72,8 +72,9 @@ BENCHMARK:
   --profile           Also time every kernel over the timed runs and print
                       each one's time per run, share, bytes bound and
                       GFLOP/s (CPU)
-  --benchmark-json FILE  Also write the figures (and each timed run's
-                      latency) as JSON
+  --benchmark-json FILE
+                      Also write the figures, each timed run's latency and
+                      (with --profile) each kernel's figures as JSON
 
 EXECUTION:
   --threads N         CPU worker threads (default 0: every hardware thread)
