@@ -327,7 +327,8 @@ def describe_machine(args, runtimes):
         f"load:     {os.getloadavg()[0]:.2f} (1-minute average; other "
         "processes skew both the peak and the timings)",
         f"system:   {platform.platform()}",
-        f"vitc:     {vitc_version or 'unknown'}, commit {commit}",
+        f"vitc:     {vitc_version or 'unknown'}, commit {commit}"
+        + (f", flags {' '.join(args.vitc_flag)}" if args.vitc_flag else ""),
         f"software: {', '.join(versions)}",
     ]
     return lines, physical, fields.get("model name", "unknown CPU")
@@ -478,7 +479,8 @@ def benchmark(args, config, workdir, weights_path, onnx_path, runtimes,
         if "vitc" in runtimes:
             print(f"compiling {artifact.name} with vitc ...", flush=True)
             run_tool([args.bin / "vitc", *model_flags, "--weights",
-                      weights_path, "--batch", batch, "-o", artifact], "vitc")
+                      weights_path, "--batch", batch, *args.vitc_flag, "-o",
+                      artifact], "vitc")
         rng = np.random.default_rng(args.seed + batch)
         x = rng.uniform(-1, 1, (batch, config.channels, config.image,
                                 config.image)).astype(np.float32)
@@ -587,6 +589,10 @@ def main():
                              "docs/peers-benchmark.png)")
     parser.add_argument("--bin", type=Path, default=ROOT / "build" / "bin",
                         help="directory of vitc (default: build/bin)")
+    parser.add_argument("--vitc-flag", action="append", default=[],
+                        metavar="FLAG",
+                        help="a further vitc flag for compiling the model, "
+                             "repeatable (e.g. --vitc-flag=--cpu-tile=24x64)")
     parser.add_argument("--vitrt", type=Path,
                         default=ROOT / "build" / "lib" / "libvitrt.so",
                         help="the vitc runtime library (default: "

@@ -188,6 +188,13 @@ cl::opt<std::string>
                      "(host: this machine; e.g. x86-64-v3 for AVX2, "
                      "x86-64-v4 for AVX-512)"),
             cl::value_desc("name"), cl::init("host"), cl::cat(outputCategory));
+cl::opt<std::string> cpuTile(
+    "cpu-tile",
+    cl::desc("--target cpu: the tile a thread computes at a time, ROWSxCOLUMNS "
+             "(default 24x128: 24 rows of tokens by 128 output features of a "
+             "linear; attention tiles take two vectors of queries); a tuning "
+             "knob, see docs/codegen-cpu.md"),
+    cl::value_desc("ROWSxCOLUMNS"), cl::cat(outputCategory));
 cl::opt<bool> timing("timing",
                      cl::desc("Print the time each phase and pass takes"),
                      cl::cat(outputCategory));
@@ -677,6 +684,20 @@ int main(int argc, char **argv) {
     consumeError(target.takeError());
     return fail("unknown --target '" + targetName +
                 "'; expected cpu, cpu:NAME or cuda:sm_NN (e.g. cuda:sm_90)");
+  }
+  if (cpuTile.getNumOccurrences()) {
+    if (target->isCuda())
+      return fail("--cpu-tile applies to --target cpu only");
+    uint64_t rows = 0, columns = 0;
+    auto [rowText, columnText] = StringRef(cpuTile).split('x');
+    if (rowText.getAsInteger(10, rows) ||
+        columnText.getAsInteger(10, columns) || rows == 0 || columns == 0 ||
+        rows > 4096 || columns > 4096)
+      return fail("--cpu-tile must be ROWSxCOLUMNS, two integers from 1 to "
+                  "4096 (e.g. 24x128), got '" +
+                  cpuTile + "'");
+    target->cpu.codegen.rowsPerTile = rows;
+    target->cpu.codegen.columnsPerTile = columns;
   }
   std::optional<vitc::cuda::Precision> precision =
       vitc::cuda::parsePrecision(precisionName);
