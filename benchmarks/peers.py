@@ -84,6 +84,14 @@ class VitrtTensorInfo(ctypes.Structure):
                 ("dims", ctypes.POINTER(ctypes.c_int64))]
 
 
+class VitrtKernelProfile(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p),
+                ("multiply_accumulates", ctypes.c_int64),
+                ("bytes_bound", ctypes.c_int64),
+                ("dispatches", ctypes.c_int64),
+                ("seconds", ctypes.c_double)]
+
+
 def load_vitrt(path):
     try:
         lib = ctypes.CDLL(str(path))
@@ -112,6 +120,12 @@ def load_vitrt(path):
         "vitrt_session_run": (
             ctypes.c_int, [session_p, ctypes.POINTER(ctypes.c_void_p),
                            ctypes.POINTER(ctypes.c_void_p)]),
+        "vitrt_session_set_profiling": (ctypes.c_int, [session_p,
+                                                       ctypes.c_int]),
+        "vitrt_session_kernel_count": (ctypes.c_size_t, [session_p]),
+        "vitrt_session_kernel_profile": (
+            ctypes.c_int, [session_p, ctypes.c_size_t,
+                           ctypes.POINTER(VitrtKernelProfile)]),
     }
     for name, (restype, argtypes) in signatures.items():
         try:
@@ -174,6 +188,22 @@ class VitcRunner:
         self.check(self.lib.vitrt_session_run(self.handle, self.inputs,
                                               self.outputs), "run")
         return self.output
+
+    def set_profiling(self, enabled):
+        """Turns the kernel profile on (resetting it) or off."""
+        self.check(self.lib.vitrt_session_set_profiling(self.handle,
+                                                        int(enabled)),
+                   "profiling")
+
+    def kernel_seconds(self, name):
+        """Wall time of kernel `name`'s dispatches since profiling began."""
+        profile = VitrtKernelProfile()
+        for index in range(self.lib.vitrt_session_kernel_count(self.handle)):
+            self.check(self.lib.vitrt_session_kernel_profile(
+                self.handle, index, ctypes.byref(profile)), "kernel profile")
+            if profile.name.decode() == name:
+                return profile.seconds
+        fail(f"the artifact has no kernel named {name}")
 
     def close(self):
         if self.handle:
@@ -315,10 +345,13 @@ def describe_machine(args, runtimes):
     if "openvino" in runtimes:
         versions.append(f"OpenVINO {ov.get_version().split('-')[0]}")
     vitc_version = command_output([str(args.bin / "vitc"), "--version"])
+    # With family and model, in the chart's title too: "AMD EPYC" alone is
+    # a Zen 3, 4 or 5.
+    cpu_name = (f"{fields.get('model name', 'unknown CPU')}"
+                f" (family {fields.get('cpu family', '?')}"
+                f" model {fields.get('model', '?')})")
     lines = [
-        f"CPU:      {fields.get('model name', 'unknown')}"
-        f" (family {fields.get('cpu family', '?')}"
-        f" model {fields.get('model', '?')})",
+        f"CPU:      {cpu_name}",
         f"ISA:      {' '.join(isa) or 'none of avx2/avx512f/amx'}",
         f"cores:    {len(os.sched_getaffinity(0))} usable CPUs, "
         f"{os.cpu_count()} online, "
@@ -331,7 +364,7 @@ def describe_machine(args, runtimes):
         + (f", flags {' '.join(args.vitc_flag)}" if args.vitc_flag else ""),
         f"software: {', '.join(versions)}",
     ]
-    return lines, physical, fields.get("model name", "unknown CPU")
+    return lines, physical, cpu_name
 
 
 def c_compiler(requested):
@@ -744,7 +777,8 @@ def main():
     if chart:
         model_name = "ViT-B/16" if config.depth == 12 else \
             f"ViT-B/16 with {config.depth} blocks"
-        title = f"{model_name}, fp32, {cpu_name}"
+        title = f"{model_name}, fp32, {cpu_name}" + (
+            f", vitc {' '.join(args.vitc_flag)}" if args.vitc_flag else "")
         draw_chart(chart, rows, peaks, flops_per_image, runtimes, title)
         print(f"\nchart: {chart}")
 

@@ -83,8 +83,16 @@ void buildCompilerPipeline(OpPassManager &pm, const PipelineOptions &options) {
     lowering.keyMajorScores = !target.isCuda();
     pm.addPass(createConvertViTToLinalgPass(lowering));
   }
-  if (runs(Phase::Tiled))
+  if (runs(Phase::Tiled)) {
+    // The padding changes the types between kernels, so it comes before
+    // the dispatches are planned from them.
+    if (!target.isCuda()) {
+      cpu::CpuPadRowsPassOptions padRows;
+      padRows.padding = target.cpu.codegen.rowPadding;
+      pm.addPass(cpu::createCpuPadRowsPass(padRows));
+    }
     pm.addPass(createExtractKernelsPass(options.dispatchesHook));
+  }
 
   if (target.isCuda()) {
     if (runs(Phase::Tiled))

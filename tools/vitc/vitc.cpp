@@ -195,6 +195,14 @@ cl::opt<std::string> cpuTile(
              "linear; attention tiles take two vectors of queries); a tuning "
              "knob, see docs/codegen-cpu.md"),
     cl::value_desc("ROWSxCOLUMNS"), cl::cat(outputCategory));
+cl::opt<int64_t> cpuRowPadding(
+    "cpu-row-padding",
+    cl::desc("--target cpu: bytes added to each row of an activation whose "
+             "rows are a multiple of 4 KiB long (e.g. fc2's input in "
+             "ViT-B/16), so that a register block's rows do not share one "
+             "L1 set (default 64; 0: none); a tuning knob, see "
+             "docs/codegen-cpu.md"),
+    cl::value_desc("bytes"), cl::init(64), cl::cat(outputCategory));
 cl::opt<bool> timing("timing",
                      cl::desc("Print the time each phase and pass takes"),
                      cl::cat(outputCategory));
@@ -698,6 +706,15 @@ int main(int argc, char **argv) {
                   cpuTile + "'");
     target->cpu.codegen.rowsPerTile = rows;
     target->cpu.codegen.columnsPerTile = columns;
+  }
+  if (cpuRowPadding.getNumOccurrences()) {
+    if (target->isCuda())
+      return fail("--cpu-row-padding applies to --target cpu only");
+    if (cpuRowPadding < 0 || cpuRowPadding > 4096 || cpuRowPadding % 4 != 0)
+      return fail("--cpu-row-padding must be a multiple of 4 from 0 to "
+                  "4096 bytes (e.g. 64), got " +
+                  std::to_string(cpuRowPadding));
+    target->cpu.codegen.rowPadding = cpuRowPadding;
   }
   std::optional<vitc::cuda::Precision> precision =
       vitc::cuda::parsePrecision(precisionName);

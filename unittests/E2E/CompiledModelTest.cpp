@@ -64,6 +64,10 @@ std::vector<Case> cases() {
   tanh.gelu = GeluApproximation::Tanh;
   tanh.imageSize = 40; // 5 x 5 patches of 8
   tanh.patchSize = 8;
+  // Rows of 1024 floats (4 KiB) between fc1 and fc2: the CPU stores them
+  // padded (vit-cpu-pad-rows).
+  ModelConfig wideMlp = small(InputLayout::NCHW, KernelLayout::OIHW);
+  wideMlp.mlpDim = 1024;
   return {
       {"nchw_oihw_batch1", small(InputLayout::NCHW, KernelLayout::OIHW), 1},
       {"nchw_oihw_batch3", small(InputLayout::NCHW, KernelLayout::OIHW), 3},
@@ -73,6 +77,7 @@ std::vector<Case> cases() {
        small(InputLayout::NCHW, KernelLayout::OIHW), 3,
        WeightNaming::HuggingFace},
       {"tanh_gelu_patch8_batch3", tanh, 3},
+      {"mlp1024_batch3", wideMlp, 3},
   };
 }
 

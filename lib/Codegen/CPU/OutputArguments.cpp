@@ -25,19 +25,20 @@ using namespace vitc;
 using namespace vitc::cpu;
 
 /// Follows `result` back through the ops that write into a destination
-/// (DPS ops, loops, reshapes of it) to the `tensor.empty` the chain starts
-/// from. Returns that op and, innermost first, the reshapes passed; null if
-/// the chain starts elsewhere.
+/// (DPS ops, loops, reshapes of it, the insertion into a padded result of
+/// vit-cpu-pad-rows) to the `tensor.empty` the chain starts from. Returns
+/// that op and the reshapes and insertions passed, in the order met; null
+/// if the chain starts elsewhere.
 static tensor::EmptyOp
-findEmptyDestination(Value result, SmallVectorImpl<Operation *> &reshapes) {
+findEmptyDestination(Value result, SmallVectorImpl<Operation *> &views) {
   Value value = result;
   while (auto opResult = dyn_cast<OpResult>(value)) {
     Operation *op = opResult.getOwner();
     if (auto empty = dyn_cast<tensor::EmptyOp>(op))
       return empty;
     OpOperand *next = nullptr;
-    if (isTensorReshape(op)) {
-      reshapes.push_back(op);
+    if (isTensorReshape(op) || isPaddedRowsInsertion(op)) {
+      views.push_back(op);
       next = &op->getOpOperand(0);
     } else if (auto dps = dyn_cast<DestinationStyleOpInterface>(op)) {
       next = dps.getTiedOpOperand(opResult);
@@ -51,6 +52,21 @@ findEmptyDestination(Value result, SmallVectorImpl<Operation *> &reshapes) {
     value = next->get();
   }
   return {};
+}
+
+/// A destination for the source of `view` (a reshape, or the insertion
+/// into a padded result) from `dest`, a destination for its result. The
+/// insertion writes into `dest` from then on: its source, computed in the
+/// slice returned, is then already in place.
+static Value viewDestinationAsSource(ImplicitLocOpBuilder &b, Operation *view,
+                                     Value dest) {
+  auto insert = dyn_cast<tensor::InsertSliceOp>(view);
+  if (!insert)
+    return reshapeDestinationToSource(b, b.getLoc(), view, dest);
+  insert.getDestMutable().assign(dest);
+  return tensor::ExtractSliceOp::create(
+      b, insert.getSourceType(), dest, insert.getMixedOffsets(),
+      insert.getMixedSizes(), insert.getMixedStrides());
 }
 
 namespace {
@@ -84,18 +100,18 @@ struct CpuOutputArgumentsPass
     ImplicitLocOpBuilder b(function.getLoc(), rewriter);
     for (auto [index, output] : llvm::enumerate(outputs)) {
       OpOperand &operand = ret->getOpOperand(index);
-      SmallVector<Operation *> reshapes;
+      SmallVector<Operation *> views;
       // The output takes the place of the empty tensor the result's chain
       // of destinations starts from, in all its uses: should other ops
       // share that tensor, bufferization keeps their values apart.
-      if (tensor::EmptyOp start =
-              findEmptyDestination(operand.get(), reshapes)) {
+      if (tensor::EmptyOp start = findEmptyDestination(operand.get(), views)) {
         b.setInsertionPoint(start);
-        // The reshapes, met from the result backwards, undone in that order
-        // give the output the type of the chain's start.
+        // The reshapes and insertions, met from the result backwards,
+        // undone in that order give the output the type of the chain's
+        // start.
         Value dest = output;
-        for (Operation *reshape : reshapes)
-          dest = reshapeDestinationToSource(b, b.getLoc(), reshape, dest);
+        for (Operation *view : views)
+          dest = viewDestinationAsSource(b, view, dest);
         rewriter.replaceOp(start, dest);
         continue;
       }

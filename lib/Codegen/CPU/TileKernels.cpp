@@ -28,14 +28,16 @@ using namespace vitc;
 using namespace vitc::cpu;
 
 /// The linalg op computing the kernel's single result, looking through
-/// reshapes; null when the kernel has no such root.
+/// reshapes and the insertion into a padded result (vit-cpu-pad-rows); null
+/// when the kernel has no such root.
 static linalg::LinalgOp findRoot(func::FuncOp function) {
   auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
   if (ret.getNumOperands() != 1)
     return {};
   Value value = ret.getOperand(0);
   while (Operation *def = value.getDefiningOp()) {
-    if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def))
+    if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def) &&
+        !isPaddedRowsInsertion(def))
       return dyn_cast<linalg::LinalgOp>(def);
     value = def->getOperand(0);
   }

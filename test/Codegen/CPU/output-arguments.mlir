@@ -45,6 +45,47 @@ func.func @concat(%x: tensor<1x4x8xf32>, %t: tensor<1x1x8xf32>) -> tensor<1x5x8x
 
 // -----
 
+// A result returned in longer rows (vit-cpu-pad-rows): the output is the
+// padded tensor, the result is computed in its slice, and the insertion
+// writes into the output itself, so bufferization copies nothing. A
+// column block inserted into an empty tensor that another insertion then
+// completes is a concatenation, whose chain is the destinations'.
+
+// CHECK-LABEL: func.func private @padded(
+// CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<4x16xf32> {bufferization.writable = false},
+// CHECK-SAME:    %[[OUT:[a-z0-9_]+]]: tensor<4x32xf32>) -> tensor<4x32xf32>
+// CHECK:         %[[S:.*]] = tensor.extract_slice %[[OUT]][0, 0] [4, 16] [1, 1] : tensor<4x32xf32> to tensor<4x16xf32>
+// CHECK:         %[[R:.*]] = linalg.generic {{.*}} outs(%[[S]] : tensor<4x16xf32>)
+// CHECK:         %[[P:.*]] = tensor.insert_slice %[[R]] into %[[OUT]][0, 0] [4, 16] [1, 1]
+// CHECK:         return %[[P]]
+func.func @padded(%x: tensor<4x16xf32>) -> tensor<4x32xf32> attributes {vit.kernel_name = "padded"} {
+  %e = tensor.empty() : tensor<4x16xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x16xf32>) outs(%e : tensor<4x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %1 = arith.mulf %in, %in : f32
+    linalg.yield %1 : f32
+  } -> tensor<4x16xf32>
+  %p = tensor.empty() : tensor<4x32xf32>
+  %i = tensor.insert_slice %0 into %p[0, 0] [4, 16] [1, 1] : tensor<4x16xf32> into tensor<4x32xf32>
+  return %i : tensor<4x32xf32>
+}
+
+// CHECK-LABEL: func.func private @concat_columns(
+// CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<4x16xf32> {bufferization.writable = false}, %[[Y:[a-z0-9_]+]]: tensor<4x16xf32> {bufferization.writable = false},
+// CHECK-SAME:    %[[OUT:[a-z0-9_]+]]: tensor<4x32xf32>) -> tensor<4x32xf32>
+// CHECK:         %[[A:.*]] = tensor.insert_slice %[[X]] into %[[OUT]][0, 0] [4, 16] [1, 1]
+// CHECK:         %[[B:.*]] = tensor.insert_slice %[[Y]] into %[[A]][0, 16] [4, 16] [1, 1]
+// CHECK:         return %[[B]]
+func.func @concat_columns(%x: tensor<4x16xf32>, %y: tensor<4x16xf32>) -> tensor<4x32xf32> attributes {vit.kernel_name = "concat_columns"} {
+  %p = tensor.empty() : tensor<4x32xf32>
+  %i = tensor.insert_slice %x into %p[0, 0] [4, 16] [1, 1] : tensor<4x16xf32> into tensor<4x32xf32>
+  %j = tensor.insert_slice %y into %i[0, 16] [4, 16] [1, 1] : tensor<4x16xf32> into tensor<4x32xf32>
+  return %j : tensor<4x32xf32>
+}
+
+// -----
+
 // A result that is no computed chain is copied into the output.
 
 // CHECK-LABEL: func.func private @identity(

@@ -179,6 +179,48 @@ func.func @not_a_kernel(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 
 // -----
 
+// A result returned in longer rows (vit-cpu-pad-rows) is tiled as if
+// unpadded: the root is the op inserted into the padded tensor, and the
+// insertion stays outside the tile loop. Inserting a column block into an
+// empty tensor that something else then fills is no padding: that kernel
+// stays untiled.
+
+// CHECK-LABEL: func.func @padded(
+// CHECK:         %[[T:[a-z0-9_]+]] = scf.forall (%{{.*}}) = (0) to (10) step (4) {{.*}} -> (tensor<10x16xf32>)
+// CHECK:         %[[E:[a-z0-9_]+]] = tensor.empty() : tensor<10x32xf32>
+// CHECK:         %[[P:[a-z0-9_]+]] = tensor.insert_slice %[[T]] into %[[E]][0, 0] [10, 16] [1, 1]
+// CHECK:         return %[[P]]
+// CHECK-LABEL: func.func @concat_columns(
+// CHECK-NOT:     scf.forall
+// CHECK:         return
+func.func @padded(%x: tensor<10x16xf32>) -> tensor<10x32xf32> attributes {vit.kernel_name = "padded"} {
+  %e = tensor.empty() : tensor<10x16xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<10x16xf32>) outs(%e : tensor<10x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %1 = arith.mulf %in, %in : f32
+    linalg.yield %1 : f32
+  } -> tensor<10x16xf32>
+  %p = tensor.empty() : tensor<10x32xf32>
+  %i = tensor.insert_slice %0 into %p[0, 0] [10, 16] [1, 1] : tensor<10x16xf32> into tensor<10x32xf32>
+  return %i : tensor<10x32xf32>
+}
+func.func @concat_columns(%x: tensor<10x16xf32>, %y: tensor<10x16xf32>) -> tensor<10x32xf32> attributes {vit.kernel_name = "concat_columns"} {
+  %e = tensor.empty() : tensor<10x16xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<10x16xf32>) outs(%e : tensor<10x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %2 = arith.mulf %in, %in : f32
+    linalg.yield %2 : f32
+  } -> tensor<10x16xf32>
+  %p = tensor.empty() : tensor<10x32xf32>
+  %i = tensor.insert_slice %0 into %p[0, 0] [10, 16] [1, 1] : tensor<10x16xf32> into tensor<10x32xf32>
+  %j = tensor.insert_slice %y into %i[0, 16] [10, 16] [1, 1] : tensor<10x16xf32> into tensor<10x32xf32>
+  return %j : tensor<10x32xf32>
+}
+
+// -----
+
 // Attention (contractions of activations with activations, no linear)
 // takes query-rows-per-tile rows (2 here, against rows-per-tile 4): its
 // query rows are the vectors of its key-major scores.

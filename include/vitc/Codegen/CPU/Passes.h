@@ -26,6 +26,13 @@ namespace vitc::cpu {
 #define GEN_PASS_REGISTRATION
 #include "vitc/Codegen/CPU/Passes.h.inc"
 
+/// Whether `op` is the tensor.insert_slice with which vit-cpu-pad-rows
+/// returns a kernel's result in longer rows: returned, into a tensor.empty,
+/// at offset zero, with unit strides, covering all but the end of the
+/// innermost dimension (which no kernel computing its whole result leaves
+/// undefined otherwise).
+bool isPaddedRowsInsertion(mlir::Operation *op);
+
 /// Options of the registered `vit-cpu-codegen-pipeline`.
 struct CpuPipelineOptions
     : public mlir::PassPipelineOptions<CpuPipelineOptions> {

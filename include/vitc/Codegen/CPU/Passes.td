@@ -52,6 +52,42 @@ def CpuTileKernelsPass : Pass<"vit-cpu-tile-kernels", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def CpuPadRowsPass : Pass<"vit-cpu-pad-rows", "mlir::ModuleOp"> {
+  let summary = "Store activations whose rows alias in the L1 cache with "
+                "longer rows";
+  let description = [{
+    A linear's register block reads, at each step of its reduction, one
+    element from each of its rows (6 with AVX2, 12 with AVX-512). Rows a
+    multiple of `critical-stride` bytes long (fc2 of ViT-B/16 reads rows of
+    3072 floats, 12 KiB) map all of those elements to one set of an L1
+    cache whose ways are that size (4 KiB: 32 KiB 8-way on Zen 3 and 4, 48
+    KiB 12-way on Zen 5 and recent Intel cores), so twelve rows in eight
+    ways evict one another at every step.
+
+    Runs on the module before the kernels are extracted (the graph
+    function calling the outlined kernels, on tensors). The result of a
+    kernel call whose rows are such a multiple (static shape, rank 2 or
+    more, more than one row) gets `padding` more bytes per row: the kernel
+    producing it returns `tensor.insert_slice` of its result into a padded
+    `tensor.empty` (vit-cpu-output-arguments then computes the result in
+    place in a slice of the padded output), and each kernel reading it
+    takes the padded tensor and reads a `tensor.extract_slice` of it. The
+    padding bytes are never written or read. A value is padded only where
+    every kernel reading it reads it as a linalg input, through slices and
+    reshapes that keep its rows' last dimension apart (a strided view would
+    otherwise be copied), every call of those kernels passes a padded value
+    there, and it is not the graph's result. `padding` 0 disables the pass.
+  }];
+  let options = [
+    Option<"criticalStride", "critical-stride", "int64_t",
+           /*default=*/"4096",
+           "Row lengths in bytes that are a multiple of this are padded">,
+    Option<"padding", "padding", "int64_t", /*default=*/"64",
+           "Bytes added to each such row (a multiple of the element size)">,
+  ];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+}
+
 def CpuOutputArgumentsPass
     : Pass<"vit-cpu-output-arguments", "mlir::func::FuncOp"> {
   let summary = "Compute the results of kernel functions into output arguments";

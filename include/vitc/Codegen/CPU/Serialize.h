@@ -38,6 +38,9 @@ struct CpuCodegenOptions {
   int64_t columnsPerTile = 128;
   /// f32 lanes of the widest vector registers the target has.
   int64_t vectorWidth = 16;
+  /// Bytes added to activation rows a multiple of 4 KiB long, see
+  /// vit-cpu-pad-rows (0: none).
+  int64_t rowPadding = 64;
 };
 
 /// A CPU to generate code for, resolved once so that the pipeline and the
