@@ -202,7 +202,7 @@ cl::opt<int64_t> cpuRowPadding(
              "ViT-B/16), so that a register block's rows do not share one "
              "L1 set (default 64; 0: none); a tuning knob, see "
              "docs/codegen-cpu.md"),
-    cl::value_desc("bytes"), cl::init(64), cl::cat(outputCategory));
+    cl::value_desc("bytes"), cl::cat(outputCategory));
 cl::opt<bool> timing("timing",
                      cl::desc("Print the time each phase and pass takes"),
                      cl::cat(outputCategory));
