@@ -54,6 +54,8 @@ void buildCompilerPipeline(OpPassManager &pm, const PipelineOptions &options) {
     vit::ViTFusionPipelineOptions fusion;
     fusion.layerNormIntoLinear =
         target.isCuda() && precision != cuda::Precision::F32;
+    // Elsewhere the linear runs without tensor cores, which cannot fuse it.
+    fusion.layerNormIntoLinearMultiple = cuda::operandChunkElements(precision);
     vit::buildViTFusionPipeline(pm, fusion);
     // Tensor-core precisions store the linears' weights narrow; the
     // kernels' code follows from the weights' type.

@@ -2,12 +2,15 @@
 
 #include "vitc/Frontend/ModelConfig.h"
 #include "vitc/Support/EscapedText.h"
+#include "vitc/Support/InputFiles.h"
 #include "vitc/Support/JsonInteger.h"
 
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
 #include <cmath>
+#include <cstdio>
+#include <limits>
 
 namespace vitc {
 
@@ -75,6 +78,13 @@ double ModelConfig::parameterBytes() const {
   return 4.0 * (patchEmbed + embeddings + double(depth) * block + head);
 }
 
+/// `value` as %g writes it: 1e-50, 0.5.
+static std::string formatNumber(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return text;
+}
+
 llvm::Error ModelConfig::validate() const {
   for (auto [field, value] :
        {std::pair<const char *, int64_t>{"image_size", imageSize},
@@ -105,9 +115,16 @@ llvm::Error ModelConfig::validate() const {
     return llvm::createStringError("num_heads " + std::to_string(numHeads) +
                                    " does not divide hidden_size " +
                                    std::to_string(hiddenSize));
-  if (!(layerNormEps > 0.0) || !std::isfinite(layerNormEps))
+  // The kernels compute in fp32, and the artifact stores the pixel mean and
+  // std in fp32 for the runtime, which divides by the std: each value must
+  // stay a finite number there (1e39 would become infinity, 1e-50 zero, and
+  // a std below fp32's smallest normal number an infinite reciprocal).
+  auto fp32 = [](double value) { return double(float(value)); };
+  if (!(fp32(layerNormEps) > 0.0) || !std::isfinite(fp32(layerNormEps)))
     return llvm::createStringError(
-        "layer_norm_eps must be a positive finite number");
+        "layer_norm_eps must be a positive number that fp32 holds (1.4e-45 "
+        "to 3.4e38), got " +
+        formatNumber(layerNormEps));
   if (int64_t(pixelMean.size()) != channels ||
       int64_t(pixelStd.size()) != channels)
     return llvm::createStringError(
@@ -115,12 +132,18 @@ llvm::Error ModelConfig::validate() const {
         std::to_string(channels) +
         "): pass --pixel-mean and --pixel-std, comma-separated");
   for (double std : pixelStd)
-    if (!(std > 0.0) || !std::isfinite(std))
+    if (!(fp32(std) >= std::numeric_limits<float>::min()) ||
+        !std::isfinite(fp32(std)))
       return llvm::createStringError(
-          "pixel_std values must be positive and finite");
+          "pixel_std values must be positive normal fp32 numbers (1.2e-38 "
+          "to 3.4e38), got " +
+          formatNumber(std));
   for (double mean : pixelMean)
-    if (!std::isfinite(mean))
-      return llvm::createStringError("pixel_mean values must be finite");
+    if (!std::isfinite(fp32(mean)))
+      return llvm::createStringError(
+          "pixel_mean values must be finite in fp32 (at most 3.4e38 in "
+          "magnitude), got " +
+          formatNumber(mean));
   if (!labels.empty() && int64_t(labels.size()) != numClasses)
     return llvm::createStringError(std::to_string(labels.size()) +
                                    " labels for " + std::to_string(numClasses) +
@@ -347,7 +370,7 @@ std::string toJson(const ModelConfig &config) {
 
 llvm::Error applyJsonOverrides(ModelConfig &config,
                                const std::string &jsonText) {
-  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(jsonText);
+  llvm::Expected<llvm::json::Value> parsed = parseJson(jsonText);
   if (!parsed)
     return llvm::createStringError("invalid JSON: " +
                                    llvm::toString(parsed.takeError()));

@@ -3,6 +3,7 @@
 #include "vitc/Frontend/ModelDirectory.h"
 
 #include "vitc/Support/EscapedText.h"
+#include "vitc/Support/InputFiles.h"
 #include "vitc/Support/JsonInteger.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -14,6 +15,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -156,11 +159,10 @@ private:
 };
 
 Expected<llvm::json::Value> readJson(const std::string &path) {
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> text =
-      llvm::MemoryBuffer::getFile(path);
+  Expected<std::unique_ptr<llvm::MemoryBuffer>> text = readInputFile(path);
   if (!text)
-    return failure(path + ": " + text.getError().message());
-  Expected<llvm::json::Value> parsed = llvm::json::parse((*text)->getBuffer());
+    return text.takeError();
+  Expected<llvm::json::Value> parsed = parseJson((*text)->getBuffer());
   if (!parsed)
     return failure(path +
                    ": invalid JSON: " + llvm::toString(parsed.takeError()));
@@ -268,8 +270,29 @@ void readHuggingFace(Fields &fields, StringRef dir, ModelConfig &config) {
   if (!json)
     return fields.fail(json.takeError());
   Fields processor(*json->getAsObject(), preprocessor.str().str());
+  bool rescale, normalize;
+  double rescaleFactor;
+  processor.read("do_rescale", rescale, true);
+  processor.read("rescale_factor", rescaleFactor, 1.0 / 255);
+  processor.read("do_normalize", normalize, true);
   processor.read("image_mean", config.pixelMean, /*optional=*/true);
   processor.read("image_std", config.pixelStd, /*optional=*/true);
+  if (!normalize) {
+    // One value per channel; a channel count out of any sane range is left
+    // for the config's validation to report.
+    size_t channels = std::clamp<int64_t>(config.channels, 0, 1 << 16);
+    config.pixelMean.assign(channels, 0.0);
+    config.pixelStd.assign(channels, 1.0);
+  }
+  // The processor feeds the model (pixel * rescale_factor - mean) / std for
+  // pixels in [0, 255]; vit-run normalizes pixels in [0, 1], so the same
+  // input comes from mean and std divided by 255 * rescale_factor.
+  double scale = 255 * (rescale ? rescaleFactor : 1.0);
+  if (!processor.failed() && !(scale > 0 && std::isfinite(scale)))
+    processor.fail("rescale_factor must be a positive number");
+  for (std::vector<double> *values : {&config.pixelMean, &config.pixelStd})
+    for (double &value : *values)
+      value /= scale;
   fields.fail(processor.takeError());
 }
 

@@ -8,6 +8,7 @@
 
 #include "vitc/Frontend/Safetensors.h"
 #include "vitc/Support/EscapedText.h"
+#include "vitc/Support/InputFiles.h"
 #include "vitc/Support/JsonInteger.h"
 
 #include "llvm/ADT/StringRef.h"
@@ -239,7 +240,7 @@ parseSafetensors(const char *bytes, size_t size, const std::string &origin) {
   const char *data = bytes + 8 + headerSize;
 
   llvm::Expected<llvm::json::Value> header =
-      llvm::json::parse(llvm::StringRef(bytes + 8, headerSize));
+      parseJson(llvm::StringRef(bytes + 8, headerSize));
   if (!header)
     return fail("invalid JSON header: " + llvm::toString(header.takeError()));
   const llvm::json::Object *object = header->getAsObject();
@@ -291,12 +292,10 @@ parseSafetensors(const char *bytes, size_t size, const std::string &origin) {
 
 llvm::Expected<std::map<std::string, Tensor>>
 readSafetensors(const std::string &path) {
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/false);
+  llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      readInputFile(path, /*requiresNullTerminator=*/false);
   if (!buffer)
-    return llvm::createStringError(
-        path + ": cannot read file: " + buffer.getError().message());
+    return buffer.takeError();
   return parseSafetensors((*buffer)->getBufferStart(),
                           (*buffer)->getBufferSize(), path);
 }

@@ -5,6 +5,7 @@
 #include "vitc/Support/HalfPrecision.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -129,10 +130,22 @@ llvm::Error writeArtifact(const vitb::ArtifactT &artifact,
   int64_t moduleBytes = 0;
   for (const auto &module : artifact.modules)
     moduleBytes += module->data.size() + kModuleAlignment;
+  // FlatBuffers addresses its buffer with 32-bit offsets: past 2 GiB the
+  // builder would write a file no reader can verify. The metadata and the
+  // dispatch plan take far less than the 1 MiB reserved for them.
+  constexpr int64_t kMetadataBytes = 1 << 20;
+  if (constantBytes + moduleBytes + kMetadataBytes >
+      int64_t(FLATBUFFERS_MAX_BUFFER_SIZE))
+    return llvm::createStringError(llvm::formatv(
+        "the artifact would be {0:F1} MiB, more than the 2048 MiB a .vitb "
+        "holds (FlatBuffers' 32-bit offsets); its constants (the weights) "
+        "alone are {1:F1} MiB",
+        (constantBytes + moduleBytes + kMetadataBytes) / double(1 << 20),
+        constantBytes / double(1 << 20)));
   // Sized for everything up front, so the buffer never grows (each growth
   // would copy what is already in it).
   flatbuffers::FlatBufferBuilder builder(constantBytes + moduleBytes +
-                                         (1 << 20));
+                                         kMetadataBytes);
 
   // The constant data is only reserved in the buffer: its pages are never
   // touched, and the constants go from the tensors to the file when it is

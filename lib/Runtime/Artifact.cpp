@@ -24,6 +24,11 @@ int64_t tensorBytes(const flatbuffers::Vector<int64_t> *dims,
   return bytes;
 }
 
+std::string tooLargeForArtifact(uint64_t size) {
+  return std::to_string(size) +
+         " bytes, more than a .vitb can hold (2 GiB less 2 bytes)";
+}
+
 namespace {
 
 Error invalid(const std::string &message) {
@@ -301,6 +306,10 @@ Error checkChecksums(const vitb::Artifact &root) {
 } // namespace
 
 Error loadArtifact(AlignedBytes bytes, Artifact &artifact) {
+  // Before the verifier, which asserts it and could not tell this from a
+  // truncated file.
+  if (bytes.size() > kMaxArtifactBytes)
+    return invalid(tooLargeForArtifact(bytes.size()));
   if (bytes.size() < 8 || !flatbuffers::BufferHasIdentifier(
                               bytes.data(), vitb::ArtifactIdentifier()))
     return invalid("not a .vitb file (missing the VITB identifier)");

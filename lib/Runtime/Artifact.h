@@ -32,10 +32,18 @@ struct Artifact {
   }
 };
 
-/// Takes ownership of `bytes` and verifies them: FlatBuffers structure,
-/// identifier, format version, the consistency of kernels, dispatches,
-/// bindings, shapes, constant ranges and metadata, then the checksums of the
-/// plan, the kernel modules and the constant data.
+/// The largest .vitb: FlatBuffers' offsets are 32-bit and signed, and its
+/// verifier takes buffers below 2^31 - 1 bytes.
+constexpr uint64_t kMaxArtifactBytes = FLATBUFFERS_MAX_BUFFER_SIZE - 1;
+
+/// "2306867200 bytes, more than a .vitb can hold (2 GiB less 2 bytes)", for
+/// an artifact of `size` bytes above kMaxArtifactBytes.
+std::string tooLargeForArtifact(uint64_t size);
+
+/// Takes ownership of `bytes` and verifies them: their size, FlatBuffers
+/// structure, identifier, format version, the consistency of kernels,
+/// dispatches, bindings, shapes, constant ranges and metadata, then the
+/// checksums of the plan, the kernel modules and the constant data.
 Error loadArtifact(AlignedBytes bytes, Artifact &artifact);
 
 /// `name`, which comes from the file, in single quotes and escaped so that

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <optional>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -207,7 +208,15 @@ Error createCpuBackend(const Artifact &artifact, const vitrt_options &options,
   int threads = options.num_threads > 0
                     ? options.num_threads
                     : int(std::max(1u, std::thread::hardware_concurrency()));
-  auto cpu = std::make_unique<CpuBackend>(artifact, threads);
+  std::unique_ptr<CpuBackend> cpu;
+  try {
+    cpu = std::make_unique<CpuBackend>(artifact, threads);
+  } catch (const std::system_error &error) {
+    // No exception may cross the C API: a refused thread (EAGAIN, from a
+    // limit on threads or memory) is a failed session like any other.
+    return executionError("cannot start " + std::to_string(threads) +
+                          " worker threads: " + error.code().message());
+  }
   if (Error error = cpu->load())
     return error;
   backend = std::move(cpu);

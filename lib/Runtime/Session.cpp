@@ -2,9 +2,15 @@
 
 #include "Backend.h"
 
-#include <cstdio>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
+#include <exception>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 
@@ -30,11 +36,37 @@ vitrt_status invalidArgument(const char *what) {
   return fail({VITRT_ERROR_INVALID_ARGUMENT, what});
 }
 
-vitrt_status createSession(AlignedBytes bytes, const vitrt_options *options,
-                           vitrt_session **session) {
+vitrt_options optionsOrDefaults(const vitrt_options *options) {
   vitrt_options defaults;
   vitrt_options_init(&defaults);
-  const vitrt_options &chosen = options ? *options : defaults;
+  return options ? *options : defaults;
+}
+
+/// Runs `body`, the work of an entry point: an exception (out of memory, a
+/// standard library failure) becomes its error, since none may cross the C
+/// API.
+template <typename Body> vitrt_status guarded(Body body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc &) {
+    return fail({VITRT_ERROR_EXECUTION, "out of memory"});
+  } catch (const std::exception &error) {
+    return fail({VITRT_ERROR_EXECUTION, error.what()});
+  }
+}
+
+/// The options' problem, or none.
+Error checkOptions(const vitrt_options &options) {
+  if (options.num_threads > VITRT_MAX_THREADS)
+    return {VITRT_ERROR_INVALID_ARGUMENT,
+            "num_threads is " + std::to_string(options.num_threads) +
+                ", more than the " + std::to_string(VITRT_MAX_THREADS) +
+                " a session takes"};
+  return {};
+}
+
+vitrt_status createSession(AlignedBytes bytes, const vitrt_options &chosen,
+                           vitrt_session **session) {
   auto created = std::make_unique<vitrt_session>();
   if (Error error = loadArtifact(std::move(bytes), created->artifact))
     return fail(error);
@@ -94,14 +126,23 @@ vitrt_status vitrt_session_create_from_memory(const void *data, size_t size,
                                               vitrt_session **session) {
   if ((!data && size > 0) || !session)
     return invalidArgument("null data or session pointer");
-  AlignedBytes bytes(size);
-  if (size > 0 && !bytes.data())
-    return fail({VITRT_ERROR_EXECUTION, "cannot allocate " +
-                                            std::to_string(size) +
-                                            " bytes for the artifact"});
-  if (size > 0)
-    std::memcpy(bytes.data(), data, size);
-  return createSession(std::move(bytes), options, session);
+  return guarded([&] {
+    vitrt_options chosen = optionsOrDefaults(options);
+    if (Error error = checkOptions(chosen))
+      return fail(error);
+    // The size first: loadArtifact would refuse it, after the copy.
+    if (size > kMaxArtifactBytes)
+      return fail({VITRT_ERROR_INVALID_ARTIFACT,
+                   "invalid artifact: " + tooLargeForArtifact(size)});
+    AlignedBytes bytes(size);
+    if (size > 0 && !bytes.data())
+      return fail({VITRT_ERROR_EXECUTION, "cannot allocate " +
+                                              std::to_string(size) +
+                                              " bytes for the artifact"});
+    if (size > 0)
+      std::memcpy(bytes.data(), data, size);
+    return createSession(std::move(bytes), chosen, session);
+  });
 }
 
 vitrt_status vitrt_session_create_from_file(const char *path,
@@ -109,27 +150,48 @@ vitrt_status vitrt_session_create_from_file(const char *path,
                                             vitrt_session **session) {
   if (!path || !session)
     return invalidArgument("null path or session pointer");
-  std::unique_ptr<FILE, int (*)(FILE *)> file(std::fopen(path, "rb"),
-                                              std::fclose);
-  auto ioError = [&](const char *what) {
-    return fail({VITRT_ERROR_IO, std::string(path) + ": " + what});
-  };
-  if (!file)
-    return ioError(std::strerror(errno));
-  if (std::fseek(file.get(), 0, SEEK_END) != 0)
-    return ioError("cannot determine the file size");
-  long size = std::ftell(file.get());
-  std::rewind(file.get());
-  if (size < 0)
-    return ioError("cannot determine the file size");
-  AlignedBytes bytes(size);
-  if (size > 0 && !bytes.data())
-    return ioError(
-        ("cannot allocate " + std::to_string(size) + " bytes to read it")
-            .c_str());
-  if (std::fread(bytes.data(), 1, size, file.get()) != size_t(size))
-    return ioError("read failed");
-  return createSession(std::move(bytes), options, session);
+  return guarded([&] {
+    vitrt_options chosen = optionsOrDefaults(options);
+    if (Error error = checkOptions(chosen))
+      return fail(error);
+    auto ioError = [&](const std::string &what) {
+      return fail({VITRT_ERROR_IO, std::string(path) + ": " + what});
+    };
+    // O_NONBLOCK, or opening a FIFO would wait for a writer; reads of a
+    // regular file ignore it.
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+      return ioError(std::strerror(errno));
+    std::unique_ptr<int, void (*)(int *)> closer(&fd,
+                                                 [](int *fd) { close(*fd); });
+    struct stat info;
+    if (fstat(fd, &info) != 0)
+      return ioError(std::strerror(errno));
+    // A directory cannot be read, a device or FIFO may never end (/dev/zero)
+    // or block: refused before any read.
+    if (!S_ISREG(info.st_mode))
+      return ioError("not a regular file");
+    // Before reading: a larger file cannot be a .vitb, however it ends.
+    uint64_t size = info.st_size;
+    if (size > kMaxArtifactBytes)
+      return fail({VITRT_ERROR_INVALID_ARTIFACT,
+                   std::string(path) + ": " + tooLargeForArtifact(size)});
+    AlignedBytes bytes(size);
+    if (size > 0 && !bytes.data())
+      return ioError("cannot allocate " + std::to_string(size) +
+                     " bytes to read it");
+    for (size_t done = 0; done < size;) {
+      ssize_t count = read(fd, bytes.data() + done, size - done);
+      if (count < 0 && errno == EINTR)
+        continue;
+      if (count < 0)
+        return ioError(std::string("read failed: ") + std::strerror(errno));
+      if (count == 0)
+        return ioError("read failed: the file shrank while it was read");
+      done += count;
+    }
+    return createSession(std::move(bytes), chosen, session);
+  });
 }
 
 void vitrt_session_destroy(vitrt_session *session) { delete session; }
@@ -221,9 +283,11 @@ vitrt_status vitrt_session_run(vitrt_session *session,
     if (!outputs[i])
       return invalidArgument("null output buffer");
   KernelTimes *times = session->kernelTimes ? &*session->kernelTimes : nullptr;
-  if (Error error = session->backend->run(inputs, outputs, times))
-    return fail(error);
-  return VITRT_OK;
+  return guarded([&] {
+    if (Error error = session->backend->run(inputs, outputs, times))
+      return fail(error);
+    return VITRT_OK;
+  });
 }
 
 vitrt_status vitrt_session_set_profiling(vitrt_session *session, int enabled) {

@@ -47,11 +47,23 @@ template <typename Ready> bool spinUntil(Ready ready) {
 
 ThreadPool::ThreadPool(int numThreads)
     : shares(new Share[std::max(numThreads, 1)]) {
-  for (int worker = 1; worker < std::max(numThreads, 1); ++worker)
-    workers.emplace_back([this, worker] { workerLoop(worker); });
+  try {
+    workers.reserve(std::max(numThreads, 1) - 1);
+    for (int worker = 1; worker < std::max(numThreads, 1); ++worker)
+      workers.emplace_back([this, worker] { workerLoop(worker); });
+  } catch (...) {
+    // The system refused a thread (EAGAIN: a limit on threads or memory).
+    // No destructor runs for a constructor that throws, and a joinable
+    // std::thread destroyed would call std::terminate: stop the workers
+    // started so far first.
+    stop();
+    throw;
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop(); }
+
+void ThreadPool::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex);
     stopping.store(true, std::memory_order_relaxed);
@@ -60,6 +72,7 @@ ThreadPool::~ThreadPool() {
   wake.notify_all();
   for (std::thread &worker : workers)
     worker.join();
+  workers.clear();
 }
 
 void ThreadPool::parallelFor(

@@ -25,6 +25,9 @@ namespace vitrt {
 /// sleeping thread wakes.
 class ThreadPool {
 public:
+  /// Starts `numThreads` - 1 workers (none for 1 or less). Throws
+  /// std::system_error if the system cannot start one of them, after
+  /// stopping those it started.
   explicit ThreadPool(int numThreads);
   ~ThreadPool();
   ThreadPool(const ThreadPool &) = delete;
@@ -38,6 +41,9 @@ public:
                    const std::function<void(int64_t, int64_t)> &body);
 
 private:
+  /// Stops and joins every worker.
+  void stop();
+
   /// The tiles [begin, end) a thread has yet to run, packed into one word
   /// so that its owner (from the front) and thieves (from the back) update
   /// it with one compare-and-swap.

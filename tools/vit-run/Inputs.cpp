@@ -52,10 +52,16 @@ static bool loadNpy(std::string_view bytes, const InputSpec &spec,
     return false;
   }
   size_t available = bytes.size() - header.dataOffset;
-  if (available < data.size() * sizeof(float)) {
-    problem = "truncated: " + formatShape(header.shape) + " float32 needs " +
-              std::to_string(data.size() * sizeof(float)) +
-              " bytes of data, the file has " + std::to_string(available);
+  size_t needed = data.size() * sizeof(float);
+  if (available != needed) {
+    // NumPy writes the data and nothing after it, so bytes after the data
+    // mean a damaged file or a wrong header.
+    problem = (available < needed ? "truncated: " : "trailing data: ") +
+              formatShape(header.shape) + " float32 needs " +
+              std::to_string(needed) + " bytes of data, the file has " +
+              std::to_string(available);
+    if (available > needed)
+      problem += " (" + std::to_string(available - needed) + " bytes too many)";
     return false;
   }
   // copy_n, not memcpy: an empty input has no data() to copy to, and

@@ -40,7 +40,11 @@ static std::optional<std::string_view> findField(std::string_view dict,
   return std::nullopt;
 }
 
-static bool parseShape(std::string_view text, Shape &shape) {
+/// Parses the 'shape' tuple at the start of `text`; false with `problem`
+/// ("" if it is not a tuple of dimensions at all) if it cannot.
+static bool parseShape(std::string_view text, Shape &shape,
+                       std::string &problem) {
+  problem.clear();
   size_t close = text.find(')');
   if (text.empty() || text[0] != '(' || close == std::string_view::npos)
     return false;
@@ -60,9 +64,24 @@ static bool parseShape(std::string_view text, Shape &shape) {
     }
     item = item.substr(begin, item.find_last_not_of(' ') - begin + 1);
     uint64_t dim;
-    if (!parseUnsigned(item, INT64_MAX, dim))
+    if (parseUnsigned(item, INT64_MAX, dim)) {
+      shape.push_back(static_cast<int64_t>(dim));
+      continue;
+    }
+    // Say why a number is no dimension; the item is digits (and a sign),
+    // so it prints as it is, shortened if long.
+    bool negative = item.front() == '-';
+    std::string_view digits = item.substr(negative ? 1 : 0);
+    if (digits.empty() ||
+        digits.find_first_not_of("0123456789") != std::string_view::npos)
       return false;
-    shape.push_back(static_cast<int64_t>(dim));
+    std::string shown(item.substr(0, 24));
+    if (item.size() > shown.size())
+      shown += "... (" + std::to_string(digits.size()) + " digits)";
+    problem =
+        negative ? "negative dimension " + shown + " in 'shape'"
+                 : "dimension " + shown + " in 'shape' is larger than 2^63 - 1";
+    return false;
   }
   return true;
 }
@@ -121,8 +140,10 @@ bool vitrun::parseNpyHeader(std::string_view bytes, NpyHeader &header,
   header.fortranOrder = fortran->substr(0, 4) == "True";
 
   std::optional<std::string_view> shape = findField(dict, "shape");
-  if (!shape || !parseShape(*shape, header.shape)) {
-    error = "malformed .npy header: no 'shape' tuple";
+  std::string problem;
+  if (!shape || !parseShape(*shape, header.shape, problem)) {
+    error = "malformed .npy header: " +
+            (problem.empty() ? "no 'shape' tuple" : problem);
     return false;
   }
   return true;

@@ -2,6 +2,10 @@
 
 #include "Support.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -40,23 +44,47 @@ bool vitrun::parseUnsigned(std::string_view text, uint64_t max,
 }
 
 bool vitrun::readFile(const std::string &path, std::string &bytes,
-                      std::string &error) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE *)> file(
-      std::fopen(path.c_str(), "rb"), std::fclose);
-  if (!file) {
+                      std::string &error, uint64_t maxBytes,
+                      std::string_view tooLarge) {
+  // O_NONBLOCK, or opening a FIFO would wait for a writer; reads of a
+  // regular file ignore it.
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
     error = path + ": cannot open: " + std::strerror(errno);
+    return false;
+  }
+  std::unique_ptr<int, void (*)(int *)> closer(&fd,
+                                               [](int *fd) { close(*fd); });
+  struct stat info;
+  if (fstat(fd, &info) != 0) {
+    error = path + ": cannot read: " + std::strerror(errno);
+    return false;
+  }
+  // A directory cannot be read, a device or FIFO may never end (/dev/zero)
+  // or block: refused before any read.
+  if (!S_ISREG(info.st_mode)) {
+    error = path + ": not a regular file";
+    return false;
+  }
+  if (uint64_t(info.st_size) > maxBytes) {
+    error = path + ": " + std::to_string(info.st_size) + " bytes, " +
+            std::string(tooLarge);
     return false;
   }
   bytes.clear();
   char buffer[1 << 16];
-  while (size_t count = std::fread(buffer, 1, sizeof(buffer), file.get()))
+  while (true) {
+    ssize_t count = read(fd, buffer, sizeof(buffer));
+    if (count < 0 && errno == EINTR)
+      continue;
+    if (count < 0) {
+      error = path + ": cannot read: " + std::strerror(errno);
+      return false;
+    }
+    if (count == 0)
+      return true;
     bytes.append(buffer, count);
-  // fopen succeeds on a directory; reading it fails with EISDIR.
-  if (std::ferror(file.get())) {
-    error = path + ": cannot read: " + std::strerror(errno);
-    return false;
   }
-  return true;
 }
 
 bool vitrun::writeFile(const std::string &path,

@@ -1,8 +1,10 @@
 //===- Support.h - Small helpers shared by vit-run --------------*- C++ -*-===//
 //
 // Shapes, number parsing and file reading for the option parser, the input
-// loaders and the .npy reader/writer. Failures are reported as a bool plus a
-// one-line message, which the driver prints after "vit-run: error: ".
+// loaders and the .npy reader/writer; vitb-reseal reads and writes its
+// artifact with them too. Failures are reported as a bool plus a one-line
+// message, which the tool prints after "vit-run: error: " (or
+// "vitb-reseal: error: ").
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,8 +32,13 @@ int64_t numElements(const Shape &shape);
 /// greater than `max`.
 bool parseUnsigned(std::string_view text, uint64_t max, uint64_t &value);
 
-/// Reads a whole file; the error names the file and the reason.
-bool readFile(const std::string &path, std::string &bytes, std::string &error);
+/// Reads a whole regular file; the error names the file and the reason. A
+/// directory, device or FIFO is refused before anything is read (a read
+/// could block or never end), and so is a file of more than `maxBytes`
+/// bytes, with "N bytes, " followed by `tooLarge`.
+bool readFile(const std::string &path, std::string &bytes, std::string &error,
+              uint64_t maxBytes = UINT64_MAX,
+              std::string_view tooLarge = "too large");
 
 /// Writes `parts` one after the other as the file `path`; the error names
 /// the file and the reason.

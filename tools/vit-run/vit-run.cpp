@@ -190,7 +190,7 @@ static ParseResult parseArgs(int argc, char **argv, Options &options,
     } else if (name == "--iterations") {
       ok = number(1, INT_MAX, options.iterations.emplace());
     } else if (name == "--threads") {
-      ok = number(0, INT_MAX, options.threads);
+      ok = number(0, VITRT_MAX_THREADS, options.threads);
     } else if (name == "--device") {
       ok = number(0, INT_MAX, options.device);
     } else {

@@ -8,17 +8,16 @@
 //   vitb-reseal ARTIFACT      rewrites ARTIFACT in place
 //
 // Nothing else needs it: vitc writes correct checksums. Plain C++ over
-// include/vitc/Artifact/Reseal.h, which the resealing fuzzer shares.
+// include/vitc/Artifact/Reseal.h, which the resealing fuzzer shares, and
+// vit-run's file helpers (tools/vit-run/Support.h).
 //
 //===----------------------------------------------------------------------===//
 
+#include "Support.h"
 #include "vitc/Artifact/Reseal.h"
 
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <string>
-#include <vector>
 
 namespace {
 
@@ -39,18 +38,17 @@ int main(int argc, char **argv) {
                  "in place.\n");
     return argc == 2 ? 0 : 1;
   }
-  std::string path = argv[1];
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return fail(path + ": cannot open");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
-  if (std::string problem = vitb::resealArtifact(bytes.data(), bytes.size());
+  std::string path = argv[1], bytes, error;
+  // The size before anything is read: FlatBuffers' verifier takes buffers
+  // below 2^31 - 1 bytes.
+  if (!vitrun::readFile(path, bytes, error, FLATBUFFERS_MAX_BUFFER_SIZE - 1,
+                        "more than a .vitb can hold (2 GiB less 2 bytes)"))
+    return fail(error);
+  if (std::string problem = vitb::resealArtifact(
+          reinterpret_cast<uint8_t *>(bytes.data()), bytes.size());
       !problem.empty())
     return fail(path + ": " + problem);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
-  if (!out.flush())
-    return fail(path + ": cannot write");
+  if (!vitrun::writeFile(path, {bytes}, error))
+    return fail(error);
   return 0;
 }

@@ -17,6 +17,7 @@
 #include "vitc/Frontend/Safetensors.h"
 #include "vitc/Frontend/Weights.h"
 #include "vitc/InitAll.h"
+#include "vitc/Support/InputFiles.h"
 #include "vitc/Version.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -45,6 +46,35 @@
 using namespace llvm;
 
 namespace {
+
+/// Integer flags are read in decimal: LLVM's own parser reads 010 as octal
+/// 8 and 0x10 as 16, which a size given on the command line never means.
+/// (LLVM's parsers of long and unsigned long are final: the flags hold long
+/// long and unsigned long long, both 64 bits as int64_t and uint64_t are.)
+template <typename T> struct DecimalParser : cl::parser<T> {
+  using cl::parser<T>::parser;
+  bool parse(cl::Option &option, StringRef, StringRef arg, T &value) {
+    if (arg.getAsInteger(10, value))
+      return option.error("'" + arg + "' is not a decimal integer");
+    return false;
+  }
+};
+static_assert(sizeof(long long) == sizeof(int64_t));
+template <typename T>
+using IntegerFlag = cl::opt<T, /*ExternalStorage=*/false, DecimalParser<T>>;
+
+/// Number flags need a number: LLVM's own parser reads an empty value (the
+/// middle of --pixel-mean=0.5,,0.5) as 0.
+struct NumberParser : cl::parser<double> {
+  using cl::parser<double>::parser;
+  bool parse(cl::Option &option, StringRef name, StringRef arg, double &value) {
+    if (arg.trim().empty())
+      return option.error("an empty value where a number is expected");
+    return cl::parser<double>::parse(option, name, arg, value);
+  }
+};
+using NumberFlag = cl::opt<double, /*ExternalStorage=*/false, NumberParser>;
+using NumberListFlag = cl::list<double, bool, NumberParser>;
 
 cl::OptionCategory modelCategory("Model selection");
 cl::OptionCategory weightCategory("Weights");
@@ -75,27 +105,27 @@ cl::opt<std::string>
                cl::value_desc("file.json"), cl::cat(modelCategory));
 
 // Per-field overrides; they apply after --config.
-cl::opt<int64_t> imageSize("image-size", cl::desc("Input image side"),
-                           cl::cat(modelCategory));
-cl::opt<int64_t> patchSize("patch-size", cl::desc("Patch side"),
-                           cl::cat(modelCategory));
-cl::opt<int64_t> channels("channels", cl::desc("Image channels"),
-                          cl::cat(modelCategory));
-cl::opt<int64_t> hiddenSize("hidden-size", cl::desc("Embedding width"),
-                            cl::cat(modelCategory));
-cl::opt<int64_t> depth("depth", cl::desc("Number of encoder blocks"),
-                       cl::cat(modelCategory));
-cl::opt<int64_t> numHeads("num-heads", cl::desc("Attention heads"),
-                          cl::cat(modelCategory));
-cl::opt<int64_t> mlpDim("mlp-dim", cl::desc("MLP hidden width"),
-                        cl::cat(modelCategory));
-cl::opt<int64_t> numClasses("num-classes", cl::desc("Classifier outputs"),
-                            cl::cat(modelCategory));
+IntegerFlag<long long> imageSize("image-size", cl::desc("Input image side"),
+                                 cl::cat(modelCategory));
+IntegerFlag<long long> patchSize("patch-size", cl::desc("Patch side"),
+                                 cl::cat(modelCategory));
+IntegerFlag<long long> channels("channels", cl::desc("Image channels"),
+                                cl::cat(modelCategory));
+IntegerFlag<long long> hiddenSize("hidden-size", cl::desc("Embedding width"),
+                                  cl::cat(modelCategory));
+IntegerFlag<long long> depth("depth", cl::desc("Number of encoder blocks"),
+                             cl::cat(modelCategory));
+IntegerFlag<long long> numHeads("num-heads", cl::desc("Attention heads"),
+                                cl::cat(modelCategory));
+IntegerFlag<long long> mlpDim("mlp-dim", cl::desc("MLP hidden width"),
+                              cl::cat(modelCategory));
+IntegerFlag<long long> numClasses("num-classes", cl::desc("Classifier outputs"),
+                                  cl::cat(modelCategory));
 cl::opt<bool> qkvBias("qkv-bias",
                       cl::desc("Whether q/k/v projections have a bias"),
                       cl::cat(modelCategory));
-cl::opt<double> layerNormEps("layer-norm-eps", cl::desc("LayerNorm epsilon"),
-                             cl::cat(modelCategory));
+NumberFlag layerNormEps("layer-norm-eps", cl::desc("LayerNorm epsilon"),
+                        cl::cat(modelCategory));
 cl::opt<std::string> inputLayout("input-layout", cl::desc("nchw or nhwc"),
                                  cl::cat(modelCategory));
 cl::opt<std::string> kernelLayout("kernel-layout",
@@ -103,13 +133,13 @@ cl::opt<std::string> kernelLayout("kernel-layout",
                                   cl::cat(modelCategory));
 cl::opt<std::string> gelu("gelu", cl::desc("GELU formula: exact or tanh"),
                           cl::cat(modelCategory));
-cl::list<double>
+NumberListFlag
     pixelMean("pixel-mean",
               cl::desc("Per-channel mean of [0, 1] pixels the model was "
                        "trained with, comma-separated (e.g. 0.5,0.5,0.5)"),
               cl::value_desc("m1,m2,..."), cl::CommaSeparated,
               cl::cat(modelCategory));
-cl::list<double>
+NumberListFlag
     pixelStd("pixel-std",
              cl::desc("Per-channel standard deviation of [0, 1] pixels, "
                       "comma-separated"),
@@ -120,8 +150,8 @@ cl::opt<std::string>
                cl::desc("Class names to embed in the artifact, one per line "
                         "and one per class (vit-run prints them)"),
                cl::value_desc("file"), cl::cat(modelCategory));
-cl::opt<int64_t> batchSize("batch", cl::desc("Images per batch"), cl::init(1),
-                           cl::cat(modelCategory));
+IntegerFlag<long long> batchSize("batch", cl::desc("Images per batch"),
+                                 cl::init(1), cl::cat(modelCategory));
 
 cl::opt<std::string> weightsFile("weights",
                                  cl::desc("safetensors checkpoint (timm or "
@@ -131,8 +161,9 @@ cl::opt<std::string> weightsFile("weights",
 cl::opt<bool> randomWeights("random-weights",
                             cl::desc("Use seeded random weights"),
                             cl::cat(weightCategory));
-cl::opt<uint64_t> seed("seed", cl::desc("Seed for --random-weights"),
-                       cl::init(0), cl::cat(weightCategory));
+IntegerFlag<unsigned long long> seed("seed",
+                                     cl::desc("Seed for --random-weights"),
+                                     cl::init(0), cl::cat(weightCategory));
 cl::opt<std::string>
     weightNames("weight-names",
                 cl::desc("Naming for random weights and IR without a "
@@ -195,7 +226,7 @@ cl::opt<std::string> cpuTile(
              "linear; attention tiles take two vectors of queries); a tuning "
              "knob, see docs/codegen-cpu.md"),
     cl::value_desc("ROWSxCOLUMNS"), cl::cat(outputCategory));
-cl::opt<int64_t> cpuRowPadding(
+IntegerFlag<long long> cpuRowPadding(
     "cpu-row-padding",
     cl::desc("--target cpu: bytes added to each row of an activation whose "
              "rows are a multiple of 4 KiB long (e.g. fc2's input in "
@@ -235,29 +266,40 @@ applyEnumFlag(const cl::opt<std::string> &flag,
          flag.getValue() + "'";
 }
 
-template <typename T> void applyFlag(const cl::opt<T> &flag, T &field) {
+template <typename T, typename Parser, typename Field>
+void applyFlag(const cl::opt<T, false, Parser> &flag, Field &field) {
   if (flag.getNumOccurrences())
     field = flag;
 }
 
-void applyFlag(const cl::list<double> &flag, std::vector<double> &field) {
+void applyFlag(const NumberListFlag &flag, std::vector<double> &field) {
   if (flag.getNumOccurrences())
     field.assign(flag.begin(), flag.end());
 }
 
 /// The lines of the --labels file, without line ends (a final newline
-/// ends the last label, it does not add an empty one).
-Expected<std::vector<std::string>> readLabels(StringRef path) {
-  ErrorOr<std::unique_ptr<MemoryBuffer>> text = MemoryBuffer::getFile(path);
+/// ends the last label, it does not add an empty one). A file without
+/// labels, an empty line or a NUL byte is an error, not a model without
+/// class names or with blank or cut ones.
+Expected<std::vector<std::string>> readLabels(const std::string &path) {
+  Expected<std::unique_ptr<MemoryBuffer>> text = vitc::readInputFile(path);
   if (!text)
-    return failure(path + ": " + text.getError().message());
+    return text.takeError();
   std::vector<std::string> labels;
   StringRef rest = (*text)->getBuffer();
   while (!rest.empty()) {
     auto [line, next] = rest.split('\n');
-    labels.push_back(line.rtrim('\r').str());
+    StringRef label = line.rtrim('\r');
+    std::string where = path + ":" + std::to_string(labels.size() + 1);
+    if (label.empty())
+      return failure(where + ": an empty line (one class name per line)");
+    if (label.contains('\0'))
+      return failure(where + ": a NUL byte in a class name");
+    labels.push_back(label.str());
     rest = next;
   }
+  if (labels.empty())
+    return failure(path + ": no class names (one per line, one per class)");
   return labels;
 }
 
@@ -292,10 +334,10 @@ resolveConfig(const std::optional<vitc::ModelDirectory> &folder) {
     config = *preset;
   }
   if (!configFile.empty()) {
-    ErrorOr<std::unique_ptr<MemoryBuffer>> text =
-        MemoryBuffer::getFile(configFile);
+    Expected<std::unique_ptr<MemoryBuffer>> text =
+        vitc::readInputFile(configFile);
     if (!text)
-      return failure(configFile + ": " + text.getError().message());
+      return text.takeError();
     if (Error error =
             vitc::applyJsonOverrides(config, (*text)->getBuffer().str()))
       return failure(configFile + ": " + toString(std::move(error)));
@@ -392,9 +434,15 @@ resolveWeights(const vitc::ModelConfig &config,
 Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 parseInputModule(mlir::MLIRContext &context) {
   std::string error;
+  // "-" is standard input, which cannot be checked ahead.
+  if (inputFile != "-")
+    if (Error notAFile = vitc::checkRegularFile(inputFile))
+      return std::move(notAFile);
   std::unique_ptr<MemoryBuffer> buffer = mlir::openInputFile(inputFile, &error);
   if (!buffer)
     return failure(error);
+  if (Error tooDeep = vitc::checkNestingDepth(buffer->getBuffer()))
+    return failure(inputFile + ": " + toString(std::move(tooDeep)));
   SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(buffer), SMLoc());
   // Parse errors reach the tool's diagnostic handler with their location.

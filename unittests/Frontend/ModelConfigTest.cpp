@@ -87,13 +87,24 @@ TEST(ModelConfigTest, ValidateRejectsBadConfigs) {
   EXPECT_EQ(llvm::toString(config.validate()),
             "image_size 225 is not a multiple of patch_size 16");
 
-  for (double eps : {0.0, -1e-6, std::nan("")}) {
+  // Values a double holds but fp32, which the kernels compute in, does not
+  // (1e-50 is 0 there, 1e39 infinity) are refused too.
+  for (auto [eps, text] : {std::pair<double, const char *>{0.0, "0"},
+                           {-1e-6, "-1e-06"},
+                           {std::nan(""), "nan"},
+                           {1e-50, "1e-50"},
+                           {1e39, "1e+39"}}) {
     config = preset("vit-b16");
     config.layerNormEps = eps;
     EXPECT_EQ(llvm::toString(config.validate()),
-              "layer_norm_eps must be a positive finite number")
+              std::string("layer_norm_eps must be a positive number that "
+                          "fp32 holds (1.4e-45 to 3.4e38), got ") +
+                  text)
         << eps;
   }
+  config = preset("vit-b16");
+  config.layerNormEps = 1e-40; // a subnormal fp32 number, but not zero
+  EXPECT_EQ(llvm::toString(config.validate()), "");
 
   config = preset("vit-b16");
   config.depth = 0;
@@ -220,11 +231,24 @@ TEST(ModelConfigJson, PixelStatisticsAreValidated) {
             "--pixel-mean and --pixel-std, comma-separated");
   config.pixelStd = {1, 0, 1};
   EXPECT_EQ(llvm::toString(config.validate()),
-            "pixel_std values must be positive and finite");
+            "pixel_std values must be positive normal fp32 numbers (1.2e-38 "
+            "to 3.4e38), got 0");
+  // 1e-40 is subnormal in fp32: the runtime's 1 / std would be infinite.
+  config.pixelStd = {1, 1e-40, 1};
+  EXPECT_EQ(llvm::toString(config.validate()),
+            "pixel_std values must be positive normal fp32 numbers (1.2e-38 "
+            "to 3.4e38), got 1e-40");
+  config.pixelStd = {1, 1.2e-38, 1};
+  EXPECT_EQ(llvm::toString(config.validate()), "");
   config.pixelStd = {1, 1, 1};
   config.pixelMean = {0, NAN, 0};
   EXPECT_EQ(llvm::toString(config.validate()),
-            "pixel_mean values must be finite");
+            "pixel_mean values must be finite in fp32 (at most 3.4e38 in "
+            "magnitude), got nan");
+  config.pixelMean = {0, 1e39, 0};
+  EXPECT_EQ(llvm::toString(config.validate()),
+            "pixel_mean values must be finite in fp32 (at most 3.4e38 in "
+            "magnitude), got 1e+39");
   EXPECT_EQ(vitc::lookupPreset("vit-b16-keras")->pixelMean,
             (std::vector<double>{0.5, 0.5, 0.5}));
 }
@@ -236,7 +260,7 @@ TEST(ModelConfigJson, LabelsNameEveryClassOrNone) {
   llvm::Error error = vitc::applyJsonOverrides(
       config, R"({"labels": ["cat", "dog", "line\nbreak"]})");
   ASSERT_FALSE(bool(error)) << llvm::toString(std::move(error));
-  EXPECT_FALSE(bool(config.validate()));
+  EXPECT_EQ(llvm::toString(config.validate()), "");
   // They survive the round trip through the artifact's config JSON.
   vitc::ModelConfig restored = *vitc::lookupPreset("vit-ti16");
   error = vitc::applyJsonOverrides(restored, vitc::toJson(config));

@@ -11,11 +11,17 @@
 #include "vitc/Artifact/vitb_generated.h"
 #include "vitc/Runtime/vitrt.h"
 
+#include "AddressSpaceLimit.h"
+
 #include "gtest/gtest.h"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -514,17 +520,92 @@ TEST(ArtifactVerification, MissingFileIsAnIoError) {
   EXPECT_EQ(session, nullptr);
 }
 
-TEST(ArtifactVerification, UnallocatableCopyIsAnError) {
-  // The size is checked before the bytes are read: the copy cannot be
-  // allocated, and the runtime says so instead of writing through null.
+TEST(ArtifactVerification, OversizedArtifactIsRefusedBeforeTheCopy) {
+  // FlatBuffers' offsets are 32-bit: the size is checked before the bytes
+  // are copied or read (the buffer here holds one byte), and the message
+  // says what is wrong rather than "corrupt or truncated".
   uint8_t byte = 0;
   vitrt_session *session = nullptr;
   EXPECT_EQ(vitrt_session_create_from_memory(&byte, size_t(1) << 60, nullptr,
                                              &session),
-            VITRT_ERROR_EXECUTION);
+            VITRT_ERROR_INVALID_ARTIFACT);
   EXPECT_STREQ(vitrt_last_error(),
-               "cannot allocate 1152921504606846976 bytes for the artifact");
+               "invalid artifact: 1152921504606846976 bytes, more than a "
+               ".vitb can hold (2 GiB less 2 bytes)");
   EXPECT_EQ(session, nullptr);
+}
+
+/// A path in the test's temporary directory.
+std::string temporaryPath(const std::string &name) {
+  return testing::TempDir() + "vitrt-" + std::to_string(getpid()) + "-" + name;
+}
+
+TEST(ArtifactVerification, OversizedFileIsRefusedUnread) {
+  // A sparse file: its size costs no disk, and it is never read.
+  std::string path = temporaryPath("large.vitb");
+  FILE *file = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(file, nullptr);
+  std::fclose(file);
+  ASSERT_EQ(truncate(path.c_str(), off_t(2200) << 20), 0);
+  vitrt_session *session = nullptr;
+  EXPECT_EQ(vitrt_session_create_from_file(path.c_str(), nullptr, &session),
+            VITRT_ERROR_INVALID_ARTIFACT);
+  EXPECT_EQ(std::string(vitrt_last_error()),
+            path + ": 2306867200 bytes, more than a .vitb can hold (2 GiB "
+                   "less 2 bytes)");
+  EXPECT_EQ(session, nullptr);
+  std::remove(path.c_str());
+}
+
+TEST(ArtifactVerification, OnlyRegularFilesAreRead) {
+  // A directory, a device that never ends and a FIFO without a writer
+  // (whose open alone would block) are refused before any read.
+  std::string fifo = temporaryPath("fifo.vitb");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  for (const std::string &path : {testing::TempDir(), std::string("/dev/zero"),
+                                  std::string("/dev/null"), fifo}) {
+    vitrt_session *session = nullptr;
+    EXPECT_EQ(vitrt_session_create_from_file(path.c_str(), nullptr, &session),
+              VITRT_ERROR_IO)
+        << path;
+    EXPECT_EQ(std::string(vitrt_last_error()), path + ": not a regular file");
+    EXPECT_EQ(session, nullptr);
+  }
+  std::remove(fifo.c_str());
+}
+
+TEST(ArtifactVerification, ThreadCountsBeyondTheLimitAreRefused) {
+  vitrt_options options;
+  vitrt_options_init(&options);
+  options.num_threads = VITRT_MAX_THREADS + 1;
+  EXPECT_EQ(load(serialize(), &options), VITRT_ERROR_INVALID_ARGUMENT);
+  EXPECT_STREQ(vitrt_last_error(),
+               "num_threads is 8193, more than the 8192 a session takes");
+}
+
+TEST(ArtifactVerification, RefusedThreadsAreAnErrorNotAnException) {
+#ifdef VITRT_TEST_SANITIZED
+  GTEST_SKIP() << "a sanitizer cannot run under an address-space limit";
+#endif
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // 8000 thread stacks do not fit in 256 MiB more: the CPU session's pool
+  // cannot start (before the test artifact's stand-in code is loaded), and
+  // the C API says so instead of letting std::system_error out.
+  EXPECT_EXIT(
+      {
+        vitrt_test::limitChildAddressSpace(size_t(256) << 20);
+        vitrt_options options;
+        vitrt_options_init(&options);
+        options.num_threads = 8000;
+        vitrt_status status = load(serialize(), &options);
+        std::fprintf(stderr, "status %d: %s\n", int(status),
+                     vitrt_last_error());
+        std::_Exit(3);
+      },
+      testing::ExitedWithCode(3),
+      "status 6: cannot start 8000 worker threads: Resource temporarily "
+      "unavailable");
 }
 
 TEST(ArtifactVerification, NullArgumentsAreRejected) {

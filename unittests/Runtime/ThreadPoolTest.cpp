@@ -5,19 +5,27 @@
 // exactly once, in calls on disjoint ranges, whatever the thread and tile
 // counts; a slowed thread's tiles must move to the others; and jobs that
 // follow each other (spinning workers) or come after a pause (sleeping
-// workers) must all run. The sanitizer script runs these under TSan.
+// workers) must all run. A thread the system refuses must be an exception
+// the runtime can catch, not a termination. The sanitizer script runs these
+// under TSan.
 //
 //===----------------------------------------------------------------------===//
 
 #include "ThreadPool.h"
+#include "AddressSpaceLimit.h"
 
 #include "gtest/gtest.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -96,6 +104,31 @@ TEST(ThreadPool, ASlowThreadsTilesMoveToTheOthers) {
     stolen += tile < 50;
   EXPECT_GE(stolen, 20) << "the worker ran " << workerTiles.size() << " tiles, "
                         << stolen << " of the caller's share";
+}
+
+TEST(ThreadPool, ARefusedThreadThrowsAfterStoppingTheOthers) {
+#ifdef VITRT_TEST_SANITIZED
+  GTEST_SKIP() << "a sanitizer cannot run under an address-space limit";
+#endif
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // 8000 thread stacks do not fit in 256 MiB: some workers start, then one
+  // is refused. The pool must stop those it started before it throws (a
+  // running std::thread destroyed calls std::terminate).
+  EXPECT_EXIT(
+      {
+        vitrt_test::limitChildAddressSpace(size_t(256) << 20);
+        try {
+          ThreadPool pool(8000);
+        } catch (const std::system_error &error) {
+          std::fprintf(stderr, "refused: %s\n", error.code().message().c_str());
+          std::_Exit(3);
+        }
+        std::_Exit(4);
+      },
+      testing::ExitedWithCode(3), "refused: Resource temporarily unavailable");
+  // And in this process, without the limit, pools still start and run.
+  ThreadPool pool(3);
+  expectEveryTileOnce(pool, 100);
 }
 
 } // namespace

@@ -59,8 +59,16 @@ typedef enum vitrt_status {
 
 typedef struct vitrt_session vitrt_session;
 
+/* The most CPU worker threads a session takes: as many as the CPUs of the
+   largest machine Linux supports (NR_CPUS is at most 8192 on x86-64); more
+   could only wait for each other. */
+#define VITRT_MAX_THREADS 8192
+
 typedef struct vitrt_options {
-  /* CPU worker threads; 0 uses every hardware thread. */
+  /* CPU worker threads; 0 uses every hardware thread. At most
+     VITRT_MAX_THREADS: a session asked for more is refused with
+     VITRT_ERROR_INVALID_ARGUMENT, one whose threads the system cannot
+     start with VITRT_ERROR_EXECUTION. */
   int num_threads;
   /* CUDA device ordinal. */
   int device;

@@ -92,6 +92,13 @@ createTargetMachine(const CpuTarget &target) {
   if (!generic->isCPUStringValid(target.cpu))
     return createStringError("unknown CPU '" + target.cpu + "' for " +
                              triple.str());
+  // A 32-bit CPU (i686, pentium4) is a valid name for the x86 target, but
+  // LLVM aborts when asked for 64-bit code for it.
+  std::unique_ptr<llvm::MCSubtargetInfo> named(
+      llvmTarget->createMCSubtargetInfo(triple, target.cpu, target.features));
+  if (triple.isArch64Bit() && triple.isX86() && !named->checkFeatures("+64bit"))
+    return createStringError("CPU '" + target.cpu + "' cannot run " +
+                             triple.getArchName() + " code (a 32-bit CPU)");
   // Multiplies feeding adds become FMAs: one instruction and one rounding
   // instead of two, which is what the matmul micro-kernels are sized for
   // (AVX2 and AVX-512 both have them; without FMA hardware nothing fuses).

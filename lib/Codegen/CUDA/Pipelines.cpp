@@ -2,6 +2,7 @@
 
 #include "vitc/Codegen/CUDA/CudaCodegen.h"
 #include "vitc/Codegen/CUDA/Passes.h"
+#include "vitc/Codegen/CUDA/TensorCore.h"
 #include "vitc/Codegen/Common/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -27,6 +28,19 @@ const char *vitc::cuda::toString(Precision precision) {
     return "bf16";
   case Precision::F16:
     return "fp16";
+  }
+  llvm_unreachable("unknown precision");
+}
+
+int64_t vitc::cuda::operandChunkElements(Precision precision) {
+  switch (precision) {
+  case Precision::F32:
+    return 1;
+  case Precision::TF32:
+    return kChunkBytes / 4;
+  case Precision::BF16:
+  case Precision::F16:
+    return kChunkBytes / 2;
   }
   llvm_unreachable("unknown precision");
 }

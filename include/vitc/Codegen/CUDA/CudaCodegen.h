@@ -31,6 +31,10 @@ enum class Precision { F32, TF32, BF16, F16 };
 
 /// "fp32", "tf32", "bf16", "fp16": the names of --precision.
 const char *toString(Precision precision);
+/// Elements of a tensor-core linear's operands per 16-byte copy (4 of tf32,
+/// 8 of bf16 or fp16): the linears take tensor cores only where their K is
+/// a multiple of it. 1 for fp32, which has no tensor-core linears.
+int64_t operandChunkElements(Precision precision);
 std::optional<Precision> parsePrecision(llvm::StringRef text);
 
 struct CudaOptions {

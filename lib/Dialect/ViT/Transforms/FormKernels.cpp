@@ -23,9 +23,14 @@ bool isKernelAnchor(Operation *op) {
 }
 
 /// Whether `op` is a layer norm whose only user reads it as a linear's
-/// input, so that the linear's kernel can normalize as it loads.
-bool feedsOnlyALinear(Operation *op) {
+/// input, so that the linear's kernel can normalize as it loads, and whose
+/// width is a multiple of `multiple`.
+bool feedsOnlyALinear(Operation *op, int64_t multiple) {
   if (!isa<LayerNormOp>(op) || !op->hasOneUse())
+    return false;
+  int64_t width =
+      cast<ShapedType>(op->getResult(0).getType()).getShape().back();
+  if (ShapedType::isDynamic(width) || multiple < 1 || width % multiple != 0)
     return false;
   OpOperand &use = *op->getUses().begin();
   auto linear = dyn_cast<LinearOp>(use.getOwner());
@@ -34,8 +39,10 @@ bool feedsOnlyALinear(Operation *op) {
 
 class KernelFormer {
 public:
-  KernelFormer(func::FuncOp function, bool layerNormIntoLinear)
-      : function(function), layerNormIntoLinear(layerNormIntoLinear) {}
+  KernelFormer(func::FuncOp function, bool layerNormIntoLinear,
+               int64_t layerNormIntoLinearMultiple)
+      : function(function), layerNormIntoLinear(layerNormIntoLinear),
+        layerNormIntoLinearMultiple(layerNormIntoLinearMultiple) {}
 
   void run() {
     for (Operation &op : llvm::make_early_inc_range(function.getBody().front()))
@@ -54,7 +61,8 @@ private:
         isWeightOnly(producer->getResult(0)))
       return false;
     return isa<PatchifyOp, tensor::ExtractSliceOp>(producer) ||
-           (layerNormIntoLinear && feedsOnlyALinear(producer));
+           (layerNormIntoLinear &&
+            feedsOnlyALinear(producer, layerNormIntoLinearMultiple));
   }
 
   void outline(Operation *anchor) {
@@ -107,6 +115,7 @@ private:
 
   func::FuncOp function;
   bool layerNormIntoLinear;
+  int64_t layerNormIntoLinearMultiple;
   llvm::StringSet<> usedNames;
 };
 
@@ -115,7 +124,9 @@ struct ViTFormKernelsPass
   using Base::Base;
 
   void runOnOperation() override {
-    KernelFormer(getOperation(), layerNormIntoLinear).run();
+    KernelFormer(getOperation(), layerNormIntoLinear,
+                 layerNormIntoLinearMultiple)
+        .run();
   }
 };
 

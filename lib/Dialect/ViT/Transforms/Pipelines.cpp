@@ -23,6 +23,7 @@ void vitc::vit::buildViTFusionPipeline(
   function.addPass(createViTFuseEpiloguesPass());
   ViTFormKernelsPassOptions formKernels;
   formKernels.layerNormIntoLinear = options.layerNormIntoLinear;
+  formKernels.layerNormIntoLinearMultiple = options.layerNormIntoLinearMultiple;
   function.addPass(createViTFormKernelsPass(formKernels));
   pm.addPass(createViTExternalizeConstantsPass());
 }

@@ -3,6 +3,12 @@
 // RUN: vitc-opt %s -vit-form-kernels -split-input-file | FileCheck %s
 // RUN: vitc-opt %s -vit-form-kernels=layer-norm-into-linear=true -split-input-file \
 // RUN: | FileCheck %s --check-prefix=LN
+// With a multiple that the width (64) is, the same; with one it is not (48),
+// as without the option: every layer norm keeps its own kernel.
+// RUN: vitc-opt %s -vit-form-kernels="layer-norm-into-linear=true layer-norm-into-linear-multiple=32" \
+// RUN:   -split-input-file | FileCheck %s --check-prefix=LN
+// RUN: vitc-opt %s -vit-form-kernels="layer-norm-into-linear=true layer-norm-into-linear-multiple=48" \
+// RUN:   -split-input-file | FileCheck %s
 
 // One kernel per anchor, named after the anchor's NameLoc, or after the op
 // when it has none; names repeat with _1, _2 suffixes. The body's block

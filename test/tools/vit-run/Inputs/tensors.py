@@ -1,13 +1,17 @@
 """Writes and checks the files of the vit-run tests with the standard library
 only (no NumPy or PIL).
 
-  tensors.py npy FILE DIMS [--f8] [--fortran] [--truncate N]
+  tensors.py npy FILE DIMS [--f8] [--fortran] [--truncate N] [--extra N]
+                [--shape-text TEXT]
   tensors.py raw FILE DIMS [--truncate N]
   tensors.py png FILE WIDTH HEIGHT gradient|solid
   tensors.py top1 FILE.npy
   tensors.py check-image WIDTH HEIGHT gradient|solid SAVED.npy LOG [INDEX]
 
-DIMS is comma-separated ("1,3,32,32"). npy and raw hold the same values for
+DIMS is comma-separated ("1,3,32,32"). --truncate cuts N bytes off the
+end, --extra appends N zero bytes; --shape-text writes TEXT as the header's
+'shape' (e.g. a negative dimension), the data still being that of DIMS.
+npy and raw hold the same values for
 the same DIMS, so a model must give the same logits for both. check-image
 recomputes vit-run's preprocessing of a png written by this script (bilinear
 resize with half-pixel centres, [0, 1] scaling, the mean/std printed on
@@ -26,9 +30,9 @@ def values(count):
     return [((i * 37) % 101) / 50.0 - 1.0 for i in range(count)]
 
 
-def npy_bytes(dims, descr, fortran):
+def npy_bytes(dims, descr, fortran, shape_text=None):
     trailing = "," if len(dims) == 1 else ""
-    shape = "(%s%s)" % (", ".join(map(str, dims)), trailing)
+    shape = shape_text or "(%s%s)" % (", ".join(map(str, dims)), trailing)
     header = "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (
         descr, fortran, shape)
     header += " " * (-(10 + len(header) + 1) % 64) + "\n"
@@ -118,14 +122,15 @@ def main(args):
     command = args[0]
     if command in ("npy", "raw"):
         dims = [int(d) for d in args[2].split(",")]
-        truncate = 0
-        if "--truncate" in args:
-            truncate = int(args[args.index("--truncate") + 1])
+        def option(name, default):
+            return args[args.index(name) + 1] if name in args else default
+        truncate = int(option("--truncate", 0))
         data = npy_bytes(dims, "<f8" if "--f8" in args else "<f4",
-                         "--fortran" in args)
+                         "--fortran" in args, option("--shape-text", None))
         if command == "raw":
             data = data[data.index(b"\n") + 1:]
-        open(args[1], "wb").write(data[:len(data) - truncate])
+        data = data[:len(data) - truncate] + b"\0" * int(option("--extra", 0))
+        open(args[1], "wb").write(data)
     elif command == "png":
         write_png(args[1], int(args[2]), int(args[3]), args[4])
     elif command == "top1":

@@ -31,6 +31,11 @@ struct ViTFusionPipelineOptions
       llvm::cl::desc("Fuse a layer norm into the linear that alone reads it "
                      "(vit-form-kernels)"),
       llvm::cl::init(false)};
+  Option<int64_t> layerNormIntoLinearMultiple{
+      *this, "layer-norm-into-linear-multiple",
+      llvm::cl::desc("Only where the width is a multiple of this "
+                     "(vit-form-kernels)"),
+      llvm::cl::init(1)};
 };
 
 /// Graph ops to fused kernels: decompose, fold epilogues, form kernels and

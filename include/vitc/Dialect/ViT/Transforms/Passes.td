@@ -88,12 +88,20 @@ def ViTFormKernelsPass : Pass<"vit-form-kernels", "mlir::func::FuncOp"> {
     `vit.linear`'s input joins that linear's kernel too: a schedule that
     computes the row statistics once per block and normalizes as it loads
     the operand (the CUDA tensor-core linears) then saves the layer norm's
-    kernel and the round trip of its output through memory.
+    kernel and the round trip of its output through memory. Such a schedule
+    may need the width to be a multiple of something (the tensor-core
+    linears copy rows in 16-byte pieces), which
+    `layer-norm-into-linear-multiple` gives: a layer norm of any other width
+    keeps its kernel, and the linear reads its output as usual.
   }];
   let options = [
     Option<"layerNormIntoLinear", "layer-norm-into-linear", "bool",
            /*default=*/"false",
-           "Fuse a layer norm into the linear that alone reads it">
+           "Fuse a layer norm into the linear that alone reads it">,
+    Option<"layerNormIntoLinearMultiple", "layer-norm-into-linear-multiple",
+           "int64_t", /*default=*/"1",
+           "Only where the linear's reduction (the width) is a multiple of "
+           "this: the schedule that normalizes as it loads may need it">
   ];
 }
 
