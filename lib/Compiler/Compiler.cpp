@@ -256,6 +256,10 @@ LogicalResult compileArtifact(ModuleOp module, const WeightSet &weights,
     if (failed(pm.run(module)))
       return failure();
   }
+  if (plan.kernels.empty())
+    return reportError(module, "the @vit function computes nothing (it "
+                               "returns its inputs or constants as they "
+                               "are): there is no kernel to compile");
 
   vitb::ArtifactT artifact;
   artifact.format_version = vitb::kFormatVersion;

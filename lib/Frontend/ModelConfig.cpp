@@ -5,6 +5,7 @@
 #include "vitc/Support/InputFiles.h"
 #include "vitc/Support/JsonInteger.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
 
@@ -129,8 +130,10 @@ llvm::Error ModelConfig::validate() const {
       int64_t(pixelStd.size()) != channels)
     return llvm::createStringError(
         "pixel_mean and pixel_std need one value per channel (" +
-        std::to_string(channels) +
-        "): pass --pixel-mean and --pixel-std, comma-separated");
+        std::to_string(channels) + "), got " +
+        std::to_string(pixelMean.size()) + " and " +
+        std::to_string(pixelStd.size()) +
+        ": pass --pixel-mean and --pixel-std once each, comma-separated");
   for (double std : pixelStd)
     if (!(fp32(std) >= std::numeric_limits<float>::min()) ||
         !std::isfinite(fp32(std)))
@@ -144,6 +147,17 @@ llvm::Error ModelConfig::validate() const {
           "pixel_mean values must be finite in fp32 (at most 3.4e38 in "
           "magnitude), got " +
           formatNumber(mean));
+  // The artifact stores the name and the class names as C strings: a NUL
+  // byte would cut them short. (Other control characters are kept, and
+  // escaped where they are printed.)
+  if (llvm::is_contained(name, '\0'))
+    return llvm::createStringError("the model name \"" + escapedText(name) +
+                                   "\" has a NUL byte");
+  for (auto [index, label] : llvm::enumerate(labels))
+    if (llvm::is_contained(label, '\0'))
+      return llvm::createStringError("the name of class " +
+                                     std::to_string(index) + ", \"" +
+                                     escapedText(label) + "\", has a NUL byte");
   if (!labels.empty() && int64_t(labels.size()) != numClasses)
     return llvm::createStringError(std::to_string(labels.size()) +
                                    " labels for " + std::to_string(numClasses) +

@@ -195,7 +195,11 @@ bool readIndexedNames(const Object &names, StringRef key, Fields &fields,
                   escapedText(StringRef(index)) + "' is not one");
       return false;
     }
-    byIndex[number] = name->str();
+    // "1" and "01" are two JSON keys for one class.
+    if (!byIndex.emplace(number, name->str()).second) {
+      fields.fail(key + " names class " + Twine(number) + " twice");
+      return false;
+    }
   }
   labels.clear();
   for (auto &[number, name] : byIndex) {

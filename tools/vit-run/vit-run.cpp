@@ -409,7 +409,8 @@ int main(int argc, char **argv) {
     outputs.push_back(data.data());
 
   std::string kind = vitrt_session_target_kind(session);
-  std::printf("model:   %s (%s)\n", vitrt_session_model_name(session),
+  std::printf("model:   %s (%s)\n",
+              vitc::escapedText(vitrt_session_model_name(session)).c_str(),
               options.model.c_str());
   std::printf("target:  %s %s, %s, %s\n", kind.c_str(),
               vitrt_session_target_name(session),

@@ -279,8 +279,9 @@ void applyFlag(const NumberListFlag &flag, std::vector<double> &field) {
 
 /// The lines of the --labels file, without line ends (a final newline
 /// ends the last label, it does not add an empty one). A file without
-/// labels, an empty line or a NUL byte is an error, not a model without
-/// class names or with blank or cut ones.
+/// labels or with an empty line is an error, not a model without class
+/// names or with blank ones (control characters are the config's to
+/// refuse).
 Expected<std::vector<std::string>> readLabels(const std::string &path) {
   Expected<std::unique_ptr<MemoryBuffer>> text = vitc::readInputFile(path);
   if (!text)
@@ -293,8 +294,6 @@ Expected<std::vector<std::string>> readLabels(const std::string &path) {
     std::string where = path + ":" + std::to_string(labels.size() + 1);
     if (label.empty())
       return failure(where + ": an empty line (one class name per line)");
-    if (label.contains('\0'))
-      return failure(where + ": a NUL byte in a class name");
     labels.push_back(label.str());
     rest = next;
   }
@@ -377,11 +376,15 @@ constexpr double kGibibyte = 1024.0 * 1024 * 1024;
 constexpr double kTebibyte = 1024 * kGibibyte;
 
 /// The config fields that set the size of a model's weights, for messages:
-/// "hidden_size 768, mlp_dim 3072, depth 12, num_classes 1000".
+/// "hidden_size 768, mlp_dim 3072, depth 12, num_classes 1000, 197 tokens
+/// (image_size 224, patch_size 16)"; the tokens size the position
+/// embedding.
 std::string weightSizeFields(const vitc::ModelConfig &config) {
-  return formatv("hidden_size {0}, mlp_dim {1}, depth {2}, num_classes {3}",
+  return formatv("hidden_size {0}, mlp_dim {1}, depth {2}, num_classes {3}, "
+                 "{4} tokens (image_size {5}, patch_size {6})",
                  config.hiddenSize, config.mlpDim, config.depth,
-                 config.numClasses)
+                 config.numClasses, config.numTokens(), config.imageSize,
+                 config.patchSize)
       .str();
 }
 
@@ -402,6 +405,8 @@ resolveWeights(const vitc::ModelConfig &config,
   if (!weightsFile.empty() && weightNames.getNumOccurrences())
     return failure("--weight-names does not apply to --weights: a "
                    "checkpoint's naming is detected from its tensor names");
+  if (seed.getNumOccurrences() && !randomWeights)
+    return failure("--seed seeds --random-weights, which is not given");
   std::optional<vitc::WeightNaming> naming =
       vitc::parseWeightNaming(weightNames);
   if (!naming)
@@ -448,8 +453,9 @@ parseInputModule(mlir::MLIRContext &context) {
   // Parse errors reach the tool's diagnostic handler with their location.
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+  // The parser reported why, on its line; an empty message adds none.
   if (!module)
-    return failure("could not parse '" + inputFile + "'");
+    return failure("");
   return module;
 }
 
@@ -800,6 +806,11 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   vitc::registerAllDialects(registry);
   mlir::MLIRContext context(registry);
+  // An error is one line: the operation it is about is printed after it
+  // only when asked for (--mlir-print-op-on-diagnostic, for debugging).
+  if (!cl::getRegisteredOptions()["mlir-print-op-on-diagnostic"]
+           ->getNumOccurrences())
+    context.printOpOnDiagnostic(false);
   mlir::ScopedDiagnosticHandler diagnostics(&context,
                                             [](mlir::Diagnostic &diagnostic) {
                                               printDiagnostic(diagnostic);
@@ -808,8 +819,10 @@ int main(int argc, char **argv) {
   mlir::TimingScope frontendTimer = rootTimer.nest("frontend (build IR)");
   Expected<Model> model = buildModel(context);
   frontendTimer.stop();
-  if (!model)
-    return fail(toString(model.takeError()));
+  if (!model) {
+    std::string message = toString(model.takeError());
+    return message.empty() ? 1 : fail(message);
+  }
   mlir::ModuleOp module = *model->module;
   if (compile && !model->weights)
     return fail(inputFile.empty()

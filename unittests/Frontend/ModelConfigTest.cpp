@@ -227,8 +227,9 @@ TEST(ModelConfigJson, PixelStatisticsAreValidated) {
       vitc::applyJsonOverrides(config, R"({"pixel_std": [1, 2]})");
   ASSERT_FALSE(bool(error)) << llvm::toString(std::move(error));
   EXPECT_EQ(llvm::toString(config.validate()),
-            "pixel_mean and pixel_std need one value per channel (3): pass "
-            "--pixel-mean and --pixel-std, comma-separated");
+            "pixel_mean and pixel_std need one value per channel (3), got 3 "
+            "and 2: pass --pixel-mean and --pixel-std once each, "
+            "comma-separated");
   config.pixelStd = {1, 0, 1};
   EXPECT_EQ(llvm::toString(config.validate()),
             "pixel_std values must be positive normal fp32 numbers (1.2e-38 "

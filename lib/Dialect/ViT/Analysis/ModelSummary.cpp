@@ -3,6 +3,7 @@
 #include "vitc/Dialect/ViT/Analysis/ModelSummary.h"
 
 #include "vitc/Dialect/ViT/IR/ViTOps.h"
+#include "vitc/Support/EscapedText.h"
 #include "vitc/Support/Format.h"
 
 #include "llvm/ADT/SmallPtrSet.h"
@@ -84,8 +85,9 @@ static std::string withThousands(int64_t value) {
 
 void printModelSummary(const ModelSummary &summary, llvm::raw_ostream &os) {
   int64_t batch = std::max<int64_t>(summary.batchSize, 1);
-  os << "Model: \"" << summary.modelName << "\" (batch " << summary.batchSize
-     << ")\n";
+  // Escaped: a line break in a name from a config would forge a line.
+  os << "Model: \"" << escapedText(summary.modelName) << "\" (batch "
+     << summary.batchSize << ")\n";
   std::string rule(96, '-');
   os << rule << "\n"
      << llvm::left_justify("Layer", 26) << llvm::left_justify("Type", 18)
