@@ -893,6 +893,13 @@ int main(int argc, char **argv) {
     module.print(output->os());
     output->os() << "\n";
   }
+  // A failed write (a full disk, /dev/full) is our error to report: left
+  // in the stream, LLVM would abort with its own message at exit.
+  output->os().flush();
+  if (std::error_code written = output->os().error()) {
+    output->os().clear_error();
+    return fail(outputPath + ": write failed: " + written.message());
+  }
   output->keep();
   return 0;
 }
