@@ -130,12 +130,12 @@ llvm::Error writeArtifact(const vitb::ArtifactT &artifact,
   int64_t moduleBytes = 0;
   for (const auto &module : artifact.modules)
     moduleBytes += module->data.size() + kModuleAlignment;
-  // FlatBuffers addresses its buffer with 32-bit offsets: past 2 GiB the
-  // builder would write a file no reader can verify. The metadata and the
-  // dispatch plan take far less than the 1 MiB reserved for them.
+  // Past vitb::kMaxArtifactBytes (FlatBuffers' 32-bit offsets) the builder
+  // would write a file no reader can verify. The metadata and the dispatch
+  // plan take far less than the 1 MiB reserved for them.
   constexpr int64_t kMetadataBytes = 1 << 20;
   if (constantBytes + moduleBytes + kMetadataBytes >
-      int64_t(FLATBUFFERS_MAX_BUFFER_SIZE))
+      int64_t(vitb::kMaxArtifactBytes))
     return llvm::createStringError(llvm::formatv(
         "the artifact would be {0:F1} MiB, more than the 2048 MiB a .vitb "
         "holds (FlatBuffers' 32-bit offsets); its constants (the weights) "

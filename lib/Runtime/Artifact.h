@@ -5,7 +5,7 @@
 
 #include "AlignedBytes.h"
 
-#include "vitc/Artifact/vitb_generated.h"
+#include "vitc/Artifact/Format.h"
 #include "vitc/Runtime/vitrt.h"
 
 #include <cstdint>
@@ -32,9 +32,7 @@ struct Artifact {
   }
 };
 
-/// The largest .vitb: FlatBuffers' offsets are 32-bit and signed, and its
-/// verifier takes buffers below 2^31 - 1 bytes.
-constexpr uint64_t kMaxArtifactBytes = FLATBUFFERS_MAX_BUFFER_SIZE - 1;
+using vitb::kMaxArtifactBytes;
 
 /// "2306867200 bytes, more than a .vitb can hold (2 GiB less 2 bytes)", for
 /// an artifact of `size` bytes above kMaxArtifactBytes.

@@ -39,9 +39,8 @@ int main(int argc, char **argv) {
     return argc == 2 ? 0 : 1;
   }
   std::string path = argv[1], bytes, error;
-  // The size before anything is read: FlatBuffers' verifier takes buffers
-  // below 2^31 - 1 bytes.
-  if (!vitrun::readFile(path, bytes, error, FLATBUFFERS_MAX_BUFFER_SIZE - 1,
+  // The size before anything is read.
+  if (!vitrun::readFile(path, bytes, error, vitb::kMaxArtifactBytes,
                         "more than a .vitb can hold (2 GiB less 2 bytes)"))
     return fail(error);
   if (std::string problem = vitb::resealArtifact(

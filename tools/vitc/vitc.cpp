@@ -291,9 +291,9 @@ Expected<std::vector<std::string>> readLabels(const std::string &path) {
   while (!rest.empty()) {
     auto [line, next] = rest.split('\n');
     StringRef label = line.rtrim('\r');
-    std::string where = path + ":" + std::to_string(labels.size() + 1);
     if (label.empty())
-      return failure(where + ": an empty line (one class name per line)");
+      return failure(path + ":" + std::to_string(labels.size() + 1) +
+                     ": an empty line (one class name per line)");
     labels.push_back(label.str());
     rest = next;
   }

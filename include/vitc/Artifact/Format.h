@@ -29,6 +29,11 @@ namespace vitb {
 /// the plan checksum, the kernels' signatures and the class labels.
 inline constexpr uint32_t kFormatVersion = 3;
 
+/// The largest .vitb, which the writer refuses to exceed and the runtime to
+/// read: FlatBuffers' offsets are 32-bit and signed, and its verifier takes
+/// buffers below 2^31 - 1 bytes.
+inline constexpr uint64_t kMaxArtifactBytes = FLATBUFFERS_MAX_BUFFER_SIZE - 1;
+
 /// The x86 instruction-set extensions a CPU artifact records as needed
 /// (KernelModule.cpu_features) when its code was compiled with them, by the
 /// names LLVM's target features and __builtin_cpu_supports share: the
