@@ -26,6 +26,9 @@ DEBIAN_PACKAGES=(
   libspng-dev libturbojpeg0-dev libstb-dev
   # The artifact checksums (xxhash.h, XXH3).
   libxxhash-dev
+  # qemu-x86_64, which runs the AVX2-only-machine test (test/E2E/
+  # avx2-only-cpu.test) as a Zen 3 on any x86-64 machine.
+  qemu-user
   # The Python API's tests (python/, test/python) and its offline install
   # (pip install --no-build-isolation ./python in a venv, docs/python.md).
   python3-numpy python3-pytest python3-venv python3-pip python3-setuptools
