@@ -270,6 +270,31 @@ static bool save(const std::string &path, const std::string &name,
 
 static int digitCount(int64_t value) { return std::to_string(value).size(); }
 
+static size_t countNonFinite(const std::vector<float> &values) {
+  return std::count_if(values.begin(), values.end(),
+                       [](float value) { return !std::isfinite(value); });
+}
+
+/// Says on stderr when the logits hold NaN or infinity, which the top-k
+/// lists would show as plain numbers, and whether the input already did
+/// (a .npy may hold them; the model then passes them on, as ONNX Runtime
+/// and OpenVINO do).
+static void warnNonFinite(const std::vector<float> &input,
+                          const std::vector<float> &logits) {
+  size_t badLogits = countNonFinite(logits);
+  if (badLogits == 0)
+    return;
+  size_t badInputs = countNonFinite(input);
+  std::string cause =
+      badInputs == 0
+          ? "the input is finite"
+          : "the input holds " + std::to_string(badInputs) + " of them";
+  std::fprintf(stderr,
+               "vit-run: warning: %zu of %zu logits are NaN or infinite "
+               "(%s)\n",
+               badLogits, logits.size(), cause.c_str());
+}
+
 /// Prints the `k` largest logits of each row of `logits` [images, classes],
 /// with names when there is a label per class, and each image headed by its
 /// file when `imageNames` has one per image.
@@ -455,6 +480,7 @@ int main(int argc, char **argv) {
   if (options.inputs.size() > 1)
     imageNames = options.inputs;
   printTopK(outputData.front(), images, options.topk, labels, imageNames);
+  warnNonFinite(input, outputData.front());
 
   if (options.output &&
       !save(*options.output, logitName, logitShape, outputData.front(), error))

@@ -2,7 +2,7 @@
 only (no NumPy or PIL).
 
   tensors.py npy FILE DIMS [--f8] [--fortran] [--truncate N] [--extra N]
-                [--shape-text TEXT]
+                [--shape-text TEXT] [--nan INDEX]
   tensors.py raw FILE DIMS [--truncate N]
   tensors.py png FILE WIDTH HEIGHT gradient|solid
   tensors.py top1 FILE.npy
@@ -10,7 +10,8 @@ only (no NumPy or PIL).
 
 DIMS is comma-separated ("1,3,32,32"). --truncate cuts N bytes off the
 end, --extra appends N zero bytes; --shape-text writes TEXT as the header's
-'shape' (e.g. a negative dimension), the data still being that of DIMS.
+'shape' (e.g. a negative dimension), the data still being that of DIMS;
+--nan makes the value at INDEX a NaN.
 npy and raw hold the same values for
 the same DIMS, so a model must give the same logits for both. check-image
 recomputes vit-run's preprocessing of a png written by this script (bilinear
@@ -26,11 +27,12 @@ import sys
 import zlib
 
 
-def values(count):
-    return [((i * 37) % 101) / 50.0 - 1.0 for i in range(count)]
+def values(count, nan_index=None):
+    return [math.nan if i == nan_index else ((i * 37) % 101) / 50.0 - 1.0
+            for i in range(count)]
 
 
-def npy_bytes(dims, descr, fortran, shape_text=None):
+def npy_bytes(dims, descr, fortran, shape_text=None, nan_index=None):
     trailing = "," if len(dims) == 1 else ""
     shape = shape_text or "(%s%s)" % (", ".join(map(str, dims)), trailing)
     header = "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (
@@ -38,7 +40,7 @@ def npy_bytes(dims, descr, fortran, shape_text=None):
     header += " " * (-(10 + len(header) + 1) % 64) + "\n"
     count = math.prod(dims)
     code = "d" if descr == "<f8" else "f"
-    data = struct.pack("<%d%s" % (count, code), *values(count))
+    data = struct.pack("<%d%s" % (count, code), *values(count, nan_index))
     return (b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) +
             header.encode() + data)
 
@@ -125,8 +127,10 @@ def main(args):
         def option(name, default):
             return args[args.index(name) + 1] if name in args else default
         truncate = int(option("--truncate", 0))
+        nan_index = option("--nan", None)
         data = npy_bytes(dims, "<f8" if "--f8" in args else "<f4",
-                         "--fortran" in args, option("--shape-text", None))
+                         "--fortran" in args, option("--shape-text", None),
+                         None if nan_index is None else int(nan_index))
         if command == "raw":
             data = data[data.index(b"\n") + 1:]
         data = data[:len(data) - truncate] + b"\0" * int(option("--extra", 0))
