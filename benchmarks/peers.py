@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The CPU peers benchmark: vitc, ONNX Runtime and OpenVINO on ViT-B/16.
+"""The CPU peers benchmark: vitc, ONNX Runtime and OpenVINO on ViT-B/16 (or
+another of vitc's timm-layout presets, --model).
 
 All three run the same weights on the same inputs, in this one process:
 vitc draws seeded random weights and saves them as safetensors; vitc
@@ -19,6 +20,8 @@ images/s, GFLOP/s and the share of the FMA peak) and draws a bar chart.
     build/peers-venv/bin/python benchmarks/peers.py
     build/peers-venv/bin/python benchmarks/peers.py --depth 1 --batch 1 \\
         --threads 1 --iterations 3 --chart none  # a quick check
+    build/peers-venv/bin/python benchmarks/peers.py --model vit-l16 \\
+        --chart none                             # another of the family
 
 Described in docs/benchmarks.md.
 """
@@ -57,7 +60,7 @@ except ImportError as error:
     MISSING["numpy"] = error
 try:
     import onnx
-    from vit_onnx import ViTConfig, build_onnx_model, read_safetensors
+    from vit_onnx import PRESETS, ViTConfig, build_onnx_model, read_safetensors
 except ImportError as error:
     MISSING["onnx"] = error
 try:
@@ -502,13 +505,18 @@ def draw_chart(path, rows, peaks, flops_per_image, runtimes, title):
     plt.close(figure)
 
 
+def file_stem(args, config):
+    """The model's files in the work directory: vit_b16_d12 and so on."""
+    return f"{args.model.replace('-', '_')}_d{config.depth}"
+
+
 def benchmark(args, config, workdir, weights_path, onnx_path, runtimes,
               thread_counts, lib, core):
     """Checks and times every configuration; returns (rows, checks)."""
-    model_flags = ["--model", "vit-b16", "--depth", str(config.depth)]
+    model_flags = ["--model", args.model, "--depth", str(config.depth)]
     rows, checks = [], []
     for batch in args.batch:
-        artifact = workdir / f"vit_b16_d{config.depth}_b{batch}.vitb"
+        artifact = workdir / f"{file_stem(args, config)}_b{batch}.vitb"
         if "vitc" in runtimes:
             print(f"compiling {artifact.name} with vitc ...", flush=True)
             run_tool([args.bin / "vitc", *model_flags, "--weights",
@@ -533,7 +541,7 @@ def benchmark(args, config, workdir, weights_path, onnx_path, runtimes,
                         fail(f"{artifact} reports {runner.macs_per_image} "
                              f"MACs per image, this script counts "
                              f"{expected}: the script's "
-                             "ViTConfig is not vitc's vit-b16 preset")
+                             f"ViTConfig is not vitc's {args.model} preset")
                 elif runtime == "onnxruntime":
                     runner = OrtRunner(onnx_path, threads)
                 else:
@@ -598,9 +606,13 @@ def main():
                         help="what to run, in this order; logits are checked "
                              "against the first's (default: all three, vitc "
                              "first)")
-    parser.add_argument("--depth", type=int, default=12,
-                        help="encoder blocks, fewer for a quick check "
+    parser.add_argument("--model", default="vit-b16",
+                        help="vitc preset to compile and rebuild as ONNX: "
+                             "vit-ti16, vit-s16, vit-b16, vit-l16 or vit-b32 "
                              "(default: %(default)s)")
+    parser.add_argument("--depth", type=int,
+                        help="encoder blocks, fewer for a quick check "
+                             "(default: the preset's, 12 or 24 for vit-l16)")
     parser.add_argument("--warmup", type=int, default=3,
                         help="untimed runs of each runtime per configuration "
                              "(default: %(default)s)")
@@ -640,7 +652,7 @@ def main():
     # In the order given: the first is the numerical reference, and the
     # round-robin follows it.
     runtimes = list(dict.fromkeys(args.runtimes))
-    if args.depth < 1 or args.warmup < 0 or args.iterations < 1 \
+    if (args.depth is not None and args.depth < 1) or args.warmup < 0 or args.iterations < 1 \
             or min(args.batch) < 1 or args.gap_ms < 0:
         fail("--depth, --iterations and --batch must be positive, "
              "--warmup and --gap-ms not negative")
@@ -653,6 +665,9 @@ def main():
         fail(f"{sys.executable} lacks the Python package(s) "
              f"{', '.join(missing)}: {SETUP_HINT} (or pass --chart none / "
              "--runtimes to do without)")
+    if args.model not in PRESETS:
+        fail(f"--model: '{args.model}' is not one of "
+             f"{', '.join(PRESETS)} (vitc's presets in timm's layout)")
     if not os.access(args.bin / "vitc", os.X_OK):
         fail(f"{args.bin / 'vitc'} not found: build vitc first "
              "(scripts/setup.sh) or pass --bin")
@@ -663,7 +678,8 @@ def main():
                  " or pass --vitrt")
         lib = load_vitrt(args.vitrt)
     thread_counts = parse_threads(args.threads)
-    config = ViTConfig(depth=args.depth)
+    config = ViTConfig.preset(args.model, args.depth)
+    model_name = PRESETS[args.model][0]
     flops_per_image = 2 * config.macs_per_image()
 
     temporary = None
@@ -696,20 +712,20 @@ def main():
                   "the percentages below are against the measured peak")
     print(flush=True)
 
-    print(f"== ViT-B/16, depth {config.depth}: "
+    print(f"== {model_name}, depth {config.depth}: "
           f"{config.macs_per_image() / 1e9:.3f} GMACs, "
           f"{flops_per_image / 1e9:.2f} GFLOP per image (GFLOP/s below count "
           "these for every runtime; vitc computes "
           f"{config.class_token_macs_per_image() / 1e9:.3f} GMACs, its last "
           "block's query, attention, projection and MLP on the class "
           "token alone)", flush=True)
-    weights_path = workdir / f"vit_b16_d{config.depth}.safetensors"
-    run_tool([args.bin / "vitc", "--model", "vit-b16", "--depth",
+    weights_path = workdir / f"{file_stem(args, config)}.safetensors"
+    run_tool([args.bin / "vitc", "--model", args.model, "--depth",
               config.depth, "--random-weights", "--seed", args.seed,
               "--save-weights", weights_path, "--summary"], "vitc")
     onnx_path = None
     if any(r != "vitc" for r in runtimes):
-        onnx_path = workdir / f"vit_b16_d{config.depth}.onnx"
+        onnx_path = workdir / f"{file_stem(args, config)}.onnx"
         try:
             model = build_onnx_model(read_safetensors(weights_path), config)
         except (KeyError, ValueError) as error:
@@ -775,8 +791,8 @@ def main():
                       f"the faster peer ({LABELS[best]})")
 
     if chart:
-        model_name = "ViT-B/16" if config.depth == 12 else \
-            f"ViT-B/16 with {config.depth} blocks"
+        if config.depth != ViTConfig.preset(args.model).depth:
+            model_name += f" with {config.depth} blocks"
         title = f"{model_name}, fp32, {cpu_name}" + (
             f", vitc {' '.join(args.vitc_flag)}" if args.vitc_flag else "")
         draw_chart(chart, rows, peaks, flops_per_image, runtimes, title)

@@ -1,4 +1,5 @@
-"""ViT-B/16 as an ONNX graph, built from vitc's safetensors weights.
+"""A ViT (vitc's timm-layout presets) as an ONNX graph, built from vitc's
+safetensors weights.
 
 Used by benchmarks/peers.py: vitc saves seeded random weights with
 `vitc --random-weights --save-weights W.safetensors` (timm names), and this
@@ -17,7 +18,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 @dataclasses.dataclass(frozen=True)
 class ViTConfig:
-    """The vit-b16 preset (docs/model-config.md); `depth` may be lowered."""
+    """The vit-b16 preset (docs/model-config.md) by default; `depth` may be
+    lowered. `ViTConfig.preset` gives the family's other presets."""
 
     image: int = 224
     patch: int = 16
@@ -28,6 +30,14 @@ class ViTConfig:
     classes: int = 1000
     depth: int = 12
     eps: float = 1e-6
+
+    @staticmethod
+    def preset(name, depth=None):
+        """vitc's preset `name` (`vitc --list-models`), with `depth` blocks
+        when given."""
+        config = dataclasses.replace(ViTConfig(), **PRESETS[name][1])
+        return config if depth is None else dataclasses.replace(config,
+                                                                depth=depth)
 
     @property
     def tokens(self):
@@ -60,6 +70,19 @@ class ViTConfig:
         d, t = self.width, self.tokens
         per_token = d * d + 2 * t * d + d * d + 2 * d * self.mlp
         return self.macs_per_image() - (t - 1) * per_token
+
+
+# vitc's presets with timm's layout (NCHW input, OIHW patch kernel, qkv
+# bias), as `vitc --list-models` prints them: display name and the fields
+# that differ from ViT-B/16. peers.py checks each against the artifact's
+# multiply-accumulate count.
+PRESETS = {
+    "vit-ti16": ("ViT-Ti/16", dict(width=192, heads=3, mlp=768)),
+    "vit-s16": ("ViT-S/16", dict(width=384, heads=6, mlp=1536)),
+    "vit-b16": ("ViT-B/16", dict()),
+    "vit-l16": ("ViT-L/16", dict(width=1024, heads=16, mlp=4096, depth=24)),
+    "vit-b32": ("ViT-B/32", dict(patch=32)),
+}
 
 
 def read_safetensors(path):
