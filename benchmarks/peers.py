@@ -607,9 +607,9 @@ def main():
                              "against the first's (default: all three, vitc "
                              "first)")
     parser.add_argument("--model", default="vit-b16",
-                        help="vitc preset to compile and rebuild as ONNX: "
-                             "vit-ti16, vit-s16, vit-b16, vit-l16 or vit-b32 "
-                             "(default: %(default)s)")
+                        help="the vitc preset to compile and rebuild as "
+                             "ONNX, one in timm's layout (vitc --list-models; "
+                             "default: %(default)s)")
     parser.add_argument("--depth", type=int,
                         help="encoder blocks, fewer for a quick check "
                              "(default: the preset's, 12 or 24 for vit-l16)")
@@ -652,8 +652,8 @@ def main():
     # In the order given: the first is the numerical reference, and the
     # round-robin follows it.
     runtimes = list(dict.fromkeys(args.runtimes))
-    if (args.depth is not None and args.depth < 1) or args.warmup < 0 or args.iterations < 1 \
-            or min(args.batch) < 1 or args.gap_ms < 0:
+    if (args.depth is not None and args.depth < 1) or args.warmup < 0 \
+            or args.iterations < 1 or min(args.batch) < 1 or args.gap_ms < 0:
         fail("--depth, --iterations and --batch must be positive, "
              "--warmup and --gap-ms not negative")
     chart = None if args.chart == "none" else Path(args.chart)
