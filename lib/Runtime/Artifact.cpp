@@ -25,8 +25,7 @@ int64_t tensorBytes(const flatbuffers::Vector<int64_t> *dims,
 }
 
 std::string tooLargeForArtifact(uint64_t size) {
-  return std::to_string(size) +
-         " bytes, more than a .vitb can hold (2 GiB less 2 bytes)";
+  return std::to_string(size) + " bytes, " + vitb::kTooLargeForArtifact;
 }
 
 namespace {
@@ -308,7 +307,7 @@ Error checkChecksums(const vitb::Artifact &root) {
 Error loadArtifact(AlignedBytes bytes, Artifact &artifact) {
   // Before the verifier, which asserts it and could not tell this from a
   // truncated file.
-  if (bytes.size() > kMaxArtifactBytes)
+  if (bytes.size() > vitb::kMaxArtifactBytes)
     return invalid(tooLargeForArtifact(bytes.size()));
   if (bytes.size() < 8 || !flatbuffers::BufferHasIdentifier(
                               bytes.data(), vitb::ArtifactIdentifier()))

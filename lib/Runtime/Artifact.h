@@ -32,10 +32,8 @@ struct Artifact {
   }
 };
 
-using vitb::kMaxArtifactBytes;
-
 /// "2306867200 bytes, more than a .vitb can hold (2 GiB less 2 bytes)", for
-/// an artifact of `size` bytes above kMaxArtifactBytes.
+/// an artifact of `size` bytes above vitb::kMaxArtifactBytes.
 std::string tooLargeForArtifact(uint64_t size);
 
 /// Takes ownership of `bytes` and verifies them: their size, FlatBuffers

@@ -131,7 +131,7 @@ vitrt_status vitrt_session_create_from_memory(const void *data, size_t size,
     if (Error error = checkOptions(chosen))
       return fail(error);
     // The size first: loadArtifact would refuse it, after the copy.
-    if (size > kMaxArtifactBytes)
+    if (size > vitb::kMaxArtifactBytes)
       return fail({VITRT_ERROR_INVALID_ARTIFACT,
                    "invalid artifact: " + tooLargeForArtifact(size)});
     AlignedBytes bytes(size);
@@ -173,7 +173,7 @@ vitrt_status vitrt_session_create_from_file(const char *path,
       return ioError("not a regular file");
     // Before reading: a larger file cannot be a .vitb, however it ends.
     uint64_t size = info.st_size;
-    if (size > kMaxArtifactBytes)
+    if (size > vitb::kMaxArtifactBytes)
       return fail({VITRT_ERROR_INVALID_ARTIFACT,
                    std::string(path) + ": " + tooLargeForArtifact(size)});
     AlignedBytes bytes(size);

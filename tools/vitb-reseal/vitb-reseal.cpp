@@ -41,7 +41,7 @@ int main(int argc, char **argv) {
   std::string path = argv[1], bytes, error;
   // The size before anything is read.
   if (!vitrun::readFile(path, bytes, error, vitb::kMaxArtifactBytes,
-                        "more than a .vitb can hold (2 GiB less 2 bytes)"))
+                        vitb::kTooLargeForArtifact))
     return fail(error);
   if (std::string problem = vitb::resealArtifact(
           reinterpret_cast<uint8_t *>(bytes.data()), bytes.size());

@@ -34,6 +34,10 @@ inline constexpr uint32_t kFormatVersion = 3;
 /// buffers below 2^31 - 1 bytes.
 inline constexpr uint64_t kMaxArtifactBytes = FLATBUFFERS_MAX_BUFFER_SIZE - 1;
 
+/// How readers say a file is above kMaxArtifactBytes, after its size.
+inline constexpr const char kTooLargeForArtifact[] =
+    "more than a .vitb can hold (2 GiB less 2 bytes)";
+
 /// The x86 instruction-set extensions a CPU artifact records as needed
 /// (KernelModule.cpu_features) when its code was compiled with them, by the
 /// names LLVM's target features and __builtin_cpu_supports share: the
